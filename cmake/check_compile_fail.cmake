@@ -1,0 +1,48 @@
+# cmake -P script behind ctnn_add_compile_fail_test().
+# Inputs (-D): CXX, SOURCE, REGEX, and '|'-separated INCLUDE_DIRECTORIES,
+# COMPILE_DEFINITIONS, COMPILE_OPTIONS, IMPLICIT_INCLUDE_DIRECTORIES (skipped).
+# Passes only if compiling SOURCE with CTNN_SHOULD_FAIL defined is rejected
+# AND the diagnostics match REGEX (so an unrelated error does not count).
+
+cmake_minimum_required(VERSION 3.25) # policies for -P mode
+
+foreach(var IN ITEMS CXX SOURCE REGEX)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "check_compile_fail: ${var} not set")
+  endif()
+endforeach()
+
+string(REPLACE "|" ";" implicit "${IMPLICIT_INCLUDE_DIRECTORIES}")
+set(args -std=c++20 -fsyntax-only -fdiagnostics-color=never -DCTNN_SHOULD_FAIL)
+foreach(prop IN ITEMS INCLUDE_DIRECTORIES COMPILE_DEFINITIONS COMPILE_OPTIONS)
+  string(REPLACE "|" ";" items "${${prop}}")
+  foreach(item IN LISTS items)
+    if(item STREQUAL "" OR (prop STREQUAL "INCLUDE_DIRECTORIES" AND item IN_LIST implicit))
+      continue()
+    elseif(prop STREQUAL "INCLUDE_DIRECTORIES")
+      list(APPEND args "-I${item}")
+    elseif(prop STREQUAL "COMPILE_DEFINITIONS")
+      list(APPEND args "-D${item}")
+    else()
+      list(APPEND args "${item}")
+    endif()
+  endforeach()
+endforeach()
+
+execute_process(
+  COMMAND "${CXX}" ${args} "${SOURCE}"
+  RESULT_VARIABLE rc
+  OUTPUT_VARIABLE output
+  ERROR_VARIABLE output) # same variable: stdout and stderr combined
+
+# Raw output first: FATAL_ERROR would re-wrap the compiler's diagnostics.
+list(JOIN args " " shown)
+if(rc EQUAL 0)
+  message(NOTICE "${CXX} ${shown} ${SOURCE}\n${output}")
+  message(FATAL_ERROR "compiled, but must not")
+endif()
+if(NOT output MATCHES "${REGEX}")
+  message(NOTICE "${CXX} ${shown} ${SOURCE}\n${output}")
+  message(FATAL_ERROR "failed as required, but the diagnostics do not match '${REGEX}'")
+endif()
+message(STATUS "rejected as expected (matched '${REGEX}')")

@@ -1,0 +1,95 @@
+/// @file diagnostics.hpp
+/// Every compile-time error ctnn reports. Each is a class template whose name
+/// reads as the problem and whose arguments are only names and shapes, so the
+/// compiler's "in instantiation of" line says what is wrong where, and the
+/// network's own (possibly huge) type never appears in the message.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/shape.hpp"
+
+namespace ctnn::diagnostic {
+
+template <fixed_string Layer, class InputShape>
+struct dense_input_is_not_flat {
+  static_assert(InputShape::rank == 1,
+                "CTNN_DENSE_INPUT: a dense layer takes a flat input of shape [features]; "
+                "apply flatten(...) to the input first");
+};
+
+template <fixed_string Layer, std::size_t WeightInputs, std::size_t InputFeatures>
+struct dense_input_mismatch {
+  static_assert(WeightInputs == InputFeatures,
+                "CTNN_DENSE_INPUT: the dense layer's input features differ from the rows of its weight");
+};
+
+template <fixed_string Loss, class PredictionShape, fixed_string Label, std::size_t LabelClasses>
+struct loss_label_mismatch {
+  static_assert(PredictionShape::rank == 1 && PredictionShape::size == LabelClasses,
+                "CTNN_LOSS_LABEL_MISMATCH: the loss's predictions must be a vector with one score per "
+                "class of its label");
+};
+
+template <fixed_string Loss, class PredictionShape, class TargetShape>
+struct loss_target_mismatch {
+  static_assert(std::is_same_v<PredictionShape, TargetShape>,
+                "CTNN_LOSS_LABEL_MISMATCH: the loss's predictions and its target have different shapes");
+};
+
+template <fixed_string Parameter, class FirstShape, class SecondShape>
+struct tied_parameter_shapes_differ {
+  static_assert(std::is_same_v<FirstShape, SecondShape>,
+                "CTNN_TIED_SHAPE_MISMATCH: layers that share a parameter by name must agree on its "
+                "shape; rename one of them or make their shapes agree");
+};
+
+template <fixed_string Input, class FirstShape, class SecondShape>
+struct input_declared_with_two_shapes {
+  static_assert(std::is_same_v<FirstShape, SecondShape>,
+                "CTNN_INPUT_REDEFINED: one input name is declared with two different shapes; an input "
+                "name must mean one tensor");
+};
+
+template <fixed_string Op, class FirstShape, class SecondShape>
+struct operand_shapes_differ {
+  static_assert(std::is_same_v<FirstShape, SecondShape>,
+                "CTNN_SHAPE_MISMATCH: an elementwise op needs operands of the same shape");
+};
+
+template <fixed_string Op, class LeftShape, class RightShape>
+struct matmul_inner_dimensions_differ {
+  static_assert(LeftShape::rank >= 1 && LeftShape::rank <= 2 && RightShape::rank == 2 &&
+                    LeftShape::dims[LeftShape::rank - 1] == RightShape::dims[0],
+                "CTNN_SHAPE_MISMATCH: matmul needs [M, K] or [K] times [K, N]");
+};
+
+template <fixed_string Op, class InputShape, std::size_t Pieces>
+struct maxout_pieces_do_not_divide {
+  static_assert(InputShape::rank == 1 && InputShape::size % Pieces == 0,
+                "CTNN_SHAPE_MISMATCH: maxout needs a flat input whose size is a multiple of its pieces");
+};
+
+/// A sub-graph that is used twice but written out twice (by value) makes the
+/// network's type grow exponentially with depth. Bind it once with
+/// `inline constexpr auto name = ...;` and use `ctnn::ref<name>` instead.
+template <class Op, class OutputShape>
+struct subgraph_reused_without_ref {
+  static_assert(sizeof(OutputShape) == 0,
+                "CTNN_UNBOUND_REUSE: a sub-graph is used more than once but passed by value; bind it "
+                "with `inline constexpr auto name = ...;` and refer to it as ctnn::ref<name>");
+};
+
+/// Forces instantiation of a diagnostic (and so its static_assert).
+template <class Diagnostic>
+inline constexpr bool check = sizeof(Diagnostic) > 0;
+
+struct no_problem {};
+
+/// Instantiates the diagnostic only when `Fine` is false.
+template <bool Fine, class Diagnostic>
+inline constexpr bool check_unless = sizeof(std::conditional_t<Fine, no_problem, Diagnostic>) > 0;
+
+}  // namespace ctnn::diagnostic

@@ -1,0 +1,58 @@
+/// @file node_info.hpp
+/// A node's facts as plain values: what the constexpr planner works on.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+#include "ctnn/core/shape.hpp"
+#include "ctnn/core/type_list.hpp"
+#include "ctnn/ops/node.hpp"
+
+namespace ctnn {
+
+inline constexpr std::size_t max_inputs = 4;
+inline constexpr std::size_t max_params = 2;
+
+struct node_info {
+  std::string_view kind;
+  std::string_view name;
+  node_role role = node_role::compute;
+  shape_info out{};
+  std::size_t arity = 0;
+  std::array<std::size_t, max_inputs> input{};
+  std::size_t param_count = 0;
+  std::array<param_decl, max_params> params{};
+  std::size_t scratch = 0;  // floats per sample
+  std::size_t temp = 0;     // floats per sample
+  double flops = 0;         // per sample, forward
+};
+
+namespace detail {
+
+template <class N, class Index>
+constexpr node_info make_node_info() {
+  using spec = typename N::spec;
+  node_info i;
+  i.kind = spec::kind;
+  i.name = N::op::name.view();
+  i.role = spec::role;
+  i.out = info_of<typename N::out_shape>();
+  i.arity = N::inputs::size;
+  static_assert(N::inputs::size <= max_inputs, "ctnn: an op takes at most four inputs");
+  [&]<class... C>(type_list<C...>) {
+    std::size_t k = 0;
+    ((i.input[k++] = Index::template of<C>), ...);
+  }(typename N::inputs{});
+  static_assert(spec::params.size() <= max_params, "ctnn: an op owns at most two parameters");
+  i.param_count = spec::params.size();
+  for (std::size_t j = 0; j < spec::params.size(); ++j) i.params[j] = spec::params[j];
+  i.scratch = spec::scratch_size;
+  i.temp = spec::temp_size;
+  i.flops = spec::flops;
+  return i;
+}
+
+}  // namespace detail
+}  // namespace ctnn

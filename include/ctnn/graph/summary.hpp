@@ -1,0 +1,63 @@
+/// @file summary.hpp
+/// A printable table of a network, computed entirely by the compiler: per
+/// node its op, name, output shape, parameters, FLOPs and activation bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <string>
+
+#include "ctnn/graph/network.hpp"
+
+namespace ctnn {
+
+namespace detail {
+inline std::string pad(std::string s, std::size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s;
+}
+inline std::string grouped(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  std::string s = buf, out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+}  // namespace detail
+
+/// `std::cout << ctnn::summary<Net>();`
+template <class Graph, std::size_t BytesPerValue = sizeof(float)>
+std::string summary() {
+  using detail::grouped;
+  using detail::pad;
+  const auto& p = Graph::plan;
+  std::string s = pad("#", 5) + pad("op", 32) + pad("name", 16) + pad("output", 16) + pad("params", 12) +
+                  pad("flops", 14) + "bytes\n";
+  double bytes = 0;
+  std::size_t param_total = 0;
+  for (std::size_t i = 0; i < Graph::node_count; ++i) {
+    const node_info& n = p.nodes[i];
+    std::size_t params = 0;
+    for (std::size_t j = 0; j < n.param_count; ++j) params += n.params[j].shape.size();
+    param_total += params;
+    const double b = double(n.out.size() * BytesPerValue);
+    if (n.role != node_role::input) bytes += b;
+    std::string kind(n.kind);
+    if (p.is_loss_root[i]) kind += " (loss)";
+    if (p.is_output[i]) kind += " (output)";
+    s += pad(std::to_string(i), 5) + pad(kind, 32) + pad(std::string(n.name), 16) + pad(to_string(n.out), 16) +
+         pad(grouped(double(params)), 12) + pad(grouped(n.flops), 14) + grouped(b) + "\n";
+  }
+  s += "parameters: " + grouped(double(Graph::param_count)) + " (" + std::to_string(p.params.unique) +
+       " tensors; " + grouped(double(param_total - Graph::param_count)) + " shared by name)\n";
+  s += "forward flops per sample: " + grouped(Graph::flops) + "\n";
+  s += "activations per sample: " + grouped(bytes) + " bytes; planned workspace per sample: training " +
+       grouped(double((p.value_elems + p.scratch_elems + p.grad_elems + p.temp_elems) * BytesPerValue)) +
+       " bytes, inference " + grouped(double(p.infer_elems * BytesPerValue)) + " bytes\n";
+  return s;
+}
+
+}  // namespace ctnn

@@ -1,0 +1,109 @@
+/// @file dense.hpp
+/// The fully connected layer y = act(x·W + b), W of shape [in, out].
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/ops/activation_functions.hpp"
+#include "ctnn/ops/node.hpp"
+
+namespace ctnn {
+
+/// Option for dense: no bias term.
+struct no_bias {};
+
+namespace detail {
+// bias + activation applied as the GEMM stores each output element.
+template <class T, class Act, bool HasBias>
+struct bias_act_epilogue {
+  const T* bias;
+  template <class V>
+  V operator()(V x, std::size_t col) const {
+    if constexpr (HasBias) {
+      if constexpr (std::is_floating_point_v<V>) x += bias[col];
+      else x += V::load_unaligned(bias + col);
+    }
+    return Act::apply(x);
+  }
+};
+}  // namespace detail
+
+/// Parameters "<name>.weight" [in, out] and, unless no_bias, "<name>.bias"
+/// [out]. Two dense layers with the same name share both (tied weights).
+/// `Act` is the activation fused into this layer by `relu(dense<...>(x))`.
+template <fixed_string Name, std::size_t Out, bool HasBias = true, class Act = act::identity>
+struct dense_op {
+  static_assert(Out > 0, "ctnn::dense: a dense layer needs at least one output");
+  static constexpr auto name = Name;
+  static constexpr auto weight_name = Name + ".weight";
+  static constexpr auto bias_name = Name + ".bias";
+  using activation = Act;
+  static constexpr bool has_bias = HasBias;
+
+  template <class In>
+  struct spec : spec_defaults {
+    static_assert(diagnostic::check<diagnostic::dense_input_is_not_flat<Name, In>>);
+    static constexpr auto kind_text = [] {
+      if constexpr (act::is_identity_v<Act>) return fixed_string("dense");
+      else return fixed_string("dense+") + Act::tag;
+    }();
+    static constexpr std::string_view kind = kind_text.view();
+    static constexpr std::size_t in_size = In::size;
+    using out_shape = shape<Out>;
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
+      std::array<param_decl, HasBias ? 2 : 1> p{};
+      p[0] = {weight_name.view(), info_of<shape<in_size, Out>>(), init_kind::he_normal, in_size, Out};
+      if constexpr (HasBias) p[1] = {bias_name.view(), info_of<shape<Out>>(), init_kind::zeros, in_size, Out};
+      return p;
+    }();
+    static constexpr double flops = 2.0 * in_size * Out;
+    static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : Out;
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      kernels::gemm_nn<B, Out, in_size>(a.in[0], a.param[0], a.out,
+                                         detail::bias_act_epilogue<T, Act, HasBias>{a.param[1]});
+    }
+
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      // The activation's derivative, taken from the stored output, turns the
+      // output gradient into the pre-activation gradient in one pass.
+      const T* g = a.dout;
+      if constexpr (!act::is_identity_v<Act>) {
+        kernels::map<B * Out>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
+        g = a.temp;
+      }
+      if constexpr (bool(Mode & grad_mode::param(0)))
+        kernels::gemm_tn<in_size, Out, B, bool(Mode & grad_mode::param_accumulate(0))>(a.in[0], g, a.dparam[0]);
+      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
+        kernels::column_sums<B, Out, bool(Mode & grad_mode::param_accumulate(1))>(g, a.dparam[1]);
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        kernels::gemm_nt<B, in_size, Out, bool(Mode & grad_mode::input_accumulate(0))>(g, a.param[0], a.din[0]);
+    }
+  };
+};
+
+template <class T>
+inline constexpr bool is_unfused_dense_v = false;
+template <fixed_string Name, std::size_t Out, bool HasBias, class X>
+inline constexpr bool is_unfused_dense_v<node<dense_op<Name, Out, HasBias, act::identity>, X>> = true;
+
+template <fixed_string Name, std::size_t Out, class... Options>
+struct dense_fn {
+  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
+  template <graph_value X>
+  constexpr auto operator()(const X& x) const {
+    return make_node<dense_op<Name, Out, has_bias>>(x);
+  }
+};
+
+/// `dense<"fc1", 256>(x)`, or `dense<"fc1", 256, no_bias>(x)`.
+template <fixed_string Name, std::size_t Out, class... Options>
+inline constexpr dense_fn<Name, Out, Options...> dense{};
+
+}  // namespace ctnn

@@ -1,0 +1,111 @@
+/// @file elementwise.hpp
+/// add, subtract, multiply (elementwise) and scale by a constant.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/core/real.hpp"
+#include "ctnn/kernels/simd.hpp"
+#include "ctnn/ops/node.hpp"
+
+namespace ctnn {
+
+namespace detail {
+struct add_rule {
+  static constexpr fixed_string kind = "add";
+  template <class V> static V apply(V a, V b) { return a + b; }
+};
+struct subtract_rule {
+  static constexpr fixed_string kind = "subtract";
+  template <class V> static V apply(V a, V b) { return a - b; }
+};
+struct multiply_rule {
+  static constexpr fixed_string kind = "multiply";
+  template <class V> static V apply(V a, V b) { return a * b; }
+};
+}  // namespace detail
+
+/// Two operands of the same shape, combined element by element.
+template <class Rule>
+struct binary_op {
+  static constexpr auto name = no_name;
+  template <class A, class B_>
+  struct spec : spec_defaults {
+    static_assert(diagnostic::check<diagnostic::operand_shapes_differ<Rule::kind, A, B_>>);
+    static constexpr std::string_view kind = Rule::kind.view();
+    using out_shape = A;
+    static constexpr std::size_t n = A::size;
+    static constexpr double flops = double(n);
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      kernels::map<B * n>(a.out, [](auto x, auto y) { return Rule::apply(x, y); }, a.in[0], a.in[1]);
+    }
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      constexpr bool acc0 = Mode & grad_mode::input_accumulate(0);
+      constexpr bool acc1 = Mode & grad_mode::input_accumulate(1);
+      if constexpr (std::is_same_v<Rule, detail::multiply_rule>) {
+        if constexpr (bool(Mode & grad_mode::input(0)))
+          kernels::map_into<acc0, B * n>(a.din[0], [](auto d, auto y) { return d * y; }, a.dout, a.in[1]);
+        if constexpr (bool(Mode & grad_mode::input(1)))
+          kernels::map_into<acc1, B * n>(a.din[1], [](auto d, auto x) { return d * x; }, a.dout, a.in[0]);
+      } else {
+        if constexpr (bool(Mode & grad_mode::input(0)))
+          kernels::map_into<acc0, B * n>(a.din[0], [](auto d) { return d; }, a.dout);
+        if constexpr (bool(Mode & grad_mode::input(1))) {
+          if constexpr (std::is_same_v<Rule, detail::subtract_rule>)
+            kernels::map_into<acc1, B * n>(a.din[1], [](auto d) { return -d; }, a.dout);
+          else
+            kernels::map_into<acc1, B * n>(a.din[1], [](auto d) { return d; }, a.dout);
+        }
+      }
+    }
+  };
+};
+
+template <class Rule>
+struct binary_fn {
+  template <graph_value X, graph_value Y>
+  constexpr auto operator()(const X& x, const Y& y) const { return make_node<binary_op<Rule>>(x, y); }
+};
+
+/// `add(x, f(x))`: a skip connection (bind x and pass ref<x> when x is not a leaf).
+inline constexpr binary_fn<detail::add_rule> add{};
+inline constexpr binary_fn<detail::subtract_rule> subtract{};
+/// Elementwise (Hadamard) product.
+inline constexpr binary_fn<detail::multiply_rule> multiply{};
+
+/// `scale<0.3>(aux_loss)`: multiplies by a constant, e.g. to weight a loss.
+template <real Factor>
+struct scale_op {
+  static constexpr auto name = no_name;
+  template <class In>
+  struct spec : spec_defaults {
+    static constexpr std::string_view kind = "scale";
+    using out_shape = In;
+    static constexpr double flops = double(In::size);
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      kernels::map<B * In::size>(a.out, [](auto x) { return x * decltype(x)(T(Factor.value())); }, a.in[0]);
+    }
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), B * In::size>(
+            a.din[0], [](auto d) { return d * decltype(d)(T(Factor.value())); }, a.dout);
+    }
+  };
+};
+
+template <real Factor>
+struct scale_fn {
+  template <graph_value X>
+  constexpr auto operator()(const X& x) const { return make_node<scale_op<Factor>>(x); }
+};
+template <real Factor>
+inline constexpr scale_fn<Factor> scale{};
+
+}  // namespace ctnn

@@ -1,0 +1,256 @@
+/// @file loss.hpp
+/// Losses. Each gives one value per sample (shape<>); the model averages over
+/// the batch and sums the network's loss roots. Two families:
+///  - against a class label: softmax_cross_entropy (fused, stable),
+///    negative_log_likelihood, multiclass_hinge, squared_hinge;
+///  - against a target tensor of the prediction's shape: squared_error (½‖y−t‖²),
+///    l1_loss, binary_cross_entropy (on probabilities), sigmoid_cross_entropy
+///    (on logits, stable), hinge (targets ±1).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string_view>
+
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/ops/io.hpp"
+#include "ctnn/ops/node.hpp"
+
+namespace ctnn {
+
+namespace loss_rule {
+
+// Each rule computes one sample's loss from scores s[n] and class y, and its
+// gradient ds (scaled by the upstream gradient g). `scratch` holds n values
+// kept from forward (softmax probabilities).
+struct softmax_cross_entropy {
+  static constexpr fixed_string kind = "softmax_cross_entropy";
+  static constexpr bool keeps_scratch = true;
+  template <class T>
+  static T loss(const T* s, std::size_t n, std::size_t y, T* p) {
+    const T m = *std::max_element(s, s + n);
+    T sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += (p[i] = std::exp(s[i] - m));
+    for (std::size_t i = 0; i < n; ++i) p[i] /= sum;
+    return m + std::log(sum) - s[y];  // log-sum-exp − s_y, finite for any logits
+  }
+  template <class T>
+  static T grad(const T*, std::size_t i, std::size_t y, const T* p, const T*, std::size_t) {
+    return p[i] - (i == y ? T(1) : T(0));
+  }
+};
+
+struct negative_log_likelihood {
+  static constexpr fixed_string kind = "negative_log_likelihood";
+  static constexpr bool keeps_scratch = false;
+  template <class T>
+  static T loss(const T* logp, std::size_t, std::size_t y, T*) { return -logp[y]; }
+  template <class T>
+  static T grad(const T*, std::size_t i, std::size_t y, const T*, const T*, std::size_t) {
+    return i == y ? T(-1) : T(0);
+  }
+};
+
+/// Σ_{j≠y} max(0, s_j − s_y + 1), raised to Power (1: SVM hinge, 2: squared).
+template <int Power>
+struct margin {
+  static constexpr auto kind = [] {
+    if constexpr (Power == 1) return fixed_string("multiclass_hinge");
+    else return fixed_string("squared_hinge");
+  }();
+  static constexpr bool keeps_scratch = false;
+  template <class T>
+  static T loss(const T* s, std::size_t n, std::size_t y, T*) {
+    T l = 0;
+    for (std::size_t j = 0; j < n; ++j)
+      if (j != y) {
+        const T m = std::max(T(0), s[j] - s[y] + T(1));
+        l += Power == 1 ? m : m * m;
+      }
+    return l;
+  }
+  template <class T>
+  static T grad(const T* s, std::size_t i, std::size_t y, const T*, const T*, std::size_t n) {
+    auto dm = [&](std::size_t j) {
+      const T m = s[j] - s[y] + T(1);
+      return m > 0 ? (Power == 1 ? T(1) : T(2) * m) : T(0);
+    };
+    if (i != y) return dm(i);
+    T total = 0;
+    for (std::size_t j = 0; j < n; ++j)
+      if (j != y) total += dm(j);
+    return -total;
+  }
+};
+
+}  // namespace loss_rule
+
+/// A loss of scores against a class label with Classes classes.
+template <class Rule, std::size_t Classes>
+struct label_loss_op {
+  static constexpr auto name = no_name;
+  template <class Scores, class Label>
+  struct spec : spec_defaults {
+    static constexpr std::string_view kind = Rule::kind.view();
+    using out_shape = shape<>;
+    static constexpr node_role role = node_role::loss;
+    static constexpr std::size_t n = Classes;
+    static constexpr std::size_t scratch_size = Rule::keeps_scratch ? n : 0;
+    static constexpr double flops = 4.0 * n;
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      for (std::size_t b = 0; b < B; ++b)
+        a.out[b] = Rule::loss(a.in[0] + b * n, n, std::size_t(a.in[1][b]),
+                              Rule::keeps_scratch ? a.scratch + b * n : nullptr);
+    }
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      if constexpr (bool(Mode & grad_mode::input(0))) {
+        constexpr bool acc = Mode & grad_mode::input_accumulate(0);
+        for (std::size_t b = 0; b < B; ++b) {
+          const T* s = a.in[0] + b * n;
+          const T* p = Rule::keeps_scratch ? a.scratch + b * n : nullptr;
+          const std::size_t y = std::size_t(a.in[1][b]);
+          T* ds = a.din[0] + b * n;
+          for (std::size_t i = 0; i < n; ++i) {
+            const T g = a.dout[b] * Rule::grad(s, i, y, p, a.in[1], n);
+            ds[i] = acc ? ds[i] + g : g;
+          }
+        }
+      }
+    }
+  };
+};
+
+template <class Rule>
+struct label_loss_fn {
+  template <graph_value X, graph_value L>
+  constexpr auto operator()(const X& scores, const L& lbl) const {
+    using label_node = resolve_t<L>;
+    static_assert(is_label_v<label_node>,
+                  "CTNN_LOSS_LABEL_MISMATCH: this loss's second argument must be a ctnn::label<name, classes>");
+    using label_op = typename label_node::op;
+    static_assert(diagnostic::check<diagnostic::loss_label_mismatch<Rule::kind, typename resolve_t<X>::out_shape,
+                                                                    label_op::name, label_op::classes>>);
+    return make_node<label_loss_op<Rule, label_op::classes>>(scores, lbl);
+  }
+};
+
+/// Softmax and cross-entropy fused: stable for any logits, gradient p − onehot(y).
+inline constexpr label_loss_fn<loss_rule::softmax_cross_entropy> softmax_cross_entropy{};
+/// −log p_y for log-probabilities (e.g. the output of a log-softmax).
+inline constexpr label_loss_fn<loss_rule::negative_log_likelihood> negative_log_likelihood{};
+/// The multiclass SVM loss Σ_{j≠y} max(0, s_j − s_y + 1).
+inline constexpr label_loss_fn<loss_rule::margin<1>> multiclass_hinge{};
+/// Σ_{j≠y} max(0, s_j − s_y + 1)².
+inline constexpr label_loss_fn<loss_rule::margin<2>> squared_hinge{};
+
+namespace loss_rule {
+
+// Elementwise losses against a target t: value and d/dy, per element.
+struct squared_error {
+  static constexpr fixed_string kind = "squared_error";
+  template <class T> static T loss(T y, T t) { return T(0.5) * (y - t) * (y - t); }
+  template <class T> static T grad(T y, T t) { return y - t; }
+};
+struct l1 {
+  static constexpr fixed_string kind = "l1_loss";
+  template <class T> static T loss(T y, T t) { return std::abs(y - t); }
+  template <class T> static T grad(T y, T t) { return y > t ? T(1) : (y < t ? T(-1) : T(0)); }
+};
+/// −(t log y + (1−t) log(1−y)) on probabilities y, clamped away from 0 and 1.
+struct binary_cross_entropy {
+  static constexpr fixed_string kind = "binary_cross_entropy";
+  template <class T> static T clamp(T y) {
+    constexpr T eps = sizeof(T) == 4 ? T(1e-7) : T(1e-12);
+    return std::clamp(y, eps, T(1) - eps);
+  }
+  template <class T> static T loss(T y, T t) {
+    y = clamp(y);
+    return -(t * std::log(y) + (T(1) - t) * std::log(T(1) - y));
+  }
+  template <class T> static T grad(T y, T t) {
+    y = clamp(y);
+    return -t / y + (T(1) - t) / (T(1) - y);
+  }
+};
+/// The logistic loss on a logit x: max(x,0) − t·x + log(1 + e^−|x|).
+struct sigmoid_cross_entropy {
+  static constexpr fixed_string kind = "sigmoid_cross_entropy";
+  template <class T> static T loss(T x, T t) {
+    return std::max(x, T(0)) - t * x + std::log1p(std::exp(-std::abs(x)));
+  }
+  template <class T> static T grad(T x, T t) {
+    const T e = std::exp(-std::abs(x));  // sigmoid without overflow
+    const T s = x >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+    return s - t;
+  }
+};
+/// max(0, 1 − t·y) with t in {−1, +1}.
+struct hinge {
+  static constexpr fixed_string kind = "hinge";
+  template <class T> static T loss(T y, T t) { return std::max(T(0), T(1) - t * y); }
+  template <class T> static T grad(T y, T t) { return T(1) - t * y > 0 ? -t : T(0); }
+};
+
+}  // namespace loss_rule
+
+/// A loss summed over the elements of a prediction and a same-shaped target.
+template <class Rule>
+struct target_loss_op {
+  static constexpr auto name = no_name;
+  template <class Pred, class Target>
+  struct spec : spec_defaults {
+    static_assert(diagnostic::check<diagnostic::loss_target_mismatch<Rule::kind, Pred, Target>>);
+    static constexpr std::string_view kind = Rule::kind.view();
+    using out_shape = shape<>;
+    static constexpr node_role role = node_role::loss;
+    static constexpr std::size_t n = Pred::size;
+    static constexpr double flops = 3.0 * n;
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      for (std::size_t b = 0; b < B; ++b) {
+        T l = 0;
+        for (std::size_t i = 0; i < n; ++i) l += Rule::loss(a.in[0][b * n + i], a.in[1][b * n + i]);
+        a.out[b] = l;
+      }
+    }
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      constexpr bool acc0 = Mode & grad_mode::input_accumulate(0);
+      constexpr bool acc1 = Mode & grad_mode::input_accumulate(1);
+      for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::size_t k = b * n + i;
+          const T g = a.dout[b] * Rule::grad(a.in[0][k], a.in[1][k]);
+          if constexpr (bool(Mode & grad_mode::input(0))) a.din[0][k] = acc0 ? a.din[0][k] + g : g;
+          if constexpr (bool(Mode & grad_mode::input(1))) {
+            // d/dt by a central difference of the rule would be wrong at the
+            // kinks; the supported trainable-target losses are symmetric.
+            static_assert(std::is_same_v<Rule, loss_rule::squared_error> || std::is_same_v<Rule, loss_rule::l1>,
+                          "ctnn: only squared_error and l1_loss take a target that needs a gradient");
+            a.din[1][k] = acc1 ? a.din[1][k] - g : -g;
+          }
+        }
+    }
+  };
+};
+
+template <class Rule>
+struct target_loss_fn {
+  template <graph_value X, graph_value Y>
+  constexpr auto operator()(const X& prediction, const Y& target) const {
+    return make_node<target_loss_op<Rule>>(prediction, target);
+  }
+};
+
+inline constexpr target_loss_fn<loss_rule::squared_error> squared_error{};
+inline constexpr target_loss_fn<loss_rule::l1> l1_loss{};
+inline constexpr target_loss_fn<loss_rule::binary_cross_entropy> binary_cross_entropy{};
+inline constexpr target_loss_fn<loss_rule::sigmoid_cross_entropy> sigmoid_cross_entropy{};
+inline constexpr target_loss_fn<loss_rule::hinge> hinge{};
+
+}  // namespace ctnn

@@ -1,0 +1,134 @@
+/// @file node.hpp
+/// What every op has in common: a graph node is an empty value whose type
+/// records the op and its inputs, and a handle refers to a bound sub-graph.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/shape.hpp"
+#include "ctnn/core/type_list.hpp"
+
+namespace ctnn {
+
+/// How a parameter starts out before training.
+enum class init_kind { zeros, he_normal, xavier_uniform };
+
+/// A parameter an op owns: its name (the key of the parameter table, shared
+/// by every op that names it: tied weights) and its shape.
+struct param_decl {
+  std::string_view name;
+  shape_info shape;
+  init_kind init;
+  std::size_t fan_in = 1, fan_out = 1;
+};
+
+/// What the graph gives an op's forward pass: input activations, its output
+/// buffer, its parameters and a per-sample scratch area kept for backward.
+template <class T>
+struct forward_args {
+  std::array<const T*, 4> in{};
+  T* out = nullptr;
+  std::array<const T*, 2> param{};
+  T* scratch = nullptr;
+};
+
+/// What the graph gives an op's backward pass. `din[k]` is null when input k
+/// needs no gradient; whether to write or to add into it (fan-out, tied
+/// weights) is a compile-time mask, see `grad_mode`.
+template <class T>
+struct backward_args {
+  std::array<const T*, 4> in{};
+  const T* out = nullptr;
+  const T* dout = nullptr;
+  std::array<T*, 4> din{};
+  std::array<const T*, 2> param{};
+  std::array<T*, 2> dparam{};
+  const T* scratch = nullptr;
+  T* temp = nullptr;  // temp_size floats per sample, valid during this call only
+};
+
+/// Bit layout of the compile-time mask passed to backward: for input k, bit k
+/// says "compute its gradient" and bit 4+k "add to it rather than overwrite";
+/// for parameter j, bits 8+j and 10+j say the same.
+namespace grad_mode {
+constexpr unsigned input(std::size_t k) { return 1u << k; }
+constexpr unsigned input_accumulate(std::size_t k) { return 1u << (4 + k); }
+constexpr unsigned param(std::size_t j) { return 1u << (8 + j); }
+constexpr unsigned param_accumulate(std::size_t j) { return 1u << (10 + j); }
+}  // namespace grad_mode
+
+/// The role of a node for the planner and the summary.
+enum class node_role { compute, input, label, loss };
+
+namespace detail {
+struct node_base {};
+}  // namespace detail
+
+/// A handle to a bound sub-graph: `inline constexpr auto b1 = block(...);`
+/// then `ref<b1>` wherever b1 is used again. The handle's type is one name
+/// long, so a deep DAG of skip connections is never written out as a tree.
+template <const auto& Bound>
+struct ref_t {
+  static constexpr bool is_ref = true;
+  using target = std::remove_cvref_t<decltype(Bound)>;
+};
+template <const auto& Bound>
+inline constexpr ref_t<Bound> ref{};
+
+namespace detail {
+template <class T, class = void>
+struct resolve {
+  using type = T;
+};
+template <class T>
+struct resolve<T, std::enable_if_t<T::is_ref>> {
+  using type = typename T::target;
+};
+}  // namespace detail
+
+/// The node a handle stands for (or the node itself).
+template <class T>
+using resolve_t = typename detail::resolve<std::remove_cvref_t<T>>::type;
+
+template <class T>
+inline constexpr bool is_ref_v = requires { requires std::remove_cvref_t<T>::is_ref; };
+
+/// A graph node: Op describes the computation; Inputs are the written-out
+/// argument types (nodes or handles).
+template <class Op, class... Inputs>
+struct node : detail::node_base {
+  using op = Op;
+  using raw_inputs = detail::type_list<Inputs...>;
+  using inputs = detail::type_list<resolve_t<Inputs>...>;
+  /// The op applied to its input shapes: output shape, parameters, kernels.
+  using spec = typename Op::template spec<typename resolve_t<Inputs>::out_shape...>;
+  using out_shape = typename spec::out_shape;
+};
+
+/// Anything an op accepts as an input: a node or a handle to one.
+template <class T>
+concept graph_value = std::is_base_of_v<detail::node_base, resolve_t<T>>;
+
+/// Makes a node and checks its shapes at the user's call site, so that a
+/// diagnostic points at the line that wrote the op.
+template <class Op, class... Inputs>
+constexpr auto make_node(const Inputs&...) {
+  using result = node<Op, std::remove_cvref_t<Inputs>...>;
+  [[maybe_unused]] constexpr std::size_t checked = sizeof(typename result::spec);
+  return result{};
+}
+
+/// Defaults for an op's spec: no parameters, no scratch, no flops.
+struct spec_defaults {
+  static constexpr std::size_t scratch_size = 0;  // per sample, kept from forward to backward
+  static constexpr std::size_t temp_size = 0;     // per sample, backward only
+  static constexpr std::array<param_decl, 0> params{};
+  static constexpr double flops = 0;
+  static constexpr node_role role = node_role::compute;
+};
+
+}  // namespace ctnn

@@ -1,0 +1,290 @@
+/// @file model.hpp
+/// A network's parameters and workspaces for batch size B, and the generated
+/// forward and backward passes. Everything is allocated in the constructor;
+/// forward, backward and predict make no heap allocation.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <xtensor/xadapt.hpp>
+
+#include "ctnn/core/aligned_buffer.hpp"
+#include "ctnn/core/fixed_string.hpp"
+#include "ctnn/graph/network.hpp"
+
+namespace ctnn {
+
+/// The batch size, as a type: `trainer<Net, batch<64>>`.
+template <std::size_t B>
+struct batch {
+  static_assert(B > 0, "ctnn::batch: the batch size must be positive");
+  static constexpr std::size_t size = B;
+};
+
+/// Where a named parameter lives, found at compile time.
+struct param_location {
+  bool found = false;
+  std::size_t offset = 0;
+  shape_info shape{};
+};
+
+template <class Graph>
+constexpr param_location find_param(std::string_view name) {
+  for (std::size_t i = 0; i < Graph::node_count; ++i)
+    for (std::size_t j = 0; j < Graph::infos[i].param_count; ++j)
+      if (Graph::infos[i].params[j].name == name)
+        return {true, Graph::plan.param_offset[i][j], Graph::infos[i].params[j].shape};
+  return {};
+}
+
+namespace detail {
+template <class Graph, fixed_string Name>
+struct param_lookup {
+  static constexpr param_location where = find_param<Graph>(Name.view());
+  static_assert(where.found, "ctnn::model::param: no parameter of this name in the network");
+};
+}  // namespace detail
+
+template <class Graph, std::size_t B, class T = float>
+class model {
+  static_assert(std::is_floating_point_v<T>, "ctnn::model: the scalar type must be float or double");
+
+ public:
+  using graph_type = Graph;
+  using value_type = T;
+  static constexpr std::size_t batch_size = B;
+  static constexpr std::size_t node_count = Graph::node_count;
+
+ private:
+  static constexpr const auto& P = Graph::plan;
+
+  aligned_buffer<T> params_;
+  aligned_buffer<T> grads_;
+  aligned_buffer<T> train_;    // values | scratch | gradients | temp, batch B
+  aligned_buffer<T> infer_;    // inference values, batch B
+  aligned_buffer<T> infer1_;   // inference values, batch 1
+  std::array<const T*, Graph::leaf_count> leaf_data_{};  // inputs are read in place
+
+  T* values() { return train_.data(); }
+  T* scratch() { return values() + B * P.value_elems; }
+  T* grad_ws() { return scratch() + B * P.scratch_elems; }
+  T* temp() { return grad_ws() + B * P.grad_elems; }
+
+  template <std::size_t I>
+  static constexpr std::size_t leaf_slot = [] {
+    for (std::size_t s = 0; s < Graph::leaf_count; ++s)
+      if (Graph::leaf_ids.first[s] == I) return s;
+    return none;
+  }();
+
+  // The value of node I: an input read in place, or a workspace slot.
+  template <bool Training, std::size_t Bn, std::size_t I>
+  const T* value_of(T* base) const {
+    if constexpr (P.nodes[I].role == node_role::input) return leaf_data_[leaf_slot<I>];
+    else return base + Bn * (Training ? P.value_offset[I] : P.infer_offset[I]);
+  }
+
+  template <bool Training, std::size_t Bn, std::size_t I>
+  void forward_node(T* base, T* scratch_base) {
+    constexpr const node_info& info = P.nodes[I];
+    if constexpr (info.arity > 0 && (Training || P.in_inference[I])) {
+      forward_args<T> a;
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        ((a.in[K] = value_of<Training, Bn, P.nodes[I].input[K]>(base)), ...);
+      }(std::make_index_sequence<P.nodes[I].arity>{});
+      a.out = base + Bn * (Training ? P.value_offset[I] : P.infer_offset[I]);
+      for (std::size_t j = 0; j < info.param_count; ++j) a.param[j] = params_.data() + P.param_offset[I][j];
+      a.scratch = scratch_base + Bn * (Training ? P.scratch_offset[I] : P.infer_scratch_offset[I]);
+      Graph::template node_at<I>::spec::template forward<Bn>(a);
+    }
+  }
+
+  template <std::size_t I>
+  void backward_node() {
+    constexpr const node_info& info = P.nodes[I];
+    constexpr unsigned mode = P.grad_mask[I];
+    if constexpr (P.needs_grad[I] && info.arity > 0) {
+      backward_args<T> a;
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        ((a.in[K] = value_of<true, B, P.nodes[I].input[K]>(values())), ...);
+        ((a.din[K] = (mode & grad_mode::input(K)) ? grad_ws() + B * P.grad_offset[P.nodes[I].input[K]] : nullptr), ...);
+      }(std::make_index_sequence<P.nodes[I].arity>{});
+      a.out = values() + B * P.value_offset[I];
+      a.dout = grad_ws() + B * P.grad_offset[I];
+      for (std::size_t j = 0; j < info.param_count; ++j) {
+        a.param[j] = params_.data() + P.param_offset[I][j];
+        a.dparam[j] = grads_.data() + P.param_offset[I][j];
+      }
+      a.scratch = scratch() + B * P.scratch_offset[I];
+      a.temp = temp();
+      Graph::template node_at<I>::spec::template backward<B, mode>(a);
+    }
+  }
+
+  // Labels are converted to T into their workspace slot; inputs are not copied.
+  template <bool Training, std::size_t Bn, std::size_t S, class D>
+  void bind_leaf(T* base, const D* data) {
+    constexpr std::size_t id = Graph::leaf_ids.first[S];
+    if constexpr (P.nodes[id].role == node_role::input) {
+      static_assert(std::is_same_v<std::remove_cv_t<D>, T>,
+                    "ctnn::model: an input is read in place and must have the model's scalar type");
+      leaf_data_[S] = data;
+    } else if constexpr (Training) {
+      T* dst = base + Bn * P.value_offset[id];
+      for (std::size_t b = 0; b < Bn; ++b) dst[b] = T(data[b]);
+    }
+  }
+
+  template <bool Training, std::size_t Bn, class... D>
+  void run_forward(T* base, T* scratch_base, const D*... data) {
+    static_assert(sizeof...(D) == Graph::leaf_count || (!Training && sizeof...(D) <= Graph::leaf_count),
+                  "ctnn::model: pass one pointer per input and label, in the network's leaf order");
+    [&]<std::size_t... S>(std::index_sequence<S...>) {
+      (bind_leaf<Training, Bn, S>(base, data), ...);
+    }(std::index_sequence_for<D...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      // A braced list, not a fold: clang caps folds at 256 operands.
+      [[maybe_unused]] int in_order[] = {0, (forward_node<Training, Bn, I>(base, scratch_base), 0)...};
+    }(std::make_index_sequence<node_count>{});
+  }
+
+ public:
+  /// Parameters initialized by name: He-normal weights, zero biases, from a
+  /// generator seeded with `seed` and the parameter's name, so the result does
+  /// not depend on the order of the layers.
+  explicit model(std::uint64_t seed = 0)
+      : params_(P.params.floats),
+        grads_(P.params.floats),
+        train_(Graph::template training_workspace<B>),
+        infer_(Graph::template inference_workspace<B>),
+        infer1_(Graph::template inference_workspace<1>) {
+    initialize(seed);
+  }
+
+  void initialize(std::uint64_t seed) {
+    for (std::size_t i = 0; i < node_count; ++i)
+      for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
+        const param_decl& d = P.nodes[i].params[j];
+        std::uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
+        for (char c : d.name) h = (h ^ std::uint8_t(c)) * 0x100000001b3ull;
+        std::mt19937_64 gen(h);
+        T* p = params_.data() + P.param_offset[i][j];
+        const std::size_t n = d.shape.size();
+        switch (d.init) {
+          case init_kind::zeros:
+            std::fill_n(p, n, T(0));
+            break;
+          case init_kind::he_normal: {
+            std::normal_distribution<double> dist(0.0, std::sqrt(2.0 / double(d.fan_in)));
+            for (std::size_t k = 0; k < n; ++k) p[k] = T(dist(gen));
+            break;
+          }
+          case init_kind::xavier_uniform: {
+            const double a = std::sqrt(6.0 / double(d.fan_in + d.fan_out));
+            std::uniform_real_distribution<double> dist(-a, a);
+            for (std::size_t k = 0; k < n; ++k) p[k] = T(dist(gen));
+            break;
+          }
+        }
+      }
+  }
+
+  /// Forward over a batch of B: one pointer per leaf (inputs as T, labels as
+  /// any arithmetic type). Returns the loss: the sum over loss roots of the
+  /// batch mean.
+  template <class... D>
+  T forward(const D*... data) {
+    run_forward<true, B>(values(), scratch(), data...);
+    T loss = 0;
+    for (std::size_t r : Graph::loss_ids)
+      for (std::size_t b = 0; b < B; ++b) loss += values()[B * P.value_offset[r] + b];
+    return loss / T(B);
+  }
+
+  /// Backward after forward: fills the parameter gradients.
+  void backward() {
+    for (std::size_t r : Graph::loss_ids)
+      if (P.needs_grad[r])
+        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = T(1) / T(B);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      [[maybe_unused]] int in_order[] = {0, (backward_node<node_count - 1 - I>(), 0)...};
+    }(std::make_index_sequence<node_count>{});
+  }
+
+  /// forward + backward; returns the loss.
+  template <class... D>
+  T forward_backward(const D*... data) {
+    const T loss = forward(data...);
+    backward();
+    return loss;
+  }
+
+  /// Inference over a batch of B inputs (labels are not needed). Returns
+  /// output K (default the first) as B × size values.
+  template <std::size_t K = 0, class... D>
+  std::span<const T> predict(const D*... inputs) {
+    run_forward<false, B>(infer_.data(), infer_.data(), inputs...);
+    constexpr std::size_t id = Graph::output_ids[K];
+    return {infer_.data() + B * P.infer_offset[id], B * P.nodes[id].out.size()};
+  }
+
+  /// Inference for one sample.
+  template <std::size_t K = 0, class... D>
+  std::span<const T> predict_one(const D*... inputs) {
+    run_forward<false, 1>(infer1_.data(), infer1_.data(), inputs...);
+    constexpr std::size_t id = Graph::output_ids[K];
+    return {infer1_.data() + P.infer_offset[id], P.nodes[id].out.size()};
+  }
+
+  /// Value of node `id` after the last training forward, B × size values.
+  std::span<const T> value(std::size_t id) {
+    return {values() + B * P.value_offset[id], B * P.nodes[id].out.size()};
+  }
+
+  /// A parameter, or its gradient, by name, as an xtensor view of its shape.
+  template <fixed_string Name>
+  auto param() {
+    return view_of<Name>(params_.data());
+  }
+  template <fixed_string Name>
+  auto grad() {
+    return view_of<Name>(grads_.data());
+  }
+
+  /// The flat buffers (with alignment padding, which always stays zero).
+  std::span<T> parameters() { return params_.span(); }
+  std::span<T> gradients() { return grads_.span(); }
+  std::span<const T> parameters() const { return params_.span(); }
+
+  /// Looks a parameter up by run-time name; throws std::out_of_range naming it.
+  std::span<T> param_span(std::string_view name) { return span_of(params_.data(), name); }
+  std::span<T> grad_span(std::string_view name) { return span_of(grads_.data(), name); }
+
+ private:
+  template <fixed_string Name>
+  auto view_of(T* base) {
+    constexpr param_location where = detail::param_lookup<Graph, Name>::where;
+    std::array<std::size_t, where.shape.rank> dims{};
+    for (std::size_t i = 0; i < where.shape.rank; ++i) dims[i] = where.shape.dims[i];
+    return xt::adapt(base + where.offset, where.shape.size(), xt::no_ownership(), dims);
+  }
+  std::span<T> span_of(T* base, std::string_view name) {
+    for (std::size_t i = 0; i < node_count; ++i)
+      for (std::size_t j = 0; j < P.nodes[i].param_count; ++j)
+        if (P.nodes[i].params[j].name == name)
+          return {base + P.param_offset[i][j], P.nodes[i].params[j].shape.size()};
+    throw std::out_of_range("ctnn::model: no parameter named '" + std::string(name) + "'");
+  }
+};
+
+}  // namespace ctnn

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the system packages needed to build, test and train.
+# Idempotent: apt is only touched when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache
+  libboost-dev xtensor-dev libxsimd-dev zlib1g-dev
+  catch2 libbenchmark-dev
+  clang-16 libomp-16-dev
+  dataset-fashion-mnist time
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  # dpkg-query fails for packages dpkg has never seen; treat that as missing.
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" == "install ok installed" ]]; then
+    echo "setup: $pkg already installed"
+  else
+    echo "setup: $pkg missing"
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: nothing to install"
+  exit 0
+fi
+
+as_root=()
+if ((EUID != 0)); then
+  if command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: apt-get update"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+echo "setup: apt-get install ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${missing[@]}"
+echo "setup: done"
