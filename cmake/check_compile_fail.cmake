@@ -2,7 +2,8 @@
 # Inputs (-D): CXX, SOURCE, REGEX, and '|'-separated INCLUDE_DIRECTORIES,
 # COMPILE_DEFINITIONS, COMPILE_OPTIONS, IMPLICIT_INCLUDE_DIRECTORIES (skipped).
 # Passes only if compiling SOURCE with CTNN_SHOULD_FAIL defined is rejected
-# AND the diagnostics match REGEX (so an unrelated error does not count).
+# AND the diagnostics match every pattern in REGEX (so an unrelated error
+# does not count).
 
 cmake_minimum_required(VERSION 3.25) # policies for -P mode
 
@@ -41,8 +42,13 @@ if(rc EQUAL 0)
   message(NOTICE "${CXX} ${shown} ${SOURCE}\n${output}")
   message(FATAL_ERROR "compiled, but must not")
 endif()
-if(NOT output MATCHES "${REGEX}")
-  message(NOTICE "${CXX} ${shown} ${SOURCE}\n${output}")
-  message(FATAL_ERROR "failed as required, but the diagnostics do not match '${REGEX}'")
-endif()
+# REGEX may hold several patterns separated by '&&&': each must match (the
+# message text, and the layer name and shapes in the instantiation line).
+string(REPLACE "&&&" ";" patterns "${REGEX}")
+foreach(pattern IN LISTS patterns)
+  if(NOT output MATCHES "${pattern}")
+    message(NOTICE "${CXX} ${shown} ${SOURCE}\n${output}")
+    message(FATAL_ERROR "failed as required, but the diagnostics do not match '${pattern}'")
+  endif()
+endforeach()
 message(STATUS "rejected as expected (matched '${REGEX}')")

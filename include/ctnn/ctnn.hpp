@@ -13,5 +13,6 @@
 #include "ctnn/ops/io.hpp"
 #include "ctnn/ops/loss.hpp"
 #include "ctnn/ops/matmul.hpp"
+#include "ctnn/ops/variable.hpp"
 #include "ctnn/train/model.hpp"
 #include "ctnn/train/trainer.hpp"

@@ -77,6 +77,14 @@ struct graph<detail::type_list<Losses...>, detail::type_list<Outputs...>> {
                     node_at<plan.clash_a>::op::name, typename node_at<plan.clash_a>::out_shape,
                     typename node_at<plan.clash_b>::out_shape>>);
 
+  static_assert(
+      [] {
+        for (std::size_t r : loss_ids)
+          if (infos[r].out.size() != 1) return false;
+        return true;
+      }(),
+      "ctnn::network: every loss root must give one value per sample (a loss, or a scale/add of losses)");
+
   /// Trainable scalars (tied parameters counted once).
   static constexpr std::size_t param_count = plan.params.count;
   /// Length of the flat, aligned parameter buffer.
@@ -91,7 +99,7 @@ struct graph<detail::type_list<Losses...>, detail::type_list<Outputs...>> {
     std::array<std::size_t, node_count> ids{};
     std::size_t n = 0;
     for (std::size_t i = 0; i < node_count; ++i)
-      if (infos[i].arity == 0) ids[n++] = i;
+      if (infos[i].role == node_role::input || infos[i].role == node_role::label) ids[n++] = i;
     return std::pair{ids, n};
   }();
   static constexpr std::size_t leaf_count = leaf_ids.second;

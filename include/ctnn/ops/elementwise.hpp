@@ -13,17 +13,30 @@
 namespace ctnn {
 
 namespace detail {
+// Each rule: the value, and the gradient to each operand given upstream d.
 struct add_rule {
   static constexpr fixed_string kind = "add";
   template <class V> static V apply(V a, V b) { return a + b; }
+  template <class V> static V da(V d, V, V) { return d; }
+  template <class V> static V db(V d, V, V) { return d; }
 };
 struct subtract_rule {
   static constexpr fixed_string kind = "subtract";
   template <class V> static V apply(V a, V b) { return a - b; }
+  template <class V> static V da(V d, V, V) { return d; }
+  template <class V> static V db(V d, V, V) { return -d; }
 };
 struct multiply_rule {
   static constexpr fixed_string kind = "multiply";
   template <class V> static V apply(V a, V b) { return a * b; }
+  template <class V> static V da(V d, V, V b) { return d * b; }
+  template <class V> static V db(V d, V a, V) { return d * a; }
+};
+struct divide_rule {
+  static constexpr fixed_string kind = "divide";
+  template <class V> static V apply(V a, V b) { return a / b; }
+  template <class V> static V da(V d, V, V b) { return d / b; }
+  template <class V> static V db(V d, V a, V b) { return -d * a / (b * b); }
 };
 }  // namespace detail
 
@@ -45,23 +58,12 @@ struct binary_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      constexpr bool acc0 = Mode & grad_mode::input_accumulate(0);
-      constexpr bool acc1 = Mode & grad_mode::input_accumulate(1);
-      if constexpr (std::is_same_v<Rule, detail::multiply_rule>) {
-        if constexpr (bool(Mode & grad_mode::input(0)))
-          kernels::map_into<acc0, B * n>(a.din[0], [](auto d, auto y) { return d * y; }, a.dout, a.in[1]);
-        if constexpr (bool(Mode & grad_mode::input(1)))
-          kernels::map_into<acc1, B * n>(a.din[1], [](auto d, auto x) { return d * x; }, a.dout, a.in[0]);
-      } else {
-        if constexpr (bool(Mode & grad_mode::input(0)))
-          kernels::map_into<acc0, B * n>(a.din[0], [](auto d) { return d; }, a.dout);
-        if constexpr (bool(Mode & grad_mode::input(1))) {
-          if constexpr (std::is_same_v<Rule, detail::subtract_rule>)
-            kernels::map_into<acc1, B * n>(a.din[1], [](auto d) { return -d; }, a.dout);
-          else
-            kernels::map_into<acc1, B * n>(a.din[1], [](auto d) { return d; }, a.dout);
-        }
-      }
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), B * n>(
+            a.din[0], [](auto d, auto x, auto y) { return Rule::da(d, x, y); }, a.dout, a.in[0], a.in[1]);
+      if constexpr (bool(Mode & grad_mode::input(1)))
+        kernels::map_into<bool(Mode & grad_mode::input_accumulate(1)), B * n>(
+            a.din[1], [](auto d, auto x, auto y) { return Rule::db(d, x, y); }, a.dout, a.in[0], a.in[1]);
     }
   };
 };
@@ -77,6 +79,8 @@ inline constexpr binary_fn<detail::add_rule> add{};
 inline constexpr binary_fn<detail::subtract_rule> subtract{};
 /// Elementwise (Hadamard) product.
 inline constexpr binary_fn<detail::multiply_rule> multiply{};
+/// Elementwise quotient.
+inline constexpr binary_fn<detail::divide_rule> divide{};
 
 /// `scale<0.3>(aux_loss)`: multiplies by a constant, e.g. to weight a loss.
 template <real Factor>

@@ -97,7 +97,8 @@ class model {
   template <bool Training, std::size_t Bn, std::size_t I>
   void forward_node(T* base, T* scratch_base) {
     constexpr const node_info& info = P.nodes[I];
-    if constexpr (info.arity > 0 && (Training || P.in_inference[I])) {
+    constexpr bool is_leaf = info.role == node_role::input || info.role == node_role::label;
+    if constexpr (!is_leaf && (Training || P.in_inference[I])) {
       forward_args<T> a;
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         ((a.in[K] = value_of<Training, Bn, P.nodes[I].input[K]>(base)), ...);
@@ -113,7 +114,8 @@ class model {
   void backward_node() {
     constexpr const node_info& info = P.nodes[I];
     constexpr unsigned mode = P.grad_mask[I];
-    if constexpr (P.needs_grad[I] && info.arity > 0) {
+    (void)info;
+    if constexpr (P.needs_grad[I]) {
       backward_args<T> a;
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         ((a.in[K] = value_of<true, B, P.nodes[I].input[K]>(values())), ...);

@@ -1,0 +1,44 @@
+/// @file variable.hpp
+/// A trainable tensor used directly as a value: `variable<"x", shape<2>>`.
+/// The same for every sample of a batch; its gradient sums over the batch.
+/// It lets a worked example differentiate with respect to its "inputs", and
+/// a model hold a learned embedding or bias of any shape.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/ops/node.hpp"
+
+namespace ctnn {
+
+template <fixed_string Name, class Shape, init_kind Init = init_kind::zeros>
+struct variable_op {
+  static_assert(is_shape_v<Shape>, "ctnn::variable: the second argument must be a ctnn::shape<...>");
+  static constexpr auto name = Name;
+  template <class... None>
+  struct spec : spec_defaults {
+    static constexpr std::string_view kind = "variable";
+    using out_shape = Shape;
+    static constexpr std::array<param_decl, 1> params{
+        param_decl{Name.view(), info_of<Shape>(), Init, Shape::size, Shape::size}};
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t i = 0; i < Shape::size; ++i) a.out[b * Shape::size + i] = a.param[0][i];
+    }
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      if constexpr (bool(Mode & grad_mode::param(0)))
+        kernels::column_sums<B, Shape::size, bool(Mode & grad_mode::param_accumulate(0))>(a.dout, a.dparam[0]);
+    }
+  };
+};
+
+/// `variable<"x", shape<2>>`: starts at zero unless initialized by name.
+template <fixed_string Name, class Shape>
+inline constexpr node<variable_op<Name, Shape>> variable{};
+
+}  // namespace ctnn

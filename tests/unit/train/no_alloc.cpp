@@ -1,0 +1,63 @@
+// step(), predict() and predict_one() make no heap allocation: every
+// operator new in this program is counted, and the count must not move.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  const std::size_t al = std::size_t(a);
+  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace mlp {
+inline constexpr auto image = ctnn::input<"image", ctnn::shape<784>>;
+inline constexpr auto logits =
+    ctnn::dense<"fc3", 10>(ctnn::relu(ctnn::dense<"fc2", 128>(ctnn::relu(ctnn::dense<"fc1", 256>(image)))));
+using net = decltype(ctnn::network(ctnn::softmax_cross_entropy(logits, ctnn::label<"class", 10>),
+                                   ctnn::outputs(logits)));
+}  // namespace mlp
+
+TEST_CASE("no heap allocation in step, predict and predict_one", "[alloc]") {
+  ctnn::trainer<mlp::net, ctnn::batch<64>> t({.lr = 0.01f, .momentum = 0.9f}, 7);
+  std::vector<float> x(64 * 784, 0.25f);
+  std::vector<unsigned char> y(64, 3);
+  t.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
+  const long before = allocations.load();
+  float loss = 0;
+  for (int i = 0; i < 3; ++i) loss += t.step(x.data(), y.data());
+  const float first = t.predict(x.data())[0];
+  const float one = t.predict_one(x.data())[0];
+  const long after = allocations.load();
+  CHECK(after - before == 0);
+  CHECK(std::isfinite(loss));
+  CHECK(first == Approx(one).epsilon(1e-5));
+  // The counter works: a vector allocates.
+  std::vector<int> v(10);
+  CHECK(allocations.load() > after);
+}
