@@ -90,8 +90,23 @@ inline void gemm_nn(const T* A, const T* B, T* C, Epilogue ep = {}) {
           C[(i + r) * N + j] = Accumulate ? C[(i + r) * N + j] + v : v;
         }
     }
-    for (; i < r1; ++i) {  // leftover rows, one at a time
+    for (; i < r1; ++i) {  // leftover rows, one at a time (all of batch-1 inference)
       std::size_t j = 0;
+      // Four independent accumulators hide the FMA latency of a single row.
+      for (; j + 4 * L <= NV; j += 4 * L) {
+        vec<T> c[4] = {vec<T>(T(0)), vec<T>(T(0)), vec<T>(T(0)), vec<T>(T(0))};
+        for (std::size_t k = 0; k < K; ++k) {
+          const vec<T> a(A[i * K + k]);
+          for (std::size_t h = 0; h < 4; ++h)
+            c[h] = xsimd::fma(a, vec<T>::load_unaligned(B + k * N + j + h * L), c[h]);
+        }
+        for (std::size_t h = 0; h < 4; ++h) {
+          T* dst = C + i * N + j + h * L;
+          vec<T> v = ep(c[h], j + h * L);
+          if constexpr (Accumulate) v += vec<T>::load_unaligned(dst);
+          v.store_unaligned(dst);
+        }
+      }
       for (; j < NV; j += L) {
         vec<T> c(T(0));
         for (std::size_t k = 0; k < K; ++k)
@@ -192,14 +207,14 @@ inline void gemm_tn(const T* A, const T* B, T* C) {
 template <std::size_t K, std::size_t N, bool Accumulate = false, class T>
 inline void column_sums(const T* A, T* out) {
   constexpr std::size_t L = lanes<T>;
-  std::size_t j = 0;
-  for (; j + L <= N; j += L) {
+  constexpr std::size_t NV = N / L * L;
+  for (std::size_t j = 0; j < NV; j += L) {
     vec<T> s(T(0));
     for (std::size_t k = 0; k < K; ++k) s += vec<T>::load_unaligned(A + k * N + j);
     if constexpr (Accumulate) s += vec<T>::load_unaligned(out + j);
     s.store_unaligned(out + j);
   }
-  for (; j < N; ++j) {
+  for (std::size_t j = NV; j < N; ++j) {
     T s = 0;
     for (std::size_t k = 0; k < K; ++k) s += A[k * N + j];
     out[j] = Accumulate ? out[j] + s : s;

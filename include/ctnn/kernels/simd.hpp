@@ -23,19 +23,19 @@ inline const char* simd_name() { return xsimd::default_arch::name(); }
 template <std::size_t N, class T, class F, class... In>
 inline void map(T* out, F f, const In*... in) {
   constexpr std::size_t L = lanes<T>;
-  std::size_t i = 0;
-  for (; i + L <= N; i += L) f(vec<T>::load_unaligned(in + i)...).store_unaligned(out + i);
-  for (; i < N; ++i) out[i] = f(in[i]...);
+  constexpr std::size_t NV = N / L * L;  // a constant bound: no tail loop when L divides N
+  for (std::size_t i = 0; i < NV; i += L) f(vec<T>::load_unaligned(in + i)...).store_unaligned(out + i);
+  for (std::size_t i = NV; i < N; ++i) out[i] = f(in[i]...);
 }
 
 /// Like map, but out[i] += f(...).
 template <std::size_t N, class T, class F, class... In>
 inline void map_add(T* out, F f, const In*... in) {
   constexpr std::size_t L = lanes<T>;
-  std::size_t i = 0;
-  for (; i + L <= N; i += L)
+  constexpr std::size_t NV = N / L * L;
+  for (std::size_t i = 0; i < NV; i += L)
     (vec<T>::load_unaligned(out + i) + f(vec<T>::load_unaligned(in + i)...)).store_unaligned(out + i);
-  for (; i < N; ++i) out[i] += f(in[i]...);
+  for (std::size_t i = NV; i < N; ++i) out[i] += f(in[i]...);
 }
 
 /// Writes or accumulates, chosen at compile time.

@@ -20,14 +20,14 @@ struct sgd {
     using V = kernels::vec<T>;
     constexpr std::size_t L = kernels::lanes<T>;
     const T mu = T(momentum), eta = T(lr), wd = T(weight_decay);
-    std::size_t i = 0;
-    for (; i + L <= N; i += L) {
+    constexpr std::size_t NV = N / L * L;
+    for (std::size_t i = 0; i < NV; i += L) {
       const V wi = V::load_aligned(w + i);
       const V vi = V(mu) * V::load_aligned(v + i) - V(eta) * xsimd::fma(V(wd), wi, V::load_aligned(g + i));
       vi.store_aligned(v + i);
       (wi + vi).store_aligned(w + i);
     }
-    for (; i < N; ++i) {
+    for (std::size_t i = NV; i < N; ++i) {
       v[i] = mu * v[i] - eta * (g[i] + wd * w[i]);
       w[i] += v[i];
     }
