@@ -13,7 +13,7 @@
 namespace ctnn {
 
 inline constexpr std::size_t max_inputs = 4;
-inline constexpr std::size_t max_params = 2;
+inline constexpr std::size_t max_params = 4;
 
 struct node_info {
   std::string_view kind;
@@ -45,7 +45,7 @@ constexpr node_info make_node_info() {
     std::size_t k = 0;
     ((i.input[k++] = Index::template of<C>), ...);
   }(typename N::inputs{});
-  static_assert(spec::params.size() <= max_params, "ctnn: an op owns at most two parameters");
+  static_assert(spec::params.size() <= max_params, "ctnn: an op owns at most four parameters");
   i.param_count = spec::params.size();
   for (std::size_t j = 0; j < spec::params.size(); ++j) i.params[j] = spec::params[j];
   i.scratch = spec::scratch_size;

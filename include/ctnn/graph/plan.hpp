@@ -64,8 +64,10 @@ constexpr std::size_t place_ranges(const std::array<live_range, N>& r, std::arra
 /// Where each parameter of each node lives in the flat parameter buffer.
 struct param_table {
   std::size_t unique = 0;       // distinct parameters (by name)
-  std::size_t floats = 0;       // length of the flat buffer, with alignment
+  std::size_t floats = 0;       // length of the flat trainable buffer, with alignment
   std::size_t count = 0;        // trainable scalars, without alignment padding
+  std::size_t state_floats = 0; // length of the non-trainable state buffer
+  std::size_t state_count = 0;  // non-trainable scalars
   bool tie_mismatch = false;    // same name, different shapes
   std::size_t tie_a = 0, tie_b = 0;
   shape_info tie_shape_a{}, tie_shape_b{};
@@ -122,7 +124,8 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
 
   // A node needs a gradient when it owns parameters or depends on one that does.
   for (std::size_t i = 0; i < N; ++i) {
-    bool g = nodes[i].param_count > 0;
+    bool g = false;
+    for (std::size_t j = 0; j < nodes[i].param_count; ++j) g = g || nodes[i].params[j].trainable;
     for (std::size_t k = 0; k < nodes[i].arity; ++k) g = g || p.needs_grad[nodes[i].input[k]];
     p.needs_grad[i] = g;
   }
@@ -138,7 +141,7 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
     return decl(a).name != decl(b).name ? decl(a).name < decl(b).name : a < b;
   });
   std::array<std::size_t, U> canon{};  // each use -> the first use of its name
-  std::size_t offset = 0;
+  std::size_t offset = 0, state_offset = 0;
   for (std::size_t u = 0; u < n_use; ++u) {
     const std::size_t here = use[u];
     const param_decl& d = decl(here);
@@ -146,7 +149,7 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
       const std::size_t first = canon[use[u - 1]];
       canon[here] = first;
       p.param_offset[here / max_params][here % max_params] = p.param_offset[first / max_params][first % max_params];
-      if (!(decl(first).shape == d.shape) && !p.params.tie_mismatch) {
+      if (!(decl(first).shape == d.shape && decl(first).trainable == d.trainable) && !p.params.tie_mismatch) {
         p.params.tie_mismatch = true;
         p.params.tie_a = first / max_params;
         p.params.tie_b = here / max_params;
@@ -156,12 +159,19 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
       continue;
     }
     canon[here] = here;
-    p.param_offset[here / max_params][here % max_params] = offset;
-    offset += align_up(d.shape.size());
-    p.params.count += d.shape.size();
     ++p.params.unique;
+    if (d.trainable) {
+      p.param_offset[here / max_params][here % max_params] = offset;
+      offset += align_up(d.shape.size());
+      p.params.count += d.shape.size();
+    } else {
+      p.param_offset[here / max_params][here % max_params] = state_offset;
+      state_offset += align_up(d.shape.size());
+      p.params.state_count += d.shape.size();
+    }
   }
   p.params.floats = offset;
+  p.params.state_floats = state_offset;
 
   // Gradients flow only along paths that reach a loss root.
   std::array<bool, N> on_loss_path{};
@@ -187,6 +197,7 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
       grad_written[c] = true;
     }
     for (std::size_t j = 0; j < nodes[i].param_count; ++j) {
+      if (!nodes[i].params[j].trainable) continue;
       m |= grad_mode::param(j);
       const std::size_t c = canon[i * max_params + j];
       if (param_written[c]) m |= grad_mode::param_accumulate(j);

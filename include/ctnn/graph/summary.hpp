@@ -41,7 +41,8 @@ std::string summary() {
   for (std::size_t i = 0; i < Graph::node_count; ++i) {
     const node_info& n = p.nodes[i];
     std::size_t params = 0;
-    for (std::size_t j = 0; j < n.param_count; ++j) params += n.params[j].shape.size();
+    for (std::size_t j = 0; j < n.param_count; ++j)
+      if (n.params[j].trainable) params += n.params[j].shape.size();
     param_total += params;
     const double b = double(n.out.size() * BytesPerValue);
     if (n.role != node_role::input) bytes += b;
@@ -53,6 +54,7 @@ std::string summary() {
   }
   s += "parameters: " + grouped(double(Graph::param_count)) + " (" + std::to_string(p.params.unique) +
        " tensors; " + grouped(double(param_total - Graph::param_count)) + " shared by name)\n";
+  if (p.params.state_count) s += "non-trainable state: " + grouped(double(p.params.state_count)) + "\n";
   s += "forward flops per sample: " + grouped(Graph::flops) + "\n";
   s += "activations per sample: " + grouped(bytes) + " bytes; planned workspace per sample: training " +
        grouped(double((p.value_elems + p.scratch_elems + p.grad_elems + p.temp_elems) * BytesPerValue)) +

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 
@@ -15,15 +16,18 @@
 namespace ctnn {
 
 /// How a parameter starts out before training.
-enum class init_kind { zeros, he_normal, xavier_uniform };
+enum class init_kind { zeros, ones, he_normal, xavier_uniform };
 
 /// A parameter an op owns: its name (the key of the parameter table, shared
-/// by every op that names it: tied weights) and its shape.
+/// by every op that names it: tied weights) and its shape. A non-trainable
+/// one (batch norm's running statistics) lives in a separate state buffer
+/// that the optimizer never sees; the op updates it itself in training.
 struct param_decl {
   std::string_view name;
   shape_info shape;
   init_kind init;
   std::size_t fan_in = 1, fan_out = 1;
+  bool trainable = true;
 };
 
 /// What the graph gives an op's forward pass: input activations, its output
@@ -32,8 +36,10 @@ template <class T>
 struct forward_args {
   std::array<const T*, 4> in{};
   T* out = nullptr;
-  std::array<const T*, 2> param{};
+  std::array<T*, 4> param{};  // writable: non-trainable state is updated in training
   T* scratch = nullptr;
+  bool training = false;      // batch statistics, dropout masks
+  std::uint64_t seed = 0;     // per step and node: dropout's random stream
 };
 
 /// What the graph gives an op's backward pass. `din[k]` is null when input k
@@ -45,20 +51,20 @@ struct backward_args {
   const T* out = nullptr;
   const T* dout = nullptr;
   std::array<T*, 4> din{};
-  std::array<const T*, 2> param{};
-  std::array<T*, 2> dparam{};
+  std::array<const T*, 4> param{};
+  std::array<T*, 4> dparam{};
   const T* scratch = nullptr;
   T* temp = nullptr;  // temp_size floats per sample, valid during this call only
 };
 
 /// Bit layout of the compile-time mask passed to backward: for input k, bit k
 /// says "compute its gradient" and bit 4+k "add to it rather than overwrite";
-/// for parameter j, bits 8+j and 10+j say the same.
+/// for parameter j, bits 8+j and 12+j say the same.
 namespace grad_mode {
 constexpr unsigned input(std::size_t k) { return 1u << k; }
 constexpr unsigned input_accumulate(std::size_t k) { return 1u << (4 + k); }
 constexpr unsigned param(std::size_t j) { return 1u << (8 + j); }
-constexpr unsigned param_accumulate(std::size_t j) { return 1u << (10 + j); }
+constexpr unsigned param_accumulate(std::size_t j) { return 1u << (12 + j); }
 }  // namespace grad_mode
 
 /// The role of a node for the planner and the summary.

@@ -36,6 +36,7 @@ struct param_location {
   bool found = false;
   std::size_t offset = 0;
   shape_info shape{};
+  bool trainable = true;  // in the parameter buffer, or else in the state buffer
 };
 
 template <class Graph>
@@ -43,7 +44,8 @@ constexpr param_location find_param(std::string_view name) {
   for (std::size_t i = 0; i < Graph::node_count; ++i)
     for (std::size_t j = 0; j < Graph::infos[i].param_count; ++j)
       if (Graph::infos[i].params[j].name == name)
-        return {true, Graph::plan.param_offset[i][j], Graph::infos[i].params[j].shape};
+        return {true, Graph::plan.param_offset[i][j], Graph::infos[i].params[j].shape,
+                Graph::infos[i].params[j].trainable};
   return {};
 }
 
@@ -70,10 +72,18 @@ class model {
 
   aligned_buffer<T> params_;
   aligned_buffer<T> grads_;
+  aligned_buffer<T> state_;    // non-trainable: running statistics
   aligned_buffer<T> train_;    // values | scratch | gradients | temp, batch B
   aligned_buffer<T> infer_;    // inference values, batch B
   aligned_buffer<T> infer1_;   // inference values, batch 1
   std::array<const T*, Graph::leaf_count> leaf_data_{};  // inputs are read in place
+  std::uint64_t noise_seed_ = 0;                          // dropout masks: fixed until advance_noise()
+
+  template <std::size_t I, std::size_t J>
+  T* param_ptr() {
+    constexpr const param_decl& d = P.nodes[I].params[J];
+    return (d.trainable ? params_.data() : state_.data()) + P.param_offset[I][J];
+  }
 
   T* values() { return train_.data(); }
   T* scratch() { return values() + B * P.value_elems; }
@@ -104,8 +114,12 @@ class model {
         ((a.in[K] = value_of<Training, Bn, P.nodes[I].input[K]>(base)), ...);
       }(std::make_index_sequence<P.nodes[I].arity>{});
       a.out = base + Bn * (Training ? P.value_offset[I] : P.infer_offset[I]);
-      for (std::size_t j = 0; j < info.param_count; ++j) a.param[j] = params_.data() + P.param_offset[I][j];
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((a.param[J] = param_ptr<I, J>()), ...);
+      }(std::make_index_sequence<P.nodes[I].param_count>{});
       a.scratch = scratch_base + Bn * (Training ? P.scratch_offset[I] : P.infer_scratch_offset[I]);
+      a.training = Training;
+      a.seed = (noise_seed_ + I) * 0x9e3779b97f4a7c15ull;
       Graph::template node_at<I>::spec::template forward<Bn>(a);
     }
   }
@@ -123,10 +137,10 @@ class model {
       }(std::make_index_sequence<P.nodes[I].arity>{});
       a.out = values() + B * P.value_offset[I];
       a.dout = grad_ws() + B * P.grad_offset[I];
-      for (std::size_t j = 0; j < info.param_count; ++j) {
-        a.param[j] = params_.data() + P.param_offset[I][j];
-        a.dparam[j] = grads_.data() + P.param_offset[I][j];
-      }
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((a.param[J] = param_ptr<I, J>()), ...);
+        ((a.dparam[J] = P.nodes[I].params[J].trainable ? grads_.data() + P.param_offset[I][J] : nullptr), ...);
+      }(std::make_index_sequence<P.nodes[I].param_count>{});
       a.scratch = scratch() + B * P.scratch_offset[I];
       a.temp = temp();
       Graph::template node_at<I>::spec::template backward<B, mode>(a);
@@ -167,6 +181,7 @@ class model {
   explicit model(std::uint64_t seed = 0)
       : params_(P.params.floats),
         grads_(P.params.floats),
+        state_(P.params.state_floats),
         train_(Graph::template training_workspace<B>),
         infer_(Graph::template inference_workspace<B>),
         infer1_(Graph::template inference_workspace<1>) {
@@ -180,11 +195,14 @@ class model {
         std::uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
         for (char c : d.name) h = (h ^ std::uint8_t(c)) * 0x100000001b3ull;
         std::mt19937_64 gen(h);
-        T* p = params_.data() + P.param_offset[i][j];
+        T* p = (d.trainable ? params_.data() : state_.data()) + P.param_offset[i][j];
         const std::size_t n = d.shape.size();
         switch (d.init) {
           case init_kind::zeros:
             std::fill_n(p, n, T(0));
+            break;
+          case init_kind::ones:
+            std::fill_n(p, n, T(1));
             break;
           case init_kind::he_normal: {
             std::normal_distribution<double> dist(0.0, std::sqrt(2.0 / double(d.fan_in)));
@@ -212,6 +230,11 @@ class model {
       for (std::size_t b = 0; b < B; ++b) loss += values()[B * P.value_offset[r] + b];
     return loss / T(B);
   }
+
+  /// Draws new dropout masks for the next forward (the trainer does this every
+  /// step; repeated forwards without it see the same masks, as a gradient
+  /// check needs).
+  void advance_noise() { ++noise_seed_; }
 
   /// Backward after forward: fills the parameter gradients.
   void backward() {
@@ -256,10 +279,12 @@ class model {
   /// A parameter, or its gradient, by name, as an xtensor view of its shape.
   template <fixed_string Name>
   auto param() {
-    return view_of<Name>(params_.data());
+    return view_of<Name>(detail::param_lookup<Graph, Name>::where.trainable ? params_.data() : state_.data());
   }
   template <fixed_string Name>
   auto grad() {
+    static_assert(detail::param_lookup<Graph, Name>::where.trainable,
+                  "ctnn::model::grad: this parameter is not trainable and has no gradient");
     return view_of<Name>(grads_.data());
   }
 
@@ -269,8 +294,10 @@ class model {
   std::span<const T> parameters() const { return params_.span(); }
 
   /// Looks a parameter up by run-time name; throws std::out_of_range naming it.
-  std::span<T> param_span(std::string_view name) { return span_of(params_.data(), name); }
-  std::span<T> grad_span(std::string_view name) { return span_of(grads_.data(), name); }
+  std::span<T> param_span(std::string_view name) { return span_of(name, false); }
+  std::span<T> grad_span(std::string_view name) { return span_of(name, true); }
+  /// The non-trainable state (running statistics).
+  std::span<T> state() { return state_.span(); }
 
  private:
   template <fixed_string Name>
@@ -280,11 +307,16 @@ class model {
     for (std::size_t i = 0; i < where.shape.rank; ++i) dims[i] = where.shape.dims[i];
     return xt::adapt(base + where.offset, where.shape.size(), xt::no_ownership(), dims);
   }
-  std::span<T> span_of(T* base, std::string_view name) {
+  std::span<T> span_of(std::string_view name, bool gradient) {
     for (std::size_t i = 0; i < node_count; ++i)
-      for (std::size_t j = 0; j < P.nodes[i].param_count; ++j)
-        if (P.nodes[i].params[j].name == name)
-          return {base + P.param_offset[i][j], P.nodes[i].params[j].shape.size()};
+      for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
+        const param_decl& d = P.nodes[i].params[j];
+        if (d.name != name) continue;
+        if (gradient && !d.trainable)
+          throw std::out_of_range("ctnn::model: '" + std::string(name) + "' is not trainable and has no gradient");
+        T* base = gradient ? grads_.data() : d.trainable ? params_.data() : state_.data();
+        return {base + P.param_offset[i][j], d.shape.size()};
+      }
     throw std::out_of_range("ctnn::model: no parameter named '" + std::string(name) + "'");
   }
 };
