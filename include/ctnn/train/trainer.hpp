@@ -8,29 +8,34 @@
 #include <stdexcept>
 
 #include "ctnn/train/model.hpp"
-#include "ctnn/train/sgd.hpp"
+#include "ctnn/train/optim/sgd.hpp"
 
 namespace ctnn {
 
 template <class Graph, class Batch, class Optimizer = optim::sgd, class T = float>
 class trainer {
+  static_assert(optim::optimizer<Optimizer, T>,
+                "ctnn::trainer: the optimizer needs `static constexpr std::size_t state_buffers` (0 to 2) and "
+                "`update<N>(T* w, const T* g, T* state)` (see ctnn/train/optim/common.hpp)");
+
  public:
   using model_type = ::ctnn::model<Graph, Batch::size, T>;
 
   explicit trainer(Optimizer opt = {}, std::uint64_t seed = 0)
-      : model_(seed), optimizer_(opt), velocity_(Graph::param_buffer_size) {}
+      : model_(seed), optimizer_(opt), state_(optim::state_size<Optimizer, T>(Graph::param_buffer_size)) {}
 
   /// One training step on a batch: one pointer per leaf (inputs, then labels,
   /// in the network's leaf order). Returns the batch loss. Throws
   /// std::runtime_error, leaving the parameters untouched, if it is not finite.
   template <class... D>
   T step(const D*... data) {
+    model_.advance_noise();  // fresh dropout masks for every step
     const T loss = model_.forward_backward(data...);
     if (!std::isfinite(loss))
       throw std::runtime_error("ctnn::trainer::step: the loss is not finite; parameters left unchanged "
                                "(lower the learning rate or check the inputs for NaN)");
     optimizer_.template update<Graph::param_buffer_size>(model_.parameters().data(), model_.gradients().data(),
-                                                         velocity_.data());
+                                                         state_.data());
     return loss;
   }
 
@@ -45,7 +50,7 @@ class trainer {
  private:
   model_type model_;
   Optimizer optimizer_;
-  aligned_buffer<T> velocity_;
+  aligned_buffer<T> state_;  // Optimizer::state_buffers flat buffers, allocated once
 };
 
 }  // namespace ctnn

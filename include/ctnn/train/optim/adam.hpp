@@ -1,0 +1,63 @@
+/// @file adam.hpp
+/// Adam (Kingma & Ba 2015), as one pass over the flat parameter, gradient and
+/// two moment buffers.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include "ctnn/train/optim/common.hpp"
+
+namespace ctnn::optim {
+
+/// With t the number of updates so far (this one included):
+///   g' = g + weight_decay·w
+///   m ← β1·m + (1 − β1)·g'          v ← β2·v + (1 − β2)·g'²
+///   m̂ = m / (1 − β1^t)              v̂ = v / (1 − β2^t)
+///   w ← w − lr·m̂ / (√v̂ + eps)
+/// as in the paper (Algorithm 1), with its defaults lr 1e-3, β1 0.9,
+/// β2 0.999, eps 1e-8. The seeds (eq. 16.6) differ: they divide the moment
+/// recursions themselves by (1 − β^t), so the correction compounds into the
+/// stored moments, and they use β2 = 0.995 and eps = 1e-7. We follow the paper:
+/// m and v are stored uncorrected; the correction is two scalars per update.
+///
+/// Weight decay is coupled (L2 added to the gradient before the moments), i.e.
+/// Adam with L2, not AdamW's decoupled decay.
+///
+/// State: two buffers (m, then v) and the step count `t`, kept here; `t` must
+/// go back to 0 if the buffers are cleared.
+struct adam {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.0f;
+  std::size_t t = 0;
+
+  static constexpr std::size_t state_buffers = 2;
+
+  template <std::size_t N, class T>
+  void update(T* w, const T* g, T* state) {
+    ++t;
+    const double b1 = double(beta1), b2 = double(beta2);
+    // w ← w − (lr / (1 − β1^t))·m / (√v·(1 / √(1 − β2^t)) + eps): the paper's
+    // m̂ / (√v̂ + eps), with the corrections folded into two scalars.
+    const T step = T(double(lr) / (1.0 - std::pow(b1, double(t))));
+    const T root_scale = T(1.0 / std::sqrt(1.0 - std::pow(b2, double(t))));
+    const T beta_1 = T(beta1), beta_2 = T(beta2), e = T(eps), wd = T(weight_decay);
+    const T one_minus_b1 = T(1) - beta_1, one_minus_b2 = T(1) - beta_2;
+    T* m = state;
+    T* v = state + state_stride<T>(N);
+    detail::fused_pass<N, T>([&]<class X>(std::size_t i) {
+      const X wi = detail::load<X>(w + i);
+      const X gi = detail::fma(X(wd), wi, detail::load<X>(g + i));
+      const X mi = detail::fma(X(beta_1), detail::load<X>(m + i), X(one_minus_b1) * gi);
+      const X vi = detail::fma(X(beta_2), detail::load<X>(v + i), X(one_minus_b2) * gi * gi);
+      detail::store(m + i, mi);
+      detail::store(v + i, vi);
+      detail::store(w + i, wi - X(step) * mi / detail::fma(detail::sqrt(vi), X(root_scale), X(e)));
+    });
+  }
+};
+
+}  // namespace ctnn::optim

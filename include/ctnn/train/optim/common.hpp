@@ -1,0 +1,101 @@
+/// @file common.hpp
+/// What every per-step optimizer shares: the layout of its state buffers, the
+/// `optimizer` concept the trainer checks, and the fused pass that runs one
+/// update body over vectors of the flat buffers and then over the scalar tail.
+///
+/// An optimizer is a small aggregate of hyperparameters with
+///   static constexpr std::size_t state_buffers;   // 0, 1 or 2
+///   template <std::size_t N, class T> void update(T* w, const T* g, T* state);
+/// `w` (parameters) and `g` (gradients) hold N values; `state` holds
+/// `state_buffers` buffers of N values, buffer k starting at
+/// `state + k * state_stride<T>(N)`, zero before the first update. All three
+/// are 64-byte aligned (aligned_buffer, or the model's flat buffers). Scalar
+/// state (Adam's step count) lives in the optimizer object itself.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include "ctnn/kernels/simd.hpp"
+
+namespace ctnn::optim {
+
+/// Elements from the start of one state buffer to the next: N rounded up to a
+/// multiple of 64 bytes, so that every buffer starts aligned. For a model's
+/// parameter buffer (already a multiple of 16 elements) this is N.
+template <class T>
+constexpr std::size_t state_stride(std::size_t n) {
+  constexpr std::size_t a = 64 / sizeof(T);
+  return (n + a - 1) / a * a;
+}
+
+/// The number of T an optimizer's state takes for N parameters.
+template <class Optimizer, class T>
+constexpr std::size_t state_size(std::size_t n) {
+  return Optimizer::state_buffers * state_stride<T>(n);
+}
+
+/// A per-step optimizer, as the trainer uses it.
+template <class O, class T = float>
+concept optimizer = requires(O& o, T* w, const T* g, T* s) {
+  { O::state_buffers } -> std::convertible_to<std::size_t>;
+  requires O::state_buffers <= 2;
+  o.template update<1>(w, g, s);
+};
+
+namespace detail {
+
+/// `X` is either kernels::vec<T> or T itself (the tail).
+template <class X, class T>
+inline X load(const T* p) {
+  if constexpr (std::is_same_v<X, T>) return *p;
+  else return X::load_aligned(p);
+}
+template <class X, class T>
+inline void store(T* p, const X& x) {
+  if constexpr (std::is_same_v<X, T>) *p = x;
+  else x.store_aligned(p);
+}
+
+/// a·b + c: fused on vectors; on the scalar tail written out, as the
+/// original SGD tail was (std::fma is a library call without hardware FMA).
+template <class X>
+inline X fma(const X& a, const X& b, const X& c) {
+  if constexpr (std::is_floating_point_v<X>) return a * b + c;
+  else return xsimd::fma(a, b, c);
+}
+template <class X>
+inline X sqrt(const X& x) {
+  if constexpr (std::is_floating_point_v<X>) {
+    return std::sqrt(x);
+#if defined(__AVX512F__)
+  } else if constexpr (sizeof(X) == 64) {
+    // GCC 12's _mm512_sqrt_p[sd] (what xsimd calls) merges into a
+    // self-initialized _mm512_undefined_p[sd]() and warns -Wmaybe-uninitialized
+    // (GCC bug 105593); the zero-masking form with a full mask is the same
+    // vsqrtp[sd] and does not.
+    if constexpr (std::is_same_v<typename X::value_type, float>) return X(_mm512_maskz_sqrt_ps(__mmask16(0xFFFF), x));
+    else return X(_mm512_maskz_sqrt_pd(__mmask8(0xFF), x));
+#endif
+  } else {
+    return xsimd::sqrt(x);
+  }
+}
+
+/// One fused pass over [0, N): `body.template operator()<X>(i)` with
+/// X = vec<T> at i = 0, L, 2L, ... while a whole vector fits, then with X = T
+/// for each element of the tail. Write the body once as
+/// `[&]<class X>(std::size_t i) { ... }` with load<X>, store, fma and sqrt
+/// above, which take vectors and scalars alike.
+template <std::size_t N, class T, class Body>
+inline void fused_pass(Body body) {
+  constexpr std::size_t L = kernels::lanes<T>;
+  constexpr std::size_t NV = N / L * L;  // a constant bound: no tail loop when L divides N
+  for (std::size_t i = 0; i < NV; i += L) body.template operator()<kernels::vec<T>>(i);
+  for (std::size_t i = NV; i < N; ++i) body.template operator()<T>(i);
+}
+
+}  // namespace detail
+}  // namespace ctnn::optim

@@ -1,0 +1,35 @@
+/// @file sgd.hpp
+/// Stochastic gradient descent with momentum, as one pass over the flat
+/// parameter, gradient and velocity buffers.
+#pragma once
+
+#include <cstddef>
+
+#include "ctnn/train/optim/common.hpp"
+
+namespace ctnn::optim {
+
+/// v ← momentum·v − lr·(g + weight_decay·w);  w ← w + v   (seeds eq. 16.2).
+/// momentum = 0 is plain SGD, w ← w − lr·(g + weight_decay·w) (eq. 16.1).
+/// Weight decay is coupled: the gradient of ½·weight_decay·‖w‖² is added to
+/// the loss gradient. One state buffer: the velocity v.
+struct sgd {
+  float lr = 0.01f;
+  float momentum = 0.9f;
+  float weight_decay = 0.0f;
+
+  static constexpr std::size_t state_buffers = 1;
+
+  template <std::size_t N, class T>
+  void update(T* w, const T* g, T* v) const {
+    const T mu = T(momentum), eta = T(lr), wd = T(weight_decay);
+    detail::fused_pass<N, T>([&]<class X>(std::size_t i) {
+      const X wi = detail::load<X>(w + i);
+      const X vi = X(mu) * detail::load<X>(v + i) - X(eta) * detail::fma(X(wd), wi, detail::load<X>(g + i));
+      detail::store(v + i, vi);
+      detail::store(w + i, wi + vi);
+    });
+  }
+};
+
+}  // namespace ctnn::optim
