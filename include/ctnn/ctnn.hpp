@@ -16,6 +16,7 @@
 #include "ctnn/ops/loss.hpp"
 #include "ctnn/ops/matmul.hpp"
 #include "ctnn/ops/variable.hpp"
+#include "ctnn/train/gradient_check.hpp"
 #include "ctnn/train/model.hpp"
 #include "ctnn/train/optim/adagrad.hpp"
 #include "ctnn/train/optim/adam.hpp"
