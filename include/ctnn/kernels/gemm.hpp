@@ -1,224 +1,378 @@
 /// @file gemm.hpp
-/// Matrix products with compile-time sizes, in the three forms training needs.
+/// Matrix products in the three forms training needs, with each size either
+/// a compile-time constant (`fixed<784>{}`) or a run-time integer:
+///
+///   gemm_nn<Acc>(m, n, k, A, B, C, ep)   C[m,n] (=|+=) ep(A[m,k] · B[k,n])
+///   gemm_nt<Acc>(m, n, k, A, B, C)       C[m,n] (=|+=) A[m,k] · B[n,k]ᵀ
+///   gemm_tn<Acc>(m, n, k, A, B, C)       C[m,n] (=|+=) A[k,m]ᵀ · B[k,n]
+///   column_sums<Acc>(k, n, A, out)       out[n] (=|+=) Σ_k A[k,n]
+///
+/// All matrices row-major and contiguous. The static graph also calls them
+/// with the sizes as template arguments: gemm_nn<M, N, K, Acc>(A, B, C, ep).
+///
+/// How. C is computed in MR×(NV·L) register tiles (AVX-512: 8 rows × 2
+/// vectors = 16 accumulators; AVX2: 6 × 2, or 4 × 3 for Aᵀ·B). The tiles of
+/// one panel of NV·L columns share a copy of B's panel in a contiguous,
+/// zero-padded stack buffer (≤ 64 KiB, at most KC rows of k; deeper products
+/// run in k blocks whose partial sums wait in C): for A·B and Aᵀ·B the first
+/// row tile reads B in place and writes that copy as it goes, for A·Bᵀ the
+/// panel of Bᵀ is built by 8×8 (4×4) register transposes. The last rows of
+/// C take smaller exact tiles when M is static and a zero-padded copy of A's
+/// rows when it is not; a last partial panel is zero-padded and stored with
+/// masks (through the epilogue one scalar at a time). Products of at most
+/// three rows (batch-1 inference) stream B directly, one row with 8 vectors
+/// of independent accumulators; A·Bᵀ with at most two rows is done as dot
+/// products, L rows of B at a time folded into one vector. Large products
+/// split over the OpenMP team: over row blocks, or over column panels when
+/// there are too few rows (and for A·Bᵀ, so that Bᵀ is built once).
+///
+/// Static sizes choose the path at compile time and instantiate only the
+/// tails the shape has; dynamic sizes instantiate every variant once per
+/// (form, accumulate, epilogue, scalar type). Nothing allocates.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "ctnn/kernels/gemm_detail.hpp"
 #include "ctnn/kernels/simd.hpp"
+
+// GCC 12 reports its own AVX-512 intrinsics (which build "undefined" vectors
+// by self-initialization) as maybe-uninitialized wherever they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 namespace ctnn::kernels {
 
-/// Applied to each output element when it is stored: lets a dense layer add
-/// its bias and apply its activation without a second pass over C.
-struct no_epilogue {
-  template <class V>
-  V operator()(V x, std::size_t /*col*/) const {
-    return x;
-  }
+namespace detail::gemm {
+
+/// What is known at compile time about the sizes (0: dynamic).
+template <class SM, class SN, class SK>
+struct static_info {
+  static constexpr bool ms = is_static_extent_v<SM>, ns = is_static_extent_v<SN>, ks = is_static_extent_v<SK>;
+  static constexpr std::size_t M = [] {
+    if constexpr (ms) return std::size_t(SM::value); else return std::size_t(0);
+  }();
+  static constexpr std::size_t N = [] {
+    if constexpr (ns) return std::size_t(SN::value); else return std::size_t(0);
+  }();
+  static constexpr std::size_t K = [] {
+    if constexpr (ks) return std::size_t(SK::value); else return std::size_t(0);
+  }();
 };
 
-namespace detail {
-
-// Runs `body(first_row, last_row)` over row blocks of `Block`, spread over the
-// OpenMP team when the product is large enough to pay for waking it.
-template <std::size_t Rows, std::size_t Block, class F>
-inline void for_row_blocks(double work, F body) {
-  constexpr std::ptrdiff_t blocks = (Rows + Block - 1) / Block;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) if (work > 2.0e5 && blocks > 1)
-#endif
-  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
-    const std::size_t r0 = std::size_t(b) * Block;
-    body(r0, r0 + Block < Rows ? r0 + Block : Rows);
+/// Row tiles of one packed panel (NVp vectors wide) for rows [r0, r1).
+/// A(i, k) is a0[i·lda + k], or a0[k·lda + i] when ATrans.
+template <std::size_t NVp, unsigned F, bool Accumulate, class Info, class T, class Ep>
+inline void panel_rows(std::size_t r0, std::size_t r1, std::size_t kc, const T* a0, std::size_t lda, const T* bp,
+                       T* C, std::size_t ldc, std::size_t col, std::size_t n_valid, const Ep& ep, tile_mode mode,
+                       T* abuf) {
+  constexpr bool ATrans = F & a_trans;
+  constexpr std::size_t MR = config<T, ATrans>::MR, NB = config<T, ATrans>::NB;
+  auto a_at = [&](std::size_t i) { return ATrans ? a0 + i : a0 + i * lda; };
+  std::size_t i = r0;
+  for (; i + MR <= r1; i += MR)
+    tile<MR, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, MR, ep, mode);
+  if constexpr (Info::ms) {
+    // A static M knows its tail (only the last block of rows is short):
+    // exact smaller tiles, 4 + 2 + 1 rows as needed.
+    constexpr std::size_t tail = Info::M % MR, t4 = tail >= 4 ? 4 : 0, t2 = (tail - t4) >= 2 ? 2 : 0;
+    constexpr std::size_t t1 = tail - t4 - t2;
+    if constexpr (t4 != 0)
+      if (i + 4 <= r1) {
+        tile<4, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, 4, ep, mode);
+        i += 4;
+      }
+    if constexpr (t2 != 0)
+      if (i + 2 <= r1) {
+        tile<2, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, 2, ep, mode);
+        i += 2;
+      }
+    if constexpr (t1 != 0)
+      if (i < r1) tile<1, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, 1, ep, mode);
+  } else if (i < r1) {
+    // Dynamic M: one more MR tile, on a zero-padded copy of the last rows.
+    const std::size_t ld = pad_rows<MR, ATrans>(abuf, a_at(i), lda, r1 - i, kc);
+    tile<MR, NVp, F, Accumulate>(kc, abuf, ld, bp, NB, C + i * ldc, ldc, col, n_valid, r1 - i, ep, mode);
   }
-  (void)work;
 }
 
-}  // namespace detail
+/// Rows [r0, r1) × columns [c0, c1) through packed B panels.
+template <bool ATrans, bool BTrans, bool Accumulate, class Info, class T, class Ep>
+inline void packed(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t k, const T* A,
+                   std::size_t lda, const T* B, std::size_t ldb, T* C, std::size_t ldc, const Ep& ep) {
+  using cfg = config<T, ATrans>;
+  constexpr std::size_t L = cfg::L, NV = cfg::NV, NB = cfg::NB, MR = cfg::MR, KC = cfg::KC;
+  constexpr bool one_k_block = Info::ks && Info::K <= KC;
+  // Which panels C has: full ones (N ≥ NB) and a partial last one (NB ∤ N),
+  // of tail_nv vectors when N is static (dynamic: NV, zero-padded).
+  constexpr bool full_panels = !Info::ns || Info::N >= NB;
+  constexpr bool col_tail = !Info::ns || Info::N % NB != 0;
+  constexpr std::size_t tail_nv = Info::ns ? (Info::N % NB + L - 1) / L : NV;
+  // Tiles able to take k blocks serve both the deep and the shallow layers
+  // (fewer instantiations; the mode test is outside the k loop).
+  constexpr unsigned F = (ATrans ? a_trans : 0u) | unsigned(k_blocks);
 
-/// C[M,N] (= or +=) epilogue(A[M,K] · B[K,N]), all row-major and dense.
-/// Vectorized along N: each step broadcasts one A element against a row of B.
-template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T,
-          class Epilogue = no_epilogue>
+  alignas(64) T bp[KC * NB];
+  alignas(64) T abuf[MR * KC];  // the short last block of rows of A, padded
+  const std::size_t blocks = one_k_block ? 1 : std::max<std::size_t>(1, (k + KC - 1) / KC);
+  const std::size_t kc = blocks == 1 ? k : (k + blocks - 1) / blocks;
+  for (std::size_t j0 = c0; j0 < c1; j0 += NB) {
+    const std::size_t nb = std::min(NB, c1 - j0);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t k0 = b * kc, kn = std::min(kc, k - k0);
+      const tile_mode mode = one_k_block ? single_block : block_mode(b, blocks);
+      const T* a0 = ATrans ? A + k0 * lda : A + k0;
+      T* c = C + j0;
+      if constexpr (BTrans) {
+        const bt_packer<NB, T> pack{bp, B + j0 * ldb + k0, ldb, kn, nb};
+        pack.run(0, pack.blocks());
+      }
+      if (!col_tail || (full_panels && nb == NB)) {
+        std::size_t i0 = r0;
+        if constexpr (!BTrans) {
+          // The first row tile reads B in place and packs it as it goes.
+          const std::size_t rows = std::min(MR, r1 - r0);
+          const T* a = ATrans ? a0 + r0 : a0 + r0 * lda;
+          std::size_t ld = lda;
+          if constexpr (!Info::ms || Info::M % MR != 0)  // only the last block of rows is short
+            if (rows < MR) {
+              ld = pad_rows<MR, ATrans>(abuf, a, lda, rows, kn);
+              a = abuf;
+            }
+          tile<MR, NV, F | pack_rows, Accumulate>(kn, a, ld, B + k0 * ldb + j0, ldb, c + r0 * ldc, ldc, j0, NB, rows,
+                                                  ep, mode, bp);
+          i0 += rows;
+        }
+        panel_rows<NV, F, Accumulate, Info>(i0, r1, kn, a0, lda, bp, c, ldc, j0, NB, ep, mode, abuf);
+      } else if constexpr (col_tail) {
+        if constexpr (!BTrans) pack_b<NB>(bp, B + k0 * ldb + j0, ldb, kn, nb);
+        panel_rows<tail_nv, F | partial, Accumulate, Info>(r0, r1, kn, a0, lda, bp, c, ldc, j0, nb, ep, mode, abuf);
+      }
+    }
+  }
+}
+
+/// Row tiles of R rows streaming B directly (no packing: each element of B
+/// is used by one tile only), over columns [c0, c1).
+template <std::size_t R, bool ATrans, bool Accumulate, class Info, class T, class Ep>
+inline void stream_rows(std::size_t k, const T* a, std::size_t lda, std::size_t c0, std::size_t c1, const T* B,
+                        std::size_t ldb, T* C, std::size_t ldc, const Ep& ep) {
+  constexpr std::size_t L = lanes<T>, NVu = config<T, ATrans>::nv_unpacked(R);
+  constexpr unsigned F = (ATrans ? a_trans : 0u) | unsigned(split_k);
+  // With a static N, no code for strips wider than C or for a tail it lacks.
+  constexpr bool strips = !Info::ns || Info::N >= NVu * L, singles = NVu > 1 && (!Info::ns || Info::N >= L);
+  constexpr bool masked_tail = !Info::ns || Info::N % L != 0;
+  std::size_t j = c0;
+  if constexpr (strips)
+    for (; j + NVu * L <= c1; j += NVu * L)
+      tile<R, NVu, F, Accumulate>(k, a, lda, B + j, ldb, C + j, ldc, j, NVu * L, R, ep, single_block);
+  if constexpr (singles)
+    for (; j + L <= c1; j += L) tile<R, 1, F, Accumulate>(k, a, lda, B + j, ldb, C + j, ldc, j, L, R, ep, single_block);
+  if constexpr (masked_tail)
+    if (j < c1)
+      tile<R, 1, F | mask_last, Accumulate>(k, a, lda, B + j, ldb, C + j, ldc, j, c1 - j, R, ep, single_block);
+}
+
+/// Products with at most this many rows stream B (two rows at a time, then
+/// one); more rows go through packed panels (padded to MR rows).
+inline constexpr std::size_t stream_rows_max = 3;
+
+template <bool ATrans, bool Accumulate, class Info, class T, class Ep>
+inline void streamed(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t k, const T* A,
+                     std::size_t lda, const T* B, std::size_t ldb, T* C, std::size_t ldc, const Ep& ep) {
+  auto a_at = [&](std::size_t i) { return ATrans ? A + i : A + i * lda; };
+  std::size_t i = r0;
+  if constexpr (!Info::ms || Info::M >= 2)
+    for (; i + 2 <= r1; i += 2) stream_rows<2, ATrans, Accumulate, Info>(k, a_at(i), lda, c0, c1, B, ldb, C + i * ldc, ldc, ep);
+  if constexpr (!Info::ms || Info::M % 2 == 1)
+    if (i < r1) stream_rows<1, ATrans, Accumulate, Info>(k, a_at(i), lda, c0, c1, B, ldb, C + i * ldc, ldc, ep);
+}
+
+/// A·Bᵀ is done with dot products (no transposed panel) for so few rows.
+inline constexpr bool nt_use_dots(std::size_t rows) { return rows <= 2; }
+
+/// Rows [r0, r1) × columns [c0, c1) of C, one thread. With a static M the
+/// path is chosen at compile time (a layer instantiates one path only).
+template <bool ATrans, bool BTrans, bool Accumulate, class Info, class T, class Ep>
+CTNN_KERNEL_NOINLINE void block(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t k,
+                                const T* A, std::size_t lda, const T* B, std::size_t ldb, T* C, std::size_t ldc,
+                                const Ep& ep) {
+  constexpr std::size_t KC = config<T, ATrans>::KC;
+  const std::size_t rows = r1 - r0;
+  if constexpr (BTrans) {
+    static_assert(std::is_same_v<Ep, no_epilogue>);
+    constexpr bool dots_only = Info::ms && nt_use_dots(Info::M), never_dots = Info::ms && !dots_only;
+    if constexpr (!never_dots) {
+      if (dots_only || nt_use_dots(rows)) {
+        for (std::size_t i = r0; i < r1; ++i)
+          dot_row<Accumulate>(c1 - c0, k, A + i * lda, B + c0 * ldb, ldb, C + i * ldc + c0);
+        return;
+      }
+    }
+    if constexpr (!dots_only) packed<ATrans, BTrans, Accumulate, Info>(r0, r1, c0, c1, k, A, lda, B, ldb, C, ldc, ep);
+  } else {
+    // C = C_old + ep(A·B) cannot keep partial sums in C between k blocks:
+    // such a product (never made by ctnn's ops) streams B whatever its depth.
+    constexpr bool multi_block_ok = !(Accumulate && !std::is_same_v<Ep, no_epilogue>);
+    constexpr bool stream_only = Info::ms && Info::M <= stream_rows_max;
+    constexpr bool never_stream = Info::ms && !stream_only && (multi_block_ok || (Info::ks && Info::K <= KC));
+    if constexpr (!never_stream) {
+      if (stream_only || rows <= stream_rows_max || (!multi_block_ok && k > KC)) {
+        streamed<ATrans, Accumulate, Info>(r0, r1, c0, c1, k, A, lda, B, ldb, C, ldc, ep);
+        return;
+      }
+    }
+    if constexpr (!stream_only) packed<ATrans, BTrans, Accumulate, Info>(r0, r1, c0, c1, k, A, lda, B, ldb, C, ldc, ep);
+  }
+}
+
+/// Products smaller than this (m·n·k) stay on the calling thread.
+inline constexpr double parallel_threshold = 2.0e5;
+
+template <bool ATrans, bool BTrans, bool Accumulate, class SM, class SN, class SK, class T, class Ep>
+inline void gemm(SM sm, SN sn, SK sk, const T* A, std::size_t lda, const T* B, std::size_t ldb, T* C, std::size_t ldc,
+                 const Ep& ep) {
+  using Info = static_info<SM, SN, SK>;
+  const std::size_t m = extent_value(sm), n = extent_value(sn), k = extent_value(sk);
+  if (m == 0 || n == 0) return;
+#if defined(_OPENMP)
+  constexpr bool may_split =
+      !(Info::ms && Info::ns && Info::ks) || double(Info::M) * double(Info::N) * double(Info::K) > parallel_threshold;
+  if constexpr (may_split) {
+    using cfg = config<T, ATrans>;
+    const int threads = omp_get_max_threads();
+    if (threads > 1 && double(m) * double(n) * double(k) > parallel_threshold && !omp_in_parallel()) {
+      const std::size_t row_blocks = (m + cfg::MR - 1) / cfg::MR;
+      const std::size_t col_panels = (n + cfg::NB - 1) / cfg::NB;
+      // Rows share B panels and A·Bᵀ transposes them: each thread then packs
+      // all of B. Split over columns instead when it has enough panels, and
+      // whenever there are too few row blocks to go round.
+      const bool by_cols = (BTrans && col_panels >= std::size_t(2 * threads)) ||
+                           (row_blocks < std::size_t(threads) && col_panels >= std::size_t(threads));
+      if (by_cols || row_blocks >= std::size_t(threads)) {
+#pragma omp parallel
+        {
+          const std::size_t t = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
+          if (by_cols) {
+            const std::size_t p0 = col_panels * t / nt, p1 = col_panels * (t + 1) / nt;
+            if (p0 < p1)
+              block<ATrans, BTrans, Accumulate, Info>(0, m, p0 * cfg::NB, std::min(n, p1 * cfg::NB), k, A, lda, B, ldb,
+                                                      C, ldc, ep);
+          } else {
+            const std::size_t b0 = row_blocks * t / nt, b1 = row_blocks * (t + 1) / nt;
+            if (b0 < b1)
+              block<ATrans, BTrans, Accumulate, Info>(b0 * cfg::MR, std::min(m, b1 * cfg::MR), 0, n, k, A, lda, B, ldb,
+                                                      C, ldc, ep);
+          }
+        }
+        return;
+      }
+    }
+  }
+#endif
+  block<ATrans, BTrans, Accumulate, Info>(0, m, 0, n, k, A, lda, B, ldb, C, ldc, ep);
+}
+
+}  // namespace detail::gemm
+
+/// C[m,n] (= or +=) ep(A[m,k] · B[k,n]). `ep(x, col)` is applied to each
+/// stored value (a vector starting at column col, or one scalar); with
+/// Accumulate, C = C_old + ep(A·B).
+template <bool Accumulate = false, extent SM, extent SN, extent SK, class T, class Epilogue = no_epilogue>
+inline void gemm_nn(SM m, SN n, SK k, const T* A, const T* B, T* C, Epilogue ep = {}) {
+  detail::gemm::gemm<false, false, Accumulate>(m, n, k, A, extent_value(k), B, extent_value(n), C, extent_value(n), ep);
+}
+
+/// C[m,n] (= or +=) A[m,k] · B[n,k]ᵀ: the input gradient of a dense layer.
+template <bool Accumulate = false, extent SM, extent SN, extent SK, class T>
+inline void gemm_nt(SM m, SN n, SK k, const T* A, const T* B, T* C) {
+  detail::gemm::gemm<false, true, Accumulate>(m, n, k, A, extent_value(k), B, extent_value(k), C, extent_value(n),
+                                              no_epilogue{});
+}
+
+/// C[m,n] (= or +=) A[k,m]ᵀ · B[k,n]: the weight gradient of a dense layer
+/// (k is the batch).
+template <bool Accumulate = false, extent SM, extent SN, extent SK, class T>
+inline void gemm_tn(SM m, SN n, SK k, const T* A, const T* B, T* C) {
+  detail::gemm::gemm<true, false, Accumulate>(m, n, k, A, extent_value(m), B, extent_value(n), C, extent_value(n),
+                                              no_epilogue{});
+}
+
+/// out[n] (= or +=) the column sums of A[k,n]: a bias gradient over the batch.
+template <bool Accumulate = false, extent SK, extent SN, class T>
+inline void column_sums(SK sk, SN sn, const T* A, T* out) {
+  constexpr std::size_t L = lanes<T>, W = 4;
+  using V = vec<T>;
+  const std::size_t k = extent_value(sk), n = extent_value(sn);
+  std::size_t j = 0;
+  for (; j + W * L <= n; j += W * L) {  // W independent sums per row: no add latency chain
+    V s[W];
+    for (std::size_t w = 0; w < W; ++w) s[w] = V(T(0));
+    for (std::size_t r = 0; r < k; ++r)
+      for (std::size_t w = 0; w < W; ++w) s[w] += V::load_unaligned(A + r * n + j + w * L);
+    for (std::size_t w = 0; w < W; ++w) {
+      if constexpr (Accumulate) s[w] += V::load_unaligned(out + j + w * L);
+      s[w].store_unaligned(out + j + w * L);
+    }
+  }
+  for (; j < n; j += L) {
+    const std::size_t nn = std::min(L, n - j);
+    V s[2] = {V(T(0)), V(T(0))};
+    std::size_t r = 0;
+    if (nn == L) {
+      for (; r + 2 <= k; r += 2) {
+        s[0] += V::load_unaligned(A + r * n + j);
+        s[1] += V::load_unaligned(A + (r + 1) * n + j);
+      }
+      for (; r < k; ++r) s[0] += V::load_unaligned(A + r * n + j);
+    } else {
+      for (; r + 2 <= k; r += 2) {
+        s[0] += load_partial(A + r * n + j, nn);
+        s[1] += load_partial(A + (r + 1) * n + j, nn);
+      }
+      for (; r < k; ++r) s[0] += load_partial(A + r * n + j, nn);
+    }
+    V t = s[0] + s[1];
+    if (nn == L) {
+      if constexpr (Accumulate) t += V::load_unaligned(out + j);
+      t.store_unaligned(out + j);
+    } else {
+      if constexpr (Accumulate) t += load_partial(out + j, nn);
+      store_partial(out + j, t, nn);
+    }
+  }
+}
+
+// --- the compile-time-size spellings used by the static graph ---------------------
+
+template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T, class Epilogue = no_epilogue>
 inline void gemm_nn(const T* A, const T* B, T* C, Epilogue ep = {}) {
-  constexpr std::size_t L = lanes<T>;
-  constexpr std::size_t MR = 4;
-  constexpr std::size_t NV = N / L * L;  // columns handled with vectors
-  detail::for_row_blocks<M, MR * 8>(double(M) * N * K, [&](std::size_t r0, std::size_t r1) {
-    std::size_t i = r0;
-    for (; i + MR <= r1; i += MR) {
-      std::size_t j = 0;
-      for (; j + 2 * L <= NV; j += 2 * L) {
-        vec<T> c[MR][2];
-        for (std::size_t r = 0; r < MR; ++r) c[r][0] = c[r][1] = vec<T>(T(0));
-        for (std::size_t k = 0; k < K; ++k) {
-          const vec<T> b0 = vec<T>::load_unaligned(B + k * N + j);
-          const vec<T> b1 = vec<T>::load_unaligned(B + k * N + j + L);
-          for (std::size_t r = 0; r < MR; ++r) {
-            const vec<T> a(A[(i + r) * K + k]);
-            c[r][0] = xsimd::fma(a, b0, c[r][0]);
-            c[r][1] = xsimd::fma(a, b1, c[r][1]);
-          }
-        }
-        for (std::size_t r = 0; r < MR; ++r)
-          for (std::size_t h = 0; h < 2; ++h) {
-            T* dst = C + (i + r) * N + j + h * L;
-            vec<T> v = ep(c[r][h], j + h * L);
-            if constexpr (Accumulate) v += vec<T>::load_unaligned(dst);
-            v.store_unaligned(dst);
-          }
-      }
-      for (; j < NV; j += L) {
-        vec<T> c[MR];
-        for (std::size_t r = 0; r < MR; ++r) c[r] = vec<T>(T(0));
-        for (std::size_t k = 0; k < K; ++k) {
-          const vec<T> b0 = vec<T>::load_unaligned(B + k * N + j);
-          for (std::size_t r = 0; r < MR; ++r) c[r] = xsimd::fma(vec<T>(A[(i + r) * K + k]), b0, c[r]);
-        }
-        for (std::size_t r = 0; r < MR; ++r) {
-          T* dst = C + (i + r) * N + j;
-          vec<T> v = ep(c[r], j);
-          if constexpr (Accumulate) v += vec<T>::load_unaligned(dst);
-          v.store_unaligned(dst);
-        }
-      }
-      for (; j < N; ++j)
-        for (std::size_t r = 0; r < MR; ++r) {
-          T s = 0;
-          for (std::size_t k = 0; k < K; ++k) s += A[(i + r) * K + k] * B[k * N + j];
-          T v = ep(s, j);
-          C[(i + r) * N + j] = Accumulate ? C[(i + r) * N + j] + v : v;
-        }
-    }
-    for (; i < r1; ++i) {  // leftover rows, one at a time (all of batch-1 inference)
-      std::size_t j = 0;
-      // Four independent accumulators hide the FMA latency of a single row.
-      for (; j + 4 * L <= NV; j += 4 * L) {
-        vec<T> c[4] = {vec<T>(T(0)), vec<T>(T(0)), vec<T>(T(0)), vec<T>(T(0))};
-        for (std::size_t k = 0; k < K; ++k) {
-          const vec<T> a(A[i * K + k]);
-          for (std::size_t h = 0; h < 4; ++h)
-            c[h] = xsimd::fma(a, vec<T>::load_unaligned(B + k * N + j + h * L), c[h]);
-        }
-        for (std::size_t h = 0; h < 4; ++h) {
-          T* dst = C + i * N + j + h * L;
-          vec<T> v = ep(c[h], j + h * L);
-          if constexpr (Accumulate) v += vec<T>::load_unaligned(dst);
-          v.store_unaligned(dst);
-        }
-      }
-      for (; j < NV; j += L) {
-        vec<T> c(T(0));
-        for (std::size_t k = 0; k < K; ++k)
-          c = xsimd::fma(vec<T>(A[i * K + k]), vec<T>::load_unaligned(B + k * N + j), c);
-        T* dst = C + i * N + j;
-        vec<T> v = ep(c, j);
-        if constexpr (Accumulate) v += vec<T>::load_unaligned(dst);
-        v.store_unaligned(dst);
-      }
-      for (; j < N; ++j) {
-        T s = 0;
-        for (std::size_t k = 0; k < K; ++k) s += A[i * K + k] * B[k * N + j];
-        T v = ep(s, j);
-        C[i * N + j] = Accumulate ? C[i * N + j] + v : v;
-      }
-    }
-  });
+  gemm_nn<Accumulate>(fixed<M>{}, fixed<N>{}, fixed<K>{}, A, B, C, ep);
 }
-
-/// C[M,N] (= or +=) A[M,K] · B[N,K]ᵀ: each element is a dot product of two
-/// contiguous rows. Used for the input gradient of a dense layer.
 template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T>
 inline void gemm_nt(const T* A, const T* B, T* C) {
-  constexpr std::size_t L = lanes<T>;
-  constexpr std::size_t KV = K / L * L;
-  constexpr std::size_t NR = 4;
-  detail::for_row_blocks<M, 8>(double(M) * N * K, [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t i = r0; i < r1; ++i) {
-      const T* a = A + i * K;
-      std::size_t j = 0;
-      for (; j + NR <= N; j += NR) {
-        vec<T> acc[NR];
-        for (std::size_t q = 0; q < NR; ++q) acc[q] = vec<T>(T(0));
-        for (std::size_t k = 0; k < KV; k += L) {
-          const vec<T> av = vec<T>::load_unaligned(a + k);
-          for (std::size_t q = 0; q < NR; ++q)
-            acc[q] = xsimd::fma(av, vec<T>::load_unaligned(B + (j + q) * K + k), acc[q]);
-        }
-        for (std::size_t q = 0; q < NR; ++q) {
-          T s = xsimd::hadd(acc[q]);
-          for (std::size_t k = KV; k < K; ++k) s += a[k] * B[(j + q) * K + k];
-          C[i * N + j + q] = Accumulate ? C[i * N + j + q] + s : s;
-        }
-      }
-      for (; j < N; ++j) {
-        vec<T> acc(T(0));
-        for (std::size_t k = 0; k < KV; k += L)
-          acc = xsimd::fma(vec<T>::load_unaligned(a + k), vec<T>::load_unaligned(B + j * K + k), acc);
-        T s = xsimd::hadd(acc);
-        for (std::size_t k = KV; k < K; ++k) s += a[k] * B[j * K + k];
-        C[i * N + j] = Accumulate ? C[i * N + j] + s : s;
-      }
-    }
-  });
+  gemm_nt<Accumulate>(fixed<M>{}, fixed<N>{}, fixed<K>{}, A, B, C);
 }
-
-/// C[M,N] (= or +=) A[K,M]ᵀ · B[K,N]: a sum of K outer products. Used for
-/// the weight gradient of a dense layer (K is the batch).
 template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T>
 inline void gemm_tn(const T* A, const T* B, T* C) {
-  constexpr std::size_t L = lanes<T>;
-  constexpr std::size_t NV = N / L * L;
-  constexpr std::size_t MR = 4;
-  detail::for_row_blocks<M, MR * 4>(double(M) * N * K, [&](std::size_t r0, std::size_t r1) {
-    std::size_t i = r0;
-    for (; i + MR <= r1; i += MR) {
-      std::size_t j = 0;
-      for (; j < NV; j += L) {
-        vec<T> c[MR];
-        for (std::size_t r = 0; r < MR; ++r) c[r] = vec<T>(T(0));
-        for (std::size_t k = 0; k < K; ++k) {
-          const vec<T> b = vec<T>::load_unaligned(B + k * N + j);
-          for (std::size_t r = 0; r < MR; ++r) c[r] = xsimd::fma(vec<T>(A[k * M + i + r]), b, c[r]);
-        }
-        for (std::size_t r = 0; r < MR; ++r) {
-          T* dst = C + (i + r) * N + j;
-          if constexpr (Accumulate) c[r] += vec<T>::load_unaligned(dst);
-          c[r].store_unaligned(dst);
-        }
-      }
-      for (; j < N; ++j)
-        for (std::size_t r = 0; r < MR; ++r) {
-          T s = 0;
-          for (std::size_t k = 0; k < K; ++k) s += A[k * M + i + r] * B[k * N + j];
-          C[(i + r) * N + j] = Accumulate ? C[(i + r) * N + j] + s : s;
-        }
-    }
-    for (; i < r1; ++i)
-      for (std::size_t j = 0; j < N; ++j) {
-        T s = 0;
-        for (std::size_t k = 0; k < K; ++k) s += A[k * M + i] * B[k * N + j];
-        C[i * N + j] = Accumulate ? C[i * N + j] + s : s;
-      }
-  });
+  gemm_tn<Accumulate>(fixed<M>{}, fixed<N>{}, fixed<K>{}, A, B, C);
 }
-
-/// out[N] (= or +=) the column sums of A[K,N]: a bias gradient over the batch.
 template <std::size_t K, std::size_t N, bool Accumulate = false, class T>
 inline void column_sums(const T* A, T* out) {
-  constexpr std::size_t L = lanes<T>;
-  constexpr std::size_t NV = N / L * L;
-  for (std::size_t j = 0; j < NV; j += L) {
-    vec<T> s(T(0));
-    for (std::size_t k = 0; k < K; ++k) s += vec<T>::load_unaligned(A + k * N + j);
-    if constexpr (Accumulate) s += vec<T>::load_unaligned(out + j);
-    s.store_unaligned(out + j);
-  }
-  for (std::size_t j = NV; j < N; ++j) {
-    T s = 0;
-    for (std::size_t k = 0; k < K; ++k) s += A[k * N + j];
-    out[j] = Accumulate ? out[j] + s : s;
-  }
+  column_sums<Accumulate>(fixed<K>{}, fixed<N>{}, A, out);
 }
 
 }  // namespace ctnn::kernels
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

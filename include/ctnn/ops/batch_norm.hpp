@@ -33,10 +33,10 @@ struct batch_norm_op {
     using out_shape = In;
     static constexpr std::size_t n = In::size;
     static constexpr std::array<param_decl, 4> params{
-        param_decl{gamma_name.view(), info_of<shape<n>>(), init_kind::ones, n, n, true},
-        param_decl{beta_name.view(), info_of<shape<n>>(), init_kind::zeros, n, n, true},
-        param_decl{mean_name.view(), info_of<shape<n>>(), init_kind::zeros, n, n, false},
-        param_decl{var_name.view(), info_of<shape<n>>(), init_kind::ones, n, n, false}};
+        param_decl{gamma_name.view(), info_of<shape<n>>(), init_kind::ones, n, n, true, false},
+        param_decl{beta_name.view(), info_of<shape<n>>(), init_kind::zeros, n, n, true, false},
+        param_decl{mean_name.view(), info_of<shape<n>>(), init_kind::zeros, n, n, false, false},
+        param_decl{var_name.view(), info_of<shape<n>>(), init_kind::ones, n, n, false, false}};
     // x̂ for every sample, then 1/sqrt(var + ε) once (the per-sample area is
     // doubled so that the batch-wide vector always fits).
     static constexpr std::size_t scratch_size = 2 * n;

@@ -57,7 +57,8 @@ struct dense_op {
     static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
       std::array<param_decl, HasBias ? 2 : 1> p{};
       p[0] = {weight_name.view(), info_of<shape<in_size, Out>>(), init_kind::he_normal, in_size, Out};
-      if constexpr (HasBias) p[1] = {bias_name.view(), info_of<shape<Out>>(), init_kind::zeros, in_size, Out};
+      if constexpr (HasBias)
+        p[1] = {bias_name.view(), info_of<shape<Out>>(), init_kind::zeros, in_size, Out, true, /*regularize=*/false};
       return p;
     }();
     static constexpr double flops = 2.0 * in_size * Out;

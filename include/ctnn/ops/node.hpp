@@ -22,12 +22,16 @@ enum class init_kind { zeros, ones, he_normal, xavier_uniform };
 /// by every op that names it: tied weights) and its shape. A non-trainable
 /// one (batch norm's running statistics) lives in a separate state buffer
 /// that the optimizer never sees; the op updates it itself in training.
+/// `regularize`: whether weight penalties and constraints (L2, L1, max-norm;
+/// ctnn/train/regularization.hpp) apply to it: true for weights, false for
+/// biases, batch norm's γ and β and running statistics.
 struct param_decl {
   std::string_view name;
   shape_info shape;
   init_kind init;
   std::size_t fan_in = 1, fan_out = 1;
   bool trainable = true;
+  bool regularize = true;
 };
 
 /// What the graph gives an op's forward pass: input activations, its output

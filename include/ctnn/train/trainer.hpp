@@ -2,13 +2,18 @@
 /// A model plus its optimizer state: `step()` is forward, backward and update.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
+#include <utility>
 
+#include "ctnn/train/averaging.hpp"
 #include "ctnn/train/model.hpp"
 #include "ctnn/train/optim/sgd.hpp"
+#include "ctnn/train/options.hpp"
 
 namespace ctnn {
 
@@ -21,8 +26,12 @@ class trainer {
  public:
   using model_type = ::ctnn::model<Graph, Batch::size, T>;
 
-  explicit trainer(Optimizer opt = {}, std::uint64_t seed = 0)
-      : model_(seed), optimizer_(opt), state_(optim::state_size<Optimizer, T>(Graph::param_buffer_size)) {}
+  /// `options`: regularization, clipping, max-norm and averaging (see
+  /// ctnn/train/options.hpp); all off by default.
+  explicit trainer(Optimizer opt = {}, std::uint64_t seed = 0, const training_options& options = {})
+      : model_(seed), optimizer_(opt), state_(optim::state_size<Optimizer, T>(Graph::param_buffer_size)) {
+    set_options(options);
+  }
 
   /// One training step on a batch: one pointer per leaf (inputs, then labels,
   /// in the network's leaf order). Returns the batch loss. Throws
@@ -34,10 +43,58 @@ class trainer {
     if (!std::isfinite(loss))
       throw std::runtime_error("ctnn::trainer::step: the loss is not finite; parameters left unchanged "
                                "(lower the learning rate or check the inputs for NaN)");
-    optimizer_.template update<Graph::param_buffer_size>(model_.parameters().data(), model_.gradients().data(),
-                                                         state_.data());
+    T* w = model_.parameters().data();
+    grad_norm_ = apply_gradient_options<Graph>(options_, w, model_.gradients().data());
+    optimizer_.template update<Graph::param_buffer_size>(w, model_.gradients().data(), state_.data());
+    apply_parameter_options<Graph>(options_, w);
+    if (options_.ema_decay > 0.0f) average_.template update<Graph::param_buffer_size>(w, T(options_.ema_decay));
     return loss;
   }
+
+  /// Sets the training options (validated: std::invalid_argument). Turning
+  /// averaging on allocates its shadow here, once, starting from the current
+  /// parameters; step() never allocates.
+  void set_options(const training_options& options) {
+    validate(options);
+    if (options.ema_decay > 0.0f && !average_.active()) average_.reset(model_.parameters());
+    options_ = options;
+  }
+  const training_options& options() const { return options_; }
+
+  /// ½·l2·‖w‖² + l1·‖w‖₁ of the current parameters under the options: step()
+  /// returns the data loss only; the objective is the sum of the two.
+  T regularization_loss() const { return ::ctnn::regularization_loss<Graph>(options_, model_.parameters().data()); }
+  /// The global gradient norm of the last step before norm clipping (with
+  /// clip_norm on; otherwise −1).
+  T gradient_norm() const { return grad_norm_; }
+
+  /// Runs f() with the averaged parameters in the model (swapped in and out
+  /// element by element: no allocation), e.g. around predict(). Throws
+  /// std::logic_error if averaging was never switched on.
+  template <class F>
+  decltype(auto) with_averaged_parameters(F&& f) {
+    if (!average_.active())
+      throw std::logic_error("ctnn::trainer::with_averaged_parameters: averaging is off (set ema_decay)");
+    struct swap_back {
+      parameter_average<T>& a;
+      std::span<T> w;
+      ~swap_back() { a.swap_with(w); }
+    };
+    average_.swap_with(model_.parameters());
+    swap_back guard{average_, model_.parameters()};
+    return std::forward<F>(f)();
+  }
+  /// Copies the averaged parameters, and the running statistics, into `m`.
+  void copy_averaged_into(model_type& m) {
+    if (!average_.active())
+      throw std::logic_error("ctnn::trainer::copy_averaged_into: averaging is off (set ema_decay)");
+    std::copy(average_.values().begin(), average_.values().end(), m.parameters().begin());
+    std::copy(model_.state().begin(), model_.state().end(), m.state().begin());
+  }
+  /// Restarts the average from the current parameters.
+  void reset_average() { average_.reset(model_.parameters()); }
+  /// The averaged parameters (empty while averaging is off).
+  std::span<const T> averaged_parameters() const { return average_.values(); }
 
   template <std::size_t K = 0, class... D>
   std::span<const T> predict(const D*... inputs) { return model_.template predict<K>(inputs...); }
@@ -51,6 +108,9 @@ class trainer {
   model_type model_;
   Optimizer optimizer_;
   aligned_buffer<T> state_;  // Optimizer::state_buffers flat buffers, allocated once
+  training_options options_{};
+  parameter_average<T> average_;  // allocated once, when averaging is switched on
+  T grad_norm_ = T(-1);
 };
 
 }  // namespace ctnn

@@ -1,0 +1,78 @@
+// step() with every training option on (L2, L1, clipping by value and by
+// norm, max-norm, parameter averaging) makes no heap allocation, nor do
+// evaluating with the averaged parameters and an ensemble's predictions:
+// every operator new in this program is counted, and the count must not move.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  const std::size_t al = std::size_t(a);
+  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace mlp {
+inline constexpr auto image = ctnn::input<"image", ctnn::shape<784>>;
+inline constexpr auto hidden = ctnn::relu(ctnn::batch_norm<"bn1">(ctnn::dense<"fc1", 256, ctnn::no_bias>(image)));
+inline constexpr auto logits = ctnn::dense<"fc3", 10>(ctnn::relu(ctnn::dense<"fc2", 100>(hidden)));
+using net = decltype(ctnn::network(ctnn::softmax_cross_entropy(logits, ctnn::label<"class", 10>),
+                                   ctnn::outputs(logits)));
+}  // namespace mlp
+
+TEST_CASE("no heap allocation in step with every training option on", "[alloc][options]") {
+  using trainer = ctnn::trainer<mlp::net, ctnn::batch<64>, ctnn::optim::adam>;
+  trainer t({.lr = 1e-3f}, 7,
+            {.l2 = 1e-4f, .l1 = 1e-5f, .clip_value = 1.0f, .clip_norm = 5.0f, .max_norm = 3.0f, .ema_decay = 0.99f});
+  trainer u({.lr = 1e-3f}, 8, {.l2 = 1e-4f, .regularize_all = true, .max_norm = 3.0f});
+  ctnn::ensemble<trainer> e({t, u});
+  ctnn::update_monitor monitor(t.model());  // a diagnostic: allocates here, not per step
+  std::vector<float> x(64 * 784);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 13) * 0.05f;
+  std::vector<unsigned char> y(64);
+  for (std::size_t b = 0; b < y.size(); ++b) y[b] = (unsigned char)(b % 10);
+  t.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
+  u.step(x.data(), y.data());
+  const long before = allocations.load();
+  float loss = 0;
+  for (int i = 0; i < 3; ++i) loss += t.step(x.data(), y.data()) + u.step(x.data(), y.data());
+  const float reg = t.regularization_loss() + u.regularization_loss();
+  const float averaged = t.with_averaged_parameters([&] { return t.predict(x.data())[0] + t.predict_one(x.data())[0]; });
+  const float ensembled = e.predict(x.data())[0] + e.predict_one(x.data())[0];
+  monitor.step(t, x.data(), y.data());
+  const long after = allocations.load();
+  CHECK(after - before == 0);
+  CHECK(std::isfinite(loss));
+  CHECK(reg > 0.0f);
+  CHECK(std::isfinite(averaged));
+  CHECK(ensembled > 0.0f);
+  CHECK(t.gradient_norm() >= 0.0f);
+  // The counter works: a vector allocates.
+  std::vector<int> v(10);
+  CHECK(allocations.load() > after);
+}
