@@ -167,11 +167,17 @@ template <std::size_t R, bool ATrans, bool Accumulate, class Info, class T, clas
 inline void stream_rows(std::size_t k, const T* a, std::size_t lda, std::size_t c0, std::size_t c1, const T* B,
                         std::size_t ldb, T* C, std::size_t ldc, const Ep& ep) {
   constexpr std::size_t L = lanes<T>, NVu = config<T, ATrans>::nv_unpacked(R);
+  constexpr std::size_t NVw = config<T, ATrans>::nv_unpacked_wide(R);
   constexpr unsigned F = (ATrans ? a_trans : 0u) | unsigned(split_k);
   // With a static N, no code for strips wider than C or for a tail it lacks.
-  constexpr bool strips = !Info::ns || Info::N >= NVu * L, singles = NVu > 1 && (!Info::ns || Info::N >= L);
+  constexpr bool wide = NVw > NVu && (!Info::ns || Info::N >= NVw * L);
+  constexpr bool strips = !Info::ns || Info::N % (wide ? NVw * L : Info::N + 1) >= NVu * L;
+  constexpr bool singles = NVu > 1 && (!Info::ns || Info::N >= L);
   constexpr bool masked_tail = !Info::ns || Info::N % L != 0;
   std::size_t j = c0;
+  if constexpr (wide)
+    for (; j + NVw * L <= c1; j += NVw * L)
+      tile<R, NVw, F, Accumulate>(k, a, lda, B + j, ldb, C + j, ldc, j, NVw * L, R, ep, single_block);
   if constexpr (strips)
     for (; j + NVu * L <= c1; j += NVu * L)
       tile<R, NVu, F, Accumulate>(k, a, lda, B + j, ldb, C + j, ldc, j, NVu * L, R, ep, single_block);
