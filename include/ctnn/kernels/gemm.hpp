@@ -174,6 +174,27 @@ inline void stream_rows(std::size_t k, const T* a, std::size_t lda, std::size_t 
   constexpr bool strips = !Info::ns || Info::N % (wide ? NVw * L : Info::N + 1) >= NVu * L;
   constexpr bool singles = NVu > 1 && (!Info::ns || Info::N >= L);
   constexpr bool masked_tail = !Info::ns || Info::N % L != 0;
+  // One row and a static N of at most 16 vectors (the layers of a small
+  // embedded net): one tile over all of C's columns, so A's row is read once
+  // and the k loop is split until 8 accumulators hide the FMA latency. A
+  // single column (a regression output) is a dot product.
+  if constexpr (R == 1 && !ATrans && Info::ns && Info::N == 1) {
+    if (c0 == 0 && c1 == 1) {
+      T s = dot(k, a, B);
+      if constexpr (Accumulate) s += C[0];
+      C[0] = ep(s, 0);
+      (void)ldb, (void)ldc;
+      return;
+    }
+  }
+  constexpr std::size_t NVs = (Info::N + L - 1) / L;
+  if constexpr (R == 1 && Info::ns && Info::N > 1 && NVs <= NVw && Info::N < NVw * L) {
+    if (c0 == 0 && c1 == Info::N) {
+      constexpr unsigned Fs = F | (Info::N % L != 0 ? mask_last : 0u);
+      tile<1, NVs, Fs, Accumulate>(k, a, lda, B, ldb, C, ldc, 0, Info::N, 1, ep, single_block);
+      return;
+    }
+  }
   std::size_t j = c0;
   if constexpr (wide)
     for (; j + NVw * L <= c1; j += NVw * L)

@@ -234,7 +234,9 @@ inline void tile(std::size_t kc, const T* a, std::size_t lda, const T* b, std::s
   // (Packed tiles never split k: every packed tile shape adds each element's
   // products in the same order, so a static M's exact tail tiles and a
   // dynamic M's padded tile give the same bits.)
-  constexpr std::size_t KS = !(F & split_k) || MR * NV >= 4 ? 1 : 4 / (MR * NV);
+  // 8 accumulators: 2 FMA pipes × 4 cycles of latency (one 512-bit pipe on
+  // Zen 4 needs only 4, but an AVX2 build on the same core needs 8).
+  constexpr std::size_t KS = !(F & split_k) || MR * NV >= 8 ? 1 : MR * NV >= 4 ? 2 : MR * NV >= 2 ? 4 : 8;
   constexpr bool may_be_partial = (F & (partial | mask_last)) != 0;
   if constexpr (!may_be_partial) n_valid = NV * lanes<T>;
   if constexpr (!(F & k_blocks)) mode = single_block;
@@ -424,6 +426,21 @@ inline vec<T> reduce_rows(const vec<T> (&r)[lanes<T>]) {
 }
 
 // ---- the dot-product form of A·Bᵀ, for few rows --------------------------------------
+
+/// Σ a[i]·b[i] over k elements, in 4 vector accumulators.
+template <class T>
+inline T dot(std::size_t k, const T* a, const T* b) {
+  constexpr std::size_t L = lanes<T>;
+  using V = vec<T>;
+  V acc[4] = {V(T(0)), V(T(0)), V(T(0)), V(T(0))};
+  std::size_t i = 0;
+  for (; i + 4 * L <= k; i += 4 * L)
+    for (std::size_t q = 0; q < 4; ++q)
+      acc[q] = xsimd::fma(V::load_unaligned(a + i + q * L), V::load_unaligned(b + i + q * L), acc[q]);
+  for (; i + L <= k; i += L) acc[0] = xsimd::fma(V::load_unaligned(a + i), V::load_unaligned(b + i), acc[0]);
+  if (i < k) acc[1] = xsimd::fma(load_partial(a + i, k - i), load_partial(b + i, k - i), acc[1]);
+  return xsimd::hadd((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
 
 /// C[i][j] (= or +=) Σ_k A[i][k]·B[j][k] for one row i and all j < n: L rows of
 /// B at a time, one accumulator each, folded by reduce_rows into a vector of L

@@ -11,6 +11,7 @@
 
 #include "ctnn/core/fixed_string.hpp"
 #include "ctnn/core/real.hpp"
+#include "ctnn/kernels/math.hpp"
 #include "ctnn/kernels/simd.hpp"
 
 namespace ctnn::act {
@@ -71,7 +72,9 @@ struct tanh {
   static constexpr fixed_string tag = "tanh";
   static constexpr std::string_view name = tag.view();
   template <class V> static V apply(V x) {
-    if constexpr (detail::is_scalar<V>) return std::tanh(x); else return xsimd::tanh(x);
+    if constexpr (detail::is_scalar<V>) return std::tanh(x);
+    else if constexpr (std::is_same_v<V, kernels::vec<float>>) return kernels::tanh(x);
+    else return xsimd::tanh(x);  // double: gradient checks keep xsimd's full precision
   }
   template <class V> static V derivative(V y) { return V(1) - y * y; }
 };

@@ -167,7 +167,9 @@ using shape3 = std::tuple<fixed<M>, fixed<N>, fixed<K>>;
 // one row, rows < and > one tile with tails, N below one vector, between
 // vectors and above a panel, K of 1 and deeper than a packed panel.)
 using static_shapes = std::tuple<shape3<1, 10, 128>, shape3<1, 257, 33>, shape3<7, 33, 100>, shape3<17, 100, 1>,
-                                 shape3<64, 10, 128>, shape3<100, 257, 15>, shape3<33, 64, 1100>>;
+                                 shape3<64, 10, 128>, shape3<100, 257, 15>, shape3<33, 64, 1100>,
+                                 // one row, one tile over all columns; one column (a dot product)
+                                 shape3<1, 64, 16>, shape3<1, 200, 20>, shape3<1, 1, 64>, shape3<1, 1, 7>>;
 
 template <class T>
 void static_sweep() {

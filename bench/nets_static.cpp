@@ -1,0 +1,56 @@
+/// @file nets_static.cpp
+/// The benchmark networks as ctnn types: batch-1 inference and the training
+/// step at batch 64, through the trainer a user would write.
+
+#include <ctnn/ctnn.hpp>
+
+#include "common.hpp"
+#include "models/mlp.hpp"
+#include "models/tiny_mlp.hpp"
+
+namespace {
+
+namespace sh = ctnn_bench::shapes;
+
+void tiny_infer1(benchmark::State& state) {
+  ctnn_bench::set_threads(1);
+  ctnn::trainer<ctnn::models::tiny_mlp::network, ctnn::batch<1>> t({}, 1);
+  const auto x = ctnn_bench::uniform(sh::tiny_in, 3);
+  for (auto _ : state) {
+    auto y = t.predict_one(x.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  ctnn_bench::count_flops(state, sh::tiny_flops);
+}
+
+void mlp_infer1(benchmark::State& state) {
+  ctnn_bench::set_threads(1);
+  ctnn::trainer<ctnn::models::mlp::network, ctnn::batch<sh::train_batch>> t({}, 1);
+  const auto x = ctnn_bench::uniform(sh::mlp_in, 3, 0.0f, 1.0f);
+  for (auto _ : state) {
+    auto y = t.predict_one(x.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  ctnn_bench::count_flops(state, sh::mlp_flops);
+}
+
+void mlp_step(benchmark::State& state) {
+  const int threads = int(state.range(0));
+  ctnn_bench::set_threads(threads);
+  ctnn::trainer<ctnn::models::mlp::network, ctnn::batch<sh::train_batch>> t({.lr = 0.01f, .momentum = 0.9f}, 1);
+  const auto x = ctnn_bench::uniform(sh::train_batch * sh::mlp_in, 4, 0.0f, 1.0f);
+  const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::mlp_out);
+  for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
+  ctnn_bench::count_flops(state, sh::mlp_train_flops_per_sample * sh::train_batch);
+}
+
+const int registered = [] {
+  benchmark::RegisterBenchmark("tiny_mlp_infer1/static", tiny_infer1);
+  benchmark::RegisterBenchmark("mlp_infer1/static", mlp_infer1);
+  benchmark::RegisterBenchmark("mlp_step_b64/static", mlp_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  return 0;
+}();
+
+}  // namespace
