@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages needed to build, test and train.
 # Idempotent: apt is only touched when something is missing.
+#   bash scripts/setup.sh          what building, testing and training need
+#   bash scripts/setup.sh bench    also the benchmarks' peers (Eigen,
+#                                  OpenBLAS, LibTorch) and matplotlib
 set -euo pipefail
 
 packages=(
@@ -8,8 +11,11 @@ packages=(
   libboost-dev xtensor-dev libxsimd-dev zlib1g-dev
   catch2 libbenchmark-dev
   clang-16 libomp-16-dev
-  dataset-fashion-mnist time
+  dataset-fashion-mnist time python3-matplotlib
 )
+if [[ "${1:-}" == "bench" ]]; then
+  packages+=(libeigen3-dev libopenblas-dev libtorch-dev)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

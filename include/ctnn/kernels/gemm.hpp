@@ -23,8 +23,9 @@
 /// three rows (batch-1 inference) stream B directly, one row with 8 vectors
 /// of independent accumulators; A·Bᵀ with at most two rows is done as dot
 /// products, L rows of B at a time folded into one vector. Large products
-/// split over the OpenMP team: over row blocks, or over column panels when
-/// there are too few rows (and for A·Bᵀ, so that Bᵀ is built once).
+/// of more than three rows (never batch-1 inference) split over the OpenMP
+/// team: over row blocks, or over column panels when there are too few rows
+/// (and for A·Bᵀ, so that Bᵀ is built once).
 ///
 /// Static sizes choose the path at compile time and instantiate only the
 /// tails the shape has; dynamic sizes instantiate every variant once per
@@ -272,12 +273,17 @@ inline void gemm(SM sm, SN sn, SK sk, const T* A, std::size_t lda, const T* B, s
   const std::size_t m = extent_value(sm), n = extent_value(sn), k = extent_value(sk);
   if (m == 0 || n == 0) return;
 #if defined(_OPENMP)
+  // Batch-1 (and up to 3 rows) products stay on the calling thread whatever
+  // their size: waking a team costs more than it saves at that latency, and a
+  // latency-bound caller must not depend on a second core being free.
   constexpr bool may_split =
-      !(Info::ms && Info::ns && Info::ks) || double(Info::M) * double(Info::N) * double(Info::K) > parallel_threshold;
+      !(Info::ms && Info::ns && Info::ks) ||
+      (double(Info::M) * double(Info::N) * double(Info::K) > parallel_threshold && Info::M > stream_rows_max);
   if constexpr (may_split) {
     using cfg = config<T, ATrans>;
     const int threads = omp_get_max_threads();
-    if (threads > 1 && double(m) * double(n) * double(k) > parallel_threshold && !omp_in_parallel()) {
+    if (threads > 1 && m > stream_rows_max && double(m) * double(n) * double(k) > parallel_threshold &&
+        !omp_in_parallel()) {
       const std::size_t row_blocks = (m + cfg::MR - 1) / cfg::MR;
       const std::size_t col_panels = (n + cfg::NB - 1) / cfg::NB;
       // Rows share B panels and A·Bᵀ transposes them: each thread then packs

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the benchmark suite, measures compile cost and run time, and writes
+# docs/benchmarks.md and docs/benchmarks.png. Run on an otherwise idle machine:
+# the ratios are only as good as the quiet around them.
+#   bash scripts/bench.sh [--quick]      (--quick: fewer repetitions)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+repetitions=5
+min_time=0.5
+if [[ "${1:-}" == "--quick" ]]; then repetitions=2; min_time=0.1; fi
+
+bash scripts/setup.sh bench
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCTNN_BUILD_BENCH=ON -DCTNN_BUILD_TESTS=OFF -DCTNN_BUILD_APPS=OFF \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+cmake --build build-bench -j 2 --target ctnn_bench
+
+mkdir -p out
+echo "bench: compile cost of each model's translation unit"
+bash scripts/compile_cost.sh build-bench out/compile_cost.csv
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: load average before the run: $load"
+# OpenBLAS (under LibTorch and in the GEMM comparison) runs single-threaded:
+# with LibTorch's own intra-op threads on top, its pool would oversubscribe
+# the cores. OMP_WAIT_POLICY=passive: a waiting OpenMP thread sleeps instead of
+# spinning, so that two teams (ctnn's and LibTorch's) never fight for a core.
+OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=passive build-bench/bench/ctnn_bench \
+  --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
+  --benchmark_min_time="$min_time" \
+  --benchmark_out=out/bench.json --benchmark_out_format=json \
+  --benchmark_context="load_average=$load,command=bash scripts/bench.sh $*"
+
+# Debian's interpreter, which has Debian's matplotlib (a python3 earlier on
+# PATH, e.g. from pyenv, may not).
+python=/usr/bin/python3
+[[ -x "$python" ]] || python=python3
+"$python" scripts/bench_report.py out/bench.json out/compile_cost.csv docs/benchmarks.md docs/benchmarks.png
+echo "bench: wrote docs/benchmarks.md and docs/benchmarks.png"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Compile time and peak compiler memory of each model in dsl/models, as a
+# user's program instantiates it (trainer step and predict_one at batch 64),
+# with the flags of the benchmark build and without ccache.
+#   bash scripts/compile_cost.sh <configured build dir> <out.csv>
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${1:?build directory}
+out=${2:?output csv}
+
+# The benchmark TU's compile command, minus its source and output.
+mapfile -d '' command < <(python3 - "$build/compile_commands.json" <<'PY'
+import json, shlex, sys
+for entry in json.load(open(sys.argv[1])):
+    if entry["file"].endswith("bench/nets_static.cpp"):
+        args = shlex.split(entry["command"])
+        keep, skip = [], False
+        for a in args:
+            if skip: skip = False; continue
+            if a in ("-o", "-c", "-MF", "-MT"): skip = True; continue
+            if a.endswith("nets_static.cpp") or a == "-MD" or a.startswith("-DCTNN_BENCH"): continue
+            keep.append(a)
+        sys.stdout.write("\0".join(keep) + "\0"); break
+else:
+    sys.exit("compile_cost: bench/nets_static.cpp not in compile_commands.json")
+PY
+)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for header in dsl/models/*.hpp; do
+  model=$(basename "$header" .hpp)
+  cat > "$tmp/$model.cpp" <<CPP
+#include "models/$model.hpp"
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+// What a program training and running this model instantiates.
+using net = ctnn::models::$model::network;
+template <std::size_t... I>
+float drive(std::index_sequence<I...>) {
+  static ctnn::trainer<net, ctnn::batch<64>> t;
+  std::vector<float> data(64 * 4096, 0.5f);
+  const float loss = t.step(((void)I, data.data())...);
+  return loss + t.predict_one(((void)I, data.data())...)[0];
+}
+int main() {
+  std::printf("%zu %zu %f\n", net::node_count, net::param_count, drive(std::make_index_sequence<net::leaf_count>{}));
+}
+CPP
+  stats=$( { /usr/bin/time -f "%e %M" "${command[@]}" -c "$tmp/$model.cpp" -o "$tmp/$model.o" 2>&1 >/dev/null; } | tail -1)
+  seconds=${stats% *}
+  kb=${stats#* }
+  printf '%s,%s,%s\n' "$model" "$seconds" "$((kb / 1024))" >> "$out.tmp.$$"
+  echo "compile_cost: $model ${seconds} s, $((kb / 1024)) MB"
+done
+{ echo "model,seconds,peak_mb"; cat "$out.tmp.$$"; } > "$out"
+rm -f "$out.tmp.$$"
