@@ -72,6 +72,35 @@ struct maxout_pieces_do_not_divide {
                 "CTNN_SHAPE_MISMATCH: maxout needs a flat input whose size is a multiple of its pieces");
 };
 
+template <fixed_string Layer, class Option>
+struct dense_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_DENSE_OPTION: dense<name, N, options...> takes no_bias, a ctnn::init:: scheme for the "
+                "weight (or weight_init<...>) and bias_init<...>");
+};
+
+template <fixed_string Layer, std::size_t WeightInits, std::size_t BiasInits, bool NoBias>
+struct dense_options_conflict {
+  static_assert(WeightInits <= 1 && BiasInits <= 1 && !(NoBias && BiasInits > 0),
+                "CTNN_DENSE_OPTION: a dense layer takes at most one weight initializer and one bias_init, "
+                "and no bias_init together with no_bias");
+};
+
+template <fixed_string Parameter, std::size_t Nonzeros, std::size_t Rows>
+struct sparse_init_exceeds_fan_in {
+  static_assert(Nonzeros <= Rows,
+                "CTNN_INIT_SPARSE: init::sparse<k> gives each unit k nonzero incoming weights and needs k "
+                "at most the parameter's rows (a weight's fan-in)");
+};
+
+/// Layer: the first layer that uses the parameter.
+template <fixed_string Layer>
+struct tied_parameter_initializers_differ {
+  static_assert(sizeof(decltype(Layer)) == 0,
+                "CTNN_TIED_INIT_MISMATCH: layers that share a parameter by name must give it the same "
+                "initializer; repeat the same init:: option on every use");
+};
+
 /// A sub-graph that is used twice but written out twice (by value) makes the
 /// network's type grow exponentially with depth. Bind it once with
 /// `inline constexpr auto name = ...;` and use `ctnn::ref<name>` instead.

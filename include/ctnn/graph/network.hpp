@@ -73,6 +73,9 @@ struct graph<detail::type_list<Losses...>, detail::type_list<Outputs...>> {
   static_assert(diagnostic::check<diagnostic::tied_parameter_shapes_differ<
                     node_at<plan.params.tie_a>::op::name, CTNN_SHAPE_OF(plan.params.tie_shape_a),
                     CTNN_SHAPE_OF(plan.params.tie_shape_b)>>);
+  static_assert(diagnostic::check_unless<!plan.params.init_mismatch || plan.params.tie_mismatch,
+                                         diagnostic::tied_parameter_initializers_differ<
+                                             node_at<plan.params.init_a>::op::name>>);
   static_assert(diagnostic::check_unless<!plan.leaf_clash, diagnostic::input_declared_with_two_shapes<
                     node_at<plan.clash_a>::op::name, typename node_at<plan.clash_a>::out_shape,
                     typename node_at<plan.clash_b>::out_shape>>);

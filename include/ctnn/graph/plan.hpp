@@ -71,6 +71,8 @@ struct param_table {
   bool tie_mismatch = false;    // same name, different shapes
   std::size_t tie_a = 0, tie_b = 0;
   shape_info tie_shape_a{}, tie_shape_b{};
+  bool init_mismatch = false;   // same name and shape, different initializers
+  std::size_t init_a = 0;       // the node of the first use
 };
 
 template <std::size_t N>
@@ -155,6 +157,10 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
         p.params.tie_b = here / max_params;
         p.params.tie_shape_a = decl(first).shape;
         p.params.tie_shape_b = d.shape;
+      }
+      if (!(decl(first).init == d.init) && !p.params.init_mismatch) {
+        p.params.init_mismatch = true;
+        p.params.init_a = first / max_params;
       }
       continue;
     }

@@ -43,7 +43,8 @@ struct activation_fn {
     if constexpr (is_unfused_dense_v<X>) {
       // relu(dense(x)) becomes one dense node whose GEMM epilogue applies relu.
       using d = typename X::op;
-      return make_node<dense_op<d::name, X::out_shape::size, d::has_bias, F>>(
+      return make_node<dense_op<d::name, X::out_shape::size, d::has_bias, F, typename d::weight_init,
+                                typename d::bias_init>>(
           detail::head_t<typename X::raw_inputs>{});
     } else {
       return make_node<activation_op<F>>(x);

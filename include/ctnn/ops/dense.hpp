@@ -9,12 +9,49 @@
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/ops/activation_functions.hpp"
+#include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
 
 /// Option for dense: no bias term.
 struct no_bias {};
+
+namespace detail {
+// The weight initializer an option names (void: none).
+template <class O, bool = is_initializer_v<O>>
+struct weight_init_of {
+  using type = void;
+};
+template <class O>
+struct weight_init_of<O, true> {
+  using type = O;
+};
+template <class I>
+struct weight_init_of<weight_init<I>, false> {
+  using type = I;
+};
+template <class O>
+struct bias_init_of {
+  using type = void;
+};
+template <class I>
+struct bias_init_of<bias_init<I>> {
+  using type = I;
+};
+template <class Default, class... T>
+struct first_non_void {
+  using type = Default;
+};
+template <class Default, class T, class... Rest>
+struct first_non_void<Default, T, Rest...> {
+  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void<Default, Rest...>::type, T>;
+};
+template <class O>
+inline constexpr bool is_dense_option_v = std::is_same_v<O, no_bias> ||
+                                          !std::is_void_v<typename weight_init_of<O>::type> ||
+                                          !std::is_void_v<typename bias_init_of<O>::type>;
+}  // namespace detail
 
 namespace detail {
 // bias + activation applied as the GEMM stores each output element.
@@ -34,19 +71,25 @@ struct bias_act_epilogue {
 
 /// Parameters "<name>.weight" [in, out] and, unless no_bias, "<name>.bias"
 /// [out]. Two dense layers with the same name share both (tied weights).
-/// `Act` is the activation fused into this layer by `relu(dense<...>(x))`.
-template <fixed_string Name, std::size_t Out, bool HasBias = true, class Act = act::identity>
+/// `Act` is the activation fused into this layer by `relu(dense<...>(x))`;
+/// `WeightInit` and `BiasInit` are `init::` schemes (He-normal and zeros).
+template <fixed_string Name, std::size_t Out, bool HasBias = true, class Act = act::identity,
+          class WeightInit = init::he_normal, class BiasInit = init::zeros>
 struct dense_op {
   static_assert(Out > 0, "ctnn::dense: a dense layer needs at least one output");
   static constexpr auto name = Name;
   static constexpr auto weight_name = Name + ".weight";
   static constexpr auto bias_name = Name + ".bias";
   using activation = Act;
+  using weight_init = WeightInit;
+  using bias_init = BiasInit;
   static constexpr bool has_bias = HasBias;
 
   template <class In>
   struct spec : spec_defaults {
     static_assert(diagnostic::check<diagnostic::dense_input_is_not_flat<Name, In>>);
+    static_assert(init_fits<weight_name, WeightInit, In::size>);
+    static_assert(!HasBias || init_fits<bias_name, BiasInit, 1>);
     static constexpr auto kind_text = [] {
       if constexpr (act::is_identity_v<Act>) return fixed_string("dense");
       else return fixed_string("dense+") + Act::tag;
@@ -56,9 +99,9 @@ struct dense_op {
     using out_shape = shape<Out>;
     static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
       std::array<param_decl, HasBias ? 2 : 1> p{};
-      p[0] = {weight_name.view(), info_of<shape<in_size, Out>>(), init_kind::he_normal, in_size, Out};
+      p[0] = {weight_name.view(), info_of<shape<in_size, Out>>(), WeightInit::value, in_size, Out};
       if constexpr (HasBias)
-        p[1] = {bias_name.view(), info_of<shape<Out>>(), init_kind::zeros, in_size, Out, true, /*regularize=*/false};
+        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, in_size, Out, true, /*regularize=*/false};
       return p;
     }();
     static constexpr double flops = 2.0 * in_size * Out;
@@ -91,19 +134,30 @@ struct dense_op {
 
 template <class T>
 inline constexpr bool is_unfused_dense_v = false;
-template <fixed_string Name, std::size_t Out, bool HasBias, class X>
-inline constexpr bool is_unfused_dense_v<node<dense_op<Name, Out, HasBias, act::identity>, X>> = true;
+template <fixed_string Name, std::size_t Out, bool HasBias, class WeightInit, class BiasInit, class X>
+inline constexpr bool is_unfused_dense_v<node<dense_op<Name, Out, HasBias, act::identity, WeightInit, BiasInit>, X>> =
+    true;
 
 template <fixed_string Name, std::size_t Out, class... Options>
 struct dense_fn {
+  static_assert((diagnostic::check_unless<detail::is_dense_option_v<Options>,
+                                          diagnostic::dense_option_not_recognized<Name, Options>> && ...));
   static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
+  static_assert(diagnostic::check<diagnostic::dense_options_conflict<
+                    Name, (std::size_t(0) + ... + !std::is_void_v<typename detail::weight_init_of<Options>::type>),
+                    (std::size_t(0) + ... + !std::is_void_v<typename detail::bias_init_of<Options>::type>),
+                    !has_bias>>);
+  using weight_init = typename detail::first_non_void<init::he_normal, typename detail::weight_init_of<Options>::type...>::type;
+  using bias_init = typename detail::first_non_void<init::zeros, typename detail::bias_init_of<Options>::type...>::type;
   template <graph_value X>
   constexpr auto operator()(const X& x) const {
-    return make_node<dense_op<Name, Out, has_bias>>(x);
+    return make_node<dense_op<Name, Out, has_bias, act::identity, weight_init, bias_init>>(x);
   }
 };
 
-/// `dense<"fc1", 256>(x)`, or `dense<"fc1", 256, no_bias>(x)`.
+/// `dense<"fc1", 256>(x)`; options after the width, in any order:
+/// `no_bias`, an `init::` scheme for the weight (or `weight_init<...>`),
+/// `bias_init<...>`: `dense<"fc1", 256, init::xavier_uniform, bias_init<init::constant<0.1>>>(x)`.
 template <fixed_string Name, std::size_t Out, class... Options>
 inline constexpr dense_fn<Name, Out, Options...> dense{};
 

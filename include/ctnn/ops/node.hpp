@@ -12,11 +12,9 @@
 #include "ctnn/core/fixed_string.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/core/type_list.hpp"
+#include "ctnn/ops/init.hpp"
 
 namespace ctnn {
-
-/// How a parameter starts out before training.
-enum class init_kind { zeros, ones, he_normal, xavier_uniform };
 
 /// A parameter an op owns: its name (the key of the parameter table, shared
 /// by every op that names it: tied weights) and its shape. A non-trainable
@@ -25,10 +23,12 @@ enum class init_kind { zeros, ones, he_normal, xavier_uniform };
 /// `regularize`: whether weight penalties and constraints (L2, L1, max-norm;
 /// ctnn/train/regularization.hpp) apply to it: true for weights, false for
 /// biases, batch norm's γ and β and running statistics.
+/// `init`: how it starts (ctnn/ops/init.hpp), with `fan_in` and `fan_out`
+/// for the schemes that scale by them.
 struct param_decl {
   std::string_view name;
   shape_info shape;
-  init_kind init;
+  initializer init;
   std::size_t fan_in = 1, fan_out = 1;
   bool trainable = true;
   bool regularize = true;

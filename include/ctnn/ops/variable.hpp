@@ -9,20 +9,29 @@
 #include <string_view>
 
 #include "ctnn/kernels/gemm.hpp"
+#include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
 
-template <fixed_string Name, class Shape, init_kind Init = init_kind::zeros>
+/// A rank-2 variable [in, out] has the fans of a dense weight (fan_in = in,
+/// fan_out = out); any other shape has fan_in = fan_out = its size.
+template <fixed_string Name, class Shape, class Init = init::zeros>
 struct variable_op {
   static_assert(is_shape_v<Shape>, "ctnn::variable: the second argument must be a ctnn::shape<...>");
+  static_assert(is_initializer_v<Init>, "ctnn::variable: the third argument must be a ctnn::init:: scheme");
   static constexpr auto name = Name;
   template <class... None>
   struct spec : spec_defaults {
     static constexpr std::string_view kind = "variable";
     using out_shape = Shape;
+    static constexpr std::size_t fan_in = Shape::rank == 2 ? Shape::dims[0] : Shape::size;
+    static constexpr std::size_t fan_out = Shape::rank == 2 ? Shape::dims[1] : Shape::size;
+    // Viewed as [rows, units], the units being the last dimension.
+    static constexpr std::size_t rows = Shape::rank == 0 ? 1 : Shape::size / Shape::dims[Shape::rank - 1];
+    static_assert(init_fits<Name, Init, rows>);
     static constexpr std::array<param_decl, 1> params{
-        param_decl{Name.view(), info_of<Shape>(), Init, Shape::size, Shape::size}};
+        param_decl{Name.view(), info_of<Shape>(), Init::value, fan_in, fan_out}};
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
@@ -37,8 +46,9 @@ struct variable_op {
   };
 };
 
-/// `variable<"x", shape<2>>`: starts at zero unless initialized by name.
-template <fixed_string Name, class Shape>
-inline constexpr node<variable_op<Name, Shape>> variable{};
+/// `variable<"x", shape<2>>` starts at zero; `variable<"w", shape<64, 10>,
+/// init::xavier_uniform>` with any `init::` scheme.
+template <fixed_string Name, class Shape, class Init = init::zeros>
+inline constexpr node<variable_op<Name, Shape, Init>> variable{};
 
 }  // namespace ctnn

@@ -21,6 +21,7 @@
 #include "ctnn/core/aligned_buffer.hpp"
 #include "ctnn/core/fixed_string.hpp"
 #include "ctnn/graph/network.hpp"
+#include "ctnn/train/initialize.hpp"
 
 namespace ctnn {
 
@@ -175,9 +176,9 @@ class model {
   }
 
  public:
-  /// Parameters initialized by name: He-normal weights, zero biases, from a
-  /// generator seeded with `seed` and the parameter's name, so the result does
-  /// not depend on the order of the layers.
+  /// Parameters initialized by name as each declares (by default He-normal
+  /// weights, zero biases), each from a generator seeded with `seed` and the
+  /// parameter's name, so the result does not depend on the order of the layers.
   explicit model(std::uint64_t seed = 0)
       : params_(P.params.floats),
         grads_(P.params.floats),
@@ -188,34 +189,13 @@ class model {
     initialize(seed);
   }
 
+  /// Sets every parameter and state tensor to its declared initial values
+  /// (ctnn/train/initialize.hpp); the same seed gives the same values.
   void initialize(std::uint64_t seed) {
     for (std::size_t i = 0; i < node_count; ++i)
       for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
         const param_decl& d = P.nodes[i].params[j];
-        std::uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
-        for (char c : d.name) h = (h ^ std::uint8_t(c)) * 0x100000001b3ull;
-        std::mt19937_64 gen(h);
-        T* p = (d.trainable ? params_.data() : state_.data()) + P.param_offset[i][j];
-        const std::size_t n = d.shape.size();
-        switch (d.init) {
-          case init_kind::zeros:
-            std::fill_n(p, n, T(0));
-            break;
-          case init_kind::ones:
-            std::fill_n(p, n, T(1));
-            break;
-          case init_kind::he_normal: {
-            std::normal_distribution<double> dist(0.0, std::sqrt(2.0 / double(d.fan_in)));
-            for (std::size_t k = 0; k < n; ++k) p[k] = T(dist(gen));
-            break;
-          }
-          case init_kind::xavier_uniform: {
-            const double a = std::sqrt(6.0 / double(d.fan_in + d.fan_out));
-            std::uniform_real_distribution<double> dist(-a, a);
-            for (std::size_t k = 0; k < n; ++k) p[k] = T(dist(gen));
-            break;
-          }
-        }
+        initialize_parameter((d.trainable ? params_.data() : state_.data()) + P.param_offset[i][j], d, seed);
       }
   }
 
