@@ -13,5 +13,8 @@ done
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j 2 --target ctnn_init_experiment
 build/dsl/apps/ctnn_init_experiment "$@"
-python3 scripts/plot_init_experiment.py "$out/init_experiment.csv" "$out/init_experiment.png" ||
+# Debian's interpreter has Debian's matplotlib (a python3 from pyenv may not).
+python=/usr/bin/python3
+[[ -x "$python" ]] || python=python3
+"$python" scripts/plot_init_experiment.py "$out/init_experiment.csv" "$out/init_experiment.png" ||
   echo "init_experiment.sh: no plot; the CSV is $out/init_experiment.csv" >&2
