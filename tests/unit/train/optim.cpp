@@ -12,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include <omp.h>
+
 #include <ctnn/ctnn.hpp>
 
 using Catch::Detail::Approx;
@@ -449,4 +451,38 @@ TEST_CASE("lbfgs stops at max_iterations and reports it did not converge", "[opt
   CHECK_FALSE(res.converged);
   CHECK(res.iterations == 2);
   CHECK(res.loss < before);
+}
+
+namespace {
+// A buffer long enough for the update to split over the OpenMP team, with a
+// scalar tail: two threads must give the bits one thread gives.
+template <class Opt>
+void check_split_matches_serial(Opt opt) {
+  constexpr std::size_t N = ctnn::optim::detail::parallel_pass_min + 37;
+  static_assert(N % ctnn::kernels::lanes<float> != 0, "the buffer must have a scalar tail");
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    Opt o = opt;
+    rng r(5);
+    ctnn::aligned_buffer<float> w(N), g(N), state(ctnn::optim::state_size<Opt, float>(N));
+    for (std::size_t i = 0; i < N; ++i) w.data()[i] = float(r.uniform_f(-1, 1));
+    for (int step = 0; step < 3; ++step) {
+      for (std::size_t i = 0; i < N; ++i) g.data()[i] = float(r.uniform_f(-2, 2));
+      o.template update<N>(w.data(), g.data(), state.data());
+    }
+    return std::vector<float>(w.data(), w.data() + N);
+  };
+  const std::vector<float> serial = run(1), split = run(2);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < N; ++i) differ += serial[i] != split[i];
+  CHECK(differ == 0);
+  CHECK(serial[N - 1] != 0.0f);  // the tail was updated
+}
+}  // namespace
+
+TEST_CASE("a large update split over two threads gives the serial bits", "[optim][threads]") {
+  const int saved = omp_get_max_threads();
+  check_split_matches_serial(ctnn::optim::sgd{.lr = 0.05f, .momentum = 0.9f, .weight_decay = 0.01f});
+  check_split_matches_serial(ctnn::optim::adam{.lr = 0.01f});
+  omp_set_num_threads(saved);
 }

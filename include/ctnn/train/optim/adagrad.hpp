@@ -25,7 +25,7 @@ struct adagrad {
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* cache) const {
     const T eta = T(lr), e = T(eps), wd = T(weight_decay);
-    detail::fused_pass<N, T>([&]<class X>(std::size_t i) {
+    detail::parallel_fused_pass<N, T>([&]<class X>(std::size_t i) {
       const X wi = detail::load<X>(w + i);
       const X gi = detail::fma(X(wd), wi, detail::load<X>(g + i));
       const X ci = detail::fma(gi, gi, detail::load<X>(cache + i));

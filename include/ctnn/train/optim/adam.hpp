@@ -48,7 +48,7 @@ struct adam {
     const T one_minus_b1 = T(1) - beta_1, one_minus_b2 = T(1) - beta_2;
     T* m = state;
     T* v = state + state_stride<T>(N);
-    detail::fused_pass<N, T>([&]<class X>(std::size_t i) {
+    detail::parallel_fused_pass<N, T>([&]<class X>(std::size_t i) {
       const X wi = detail::load<X>(w + i);
       const X gi = detail::fma(X(wd), wi, detail::load<X>(g + i));
       const X mi = detail::fma(X(beta_1), detail::load<X>(m + i), X(one_minus_b1) * gi);

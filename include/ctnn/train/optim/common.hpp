@@ -13,6 +13,10 @@
 /// state (Adam's step count) lives in the optimizer object itself.
 #pragma once
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -95,6 +99,33 @@ inline void fused_pass(Body body) {
   constexpr std::size_t NV = N / L * L;  // a constant bound: no tail loop when L divides N
   for (std::size_t i = 0; i < NV; i += L) body.template operator()<kernels::vec<T>>(i);
   for (std::size_t i = NV; i < N; ++i) body.template operator()<T>(i);
+}
+
+/// Buffers at least this long are updated by the whole OpenMP team.
+inline constexpr std::size_t parallel_pass_min = std::size_t(1) << 16;
+
+/// fused_pass for an elementwise body (element i reads and writes only
+/// index i: no reductions), split over the OpenMP team for large N: the
+/// sweep is memory-bound and each core brings its own cache bandwidth.
+template <std::size_t N, class T, class Body>
+inline void parallel_fused_pass(Body body) {
+#if defined(_OPENMP)
+  constexpr std::size_t L = kernels::lanes<T>;
+  constexpr std::size_t vectors = N / L;
+  if constexpr (N >= parallel_pass_min) {
+    if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel
+      {
+        const std::size_t t = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
+        const std::size_t end = vectors * (t + 1) / nt * L;
+        for (std::size_t i = vectors * t / nt * L; i < end; i += L) body.template operator()<kernels::vec<T>>(i);
+      }
+      for (std::size_t i = vectors * L; i < N; ++i) body.template operator()<T>(i);
+      return;
+    }
+  }
+#endif
+  fused_pass<N, T>(body);
 }
 
 }  // namespace detail

@@ -29,7 +29,7 @@ struct nesterov {
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* v) const {
     const T mu = T(momentum), eta = T(lr), wd = T(weight_decay);
-    detail::fused_pass<N, T>([&]<class X>(std::size_t i) {
+    detail::parallel_fused_pass<N, T>([&]<class X>(std::size_t i) {
       const X wi = detail::load<X>(w + i);
       const X v_prev = detail::load<X>(v + i);
       const X vi = X(mu) * v_prev - X(eta) * detail::fma(X(wd), wi, detail::load<X>(g + i));

@@ -25,7 +25,7 @@ struct rmsprop {
   void update(T* w, const T* g, T* cache) const {
     const T eta = T(lr), rho = T(decay_rate), e = T(eps), wd = T(weight_decay);
     const T one_minus_rho = T(1) - rho;
-    detail::fused_pass<N, T>([&]<class X>(std::size_t i) {
+    detail::parallel_fused_pass<N, T>([&]<class X>(std::size_t i) {
       const X wi = detail::load<X>(w + i);
       const X gi = detail::fma(X(wd), wi, detail::load<X>(g + i));
       const X ci = detail::fma(X(rho), detail::load<X>(cache + i), X(one_minus_rho) * gi * gi);
