@@ -1,0 +1,66 @@
+// The team-size chooser: with step times that depend on the team size, it
+// picks the faster size, probes with real steps only, and measures again
+// after its interval (a core taken by another process is given up).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include <omp.h>
+
+#include <ctnn/train/adaptive_threads.hpp>
+
+namespace {
+
+// A step that takes `fast` or `slow` microseconds depending on the team size.
+struct fake_step {
+  int fast_threads;
+  int calls = 0;
+  int operator()() {
+    ++calls;
+    const auto us = omp_get_max_threads() == fast_threads ? 200 : 1200;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+    return omp_get_max_threads();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("adaptive_threads keeps the team size whose steps are faster", "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  for (const int fast : {1, 2}) {
+    ctnn::adaptive_threads tuner(2, /*probe_steps=*/3, /*interval=*/10);
+    fake_step step{fast};
+    for (int i = 0; i < 6; ++i) tuner.run(step);  // 3 probes with 2 threads, 3 with 1
+    CHECK(tuner.settled());
+    CHECK(tuner.threads() == fast);
+    CHECK(tuner.best_time(fast) < tuner.best_time(3 - fast));
+    CHECK(tuner.run(step) == fast);  // the next step runs with it
+    CHECK(step.calls == 7);          // every probe was a real step
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("adaptive_threads measures again after its interval", "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  ctnn::adaptive_threads tuner(2, 2, 5);
+  fake_step step{2};
+  for (int i = 0; i < 4; ++i) tuner.run(step);
+  REQUIRE(tuner.threads() == 2);
+  step.fast_threads = 1;  // another process takes a core
+  for (int i = 0; i < 5; ++i) tuner.run(step);  // the interval runs out
+  CHECK_FALSE(tuner.settled());
+  for (int i = 0; i < 4; ++i) tuner.run(step);
+  CHECK(tuner.settled());
+  CHECK(tuner.threads() == 1);
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("adaptive_threads with one thread never probes", "[train][threads]") {
+  ctnn::adaptive_threads tuner(1);
+  fake_step step{1};
+  CHECK(tuner.run(step) == 1);
+  CHECK(tuner.settled());
+  CHECK_THROWS_AS(ctnn::adaptive_threads(0), std::invalid_argument);
+}
