@@ -8,7 +8,7 @@ packages=(
   libboost-dev xtensor-dev libxsimd-dev zlib1g-dev
   catch2 libbenchmark-dev
   clang-16 libomp-16-dev
-  dataset-fashion-mnist time
+  dataset-fashion-mnist time python3-matplotlib
 )
 
 missing=()

@@ -193,12 +193,13 @@ float parse_dropout(std::string_view text) {
                     " is not a compiled-in drop probability (one of 0, 0.1, 0.2, 0.3, 0.5)");
 }
 
-std::vector<std::string> split_names(std::string_view flag, std::string_view text) {
+std::vector<std::string> split_names(std::string_view flag, const std::string_view all) {
   std::vector<std::string> names;
+  std::string_view text = all;
   while (true) {
     const auto comma = text.find(',');
     const std::string_view name = text.substr(0, comma);
-    if (name.empty()) throw usage_error(std::string(flag) + ": empty name in '" + std::string(text) + "'");
+    if (name.empty()) throw usage_error(std::string(flag) + ": empty name in '" + std::string(all) + "'");
     names.emplace_back(name);
     if (comma == text.npos) break;
     text.remove_prefix(comma + 1);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -78,11 +79,8 @@ class trainer {
   /// tensors) or a negative or non-finite m. Allocates here, never in step().
   void set_lr_multiplier(std::string_view name, float m) { multipliers_.set(name, m); }
   void freeze(std::string_view name) { multipliers_.freeze(name); }
-  void freeze(const std::vector<std::string>& names) {
-    lr_multipliers<Graph, T> next = multipliers_;  // all or nothing: an unknown name changes nothing
-    for (const std::string& n : names) next.freeze(n);
-    multipliers_ = std::move(next);
-  }
+  void freeze(const std::vector<std::string>& names) { freeze_all(names); }
+  void freeze(std::initializer_list<std::string_view> names) { freeze_all(names); }
   void unfreeze(std::string_view name) { multipliers_.set(name, 1.0f); }
   /// Every multiplier back to 1: nothing frozen.
   void reset_lr_multipliers() { multipliers_.reset(); }
@@ -135,6 +133,13 @@ class trainer {
   Optimizer& optimizer() { return optimizer_; }
 
  private:
+  template <class Names>
+  void freeze_all(const Names& names) {
+    lr_multipliers<Graph, T> next = multipliers_;  // all or nothing: an unknown name changes nothing
+    for (const auto& n : names) next.freeze(n);
+    multipliers_ = std::move(next);
+  }
+
   model_type model_;
   Optimizer optimizer_;
   aligned_buffer<T> state_;  // Optimizer::state_buffers flat buffers, allocated once

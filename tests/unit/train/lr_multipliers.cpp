@@ -44,8 +44,7 @@ TEMPLATE_TEST_CASE("a frozen tensor stays bit for bit the same", "[freeze]", ctn
   const auto xs = lrm::inputs();
   for (int k = 0; k < 3; ++k) t.step(xs.data(), lrm::labels.data());  // momentum and moments are non-zero now
 
-  t.freeze("fc1");  // the layer: fc1.weight (there is no bias)
-  t.freeze("bn1.gamma");
+  t.freeze({"fc1", "bn1.gamma"});  // the layer fc1 (fc1.weight: there is no bias), one tensor of bn1
   CHECK(t.frozen_parameters() == std::vector<std::string>{"bn1.gamma", "fc1.weight"});
   const auto fc1 = lrm::copy_of(t.model().param_span("fc1.weight"));
   const auto gamma = lrm::copy_of(t.model().param_span("bn1.gamma"));
