@@ -22,8 +22,8 @@ endif()
 
 foreach(check IN ITEMS
     "report.json|\"accuracy\": [01](\\.[0-9]+)?,"
-    "loss_curve.csv|^epoch,step,loss\n1,1,"
-    "epochs.csv|^epoch,train_loss,test_accuracy,seconds\n1,")
+    "loss_curve.csv|^epoch,step,loss,lr\n1,1,"
+    "epochs.csv|^epoch,train_loss,test_accuracy,seconds,train_accuracy,lr\n1,")
   string(REPLACE "|" ";" check "${check}")
   list(GET check 0 file)
   list(GET check 1 regex)

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include <ctnn/core/aligned_buffer.hpp>
+#include <ctnn/train/checkpoint.hpp>
+#include <ctnn/train/lr_multipliers.hpp>
 #include <ctnn/io/idx.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <models/mlp.hpp>
@@ -39,18 +41,73 @@ using clock_type = std::chrono::steady_clock;
 
 constexpr std::size_t batch = 64;  // a template argument of the trainer, so not a flag
 constexpr std::size_t classes = ctnn::io::fashion_mnist_classes;
-using trainer_type = ctnn::trainer<mlp::network, ctnn::batch<batch>>;
+constexpr std::size_t train_eval_images = 10'000;  // training accuracy: on the first 10,000 images
+
+enum class optimizer_kind { sgd, nesterov, adam, rmsprop, adagrad };
+enum class schedule_kind { step, cosine, exponential, none };
+// Drop probabilities compiled in: each is a network type of its own.
+constexpr std::array<float, 5> dropout_rates{0.0f, 0.1f, 0.2f, 0.3f, 0.5f};
+
+// The default initial learning rate of each optimizer.
+float default_lr(optimizer_kind k) {
+  switch (k) {
+    case optimizer_kind::sgd:
+    case optimizer_kind::nesterov: return 0.03f;
+    case optimizer_kind::adagrad: return 0.01f;
+    case optimizer_kind::adam:
+    case optimizer_kind::rmsprop: break;
+  }
+  return 1e-3f;
+}
 
 struct options {
   int epochs = 10;
   std::uint64_t seed = 1;
   int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  float lr = 0.03f;
+  float lr = 0.0f;  // 0: the optimizer's default
+  optimizer_kind optimizer = optimizer_kind::sgd;
+  std::string optimizer_name = "sgd";
+  float momentum = 0.9f;
+  schedule_kind schedule = schedule_kind::step;
+  std::string schedule_name = "step";
+  std::size_t warmup = 0;  // steps of linear warm-up
+  ctnn::training_options training{};
+  float dropout = 0.0f;
+  bool batch_norm = false;
+  fs::path checkpoint, init_from;
+  std::vector<std::string> freeze;
   fs::path data = ctnn::io::fashion_mnist_dir();
   fs::path out = "out";
   std::size_t limit = 0;  // 0: the whole training set
   bool quiet = false;
   bool help = false;
+};
+
+// The optimizer chosen at run time: one trainer type serves all five (two
+// state buffers, of which SGD, Nesterov, RMSProp and AdaGrad use the first).
+struct any_optimizer {
+  optimizer_kind kind = optimizer_kind::sgd;
+  float lr = 0.01f;
+  float momentum = 0.9f;
+  ctnn::optim::adam adam{};  // keeps its step count
+
+  static constexpr std::size_t state_buffers = 2;
+
+  template <std::size_t N, class T>
+  void update(T* w, const T* g, T* state) {
+    switch (kind) {
+      case optimizer_kind::sgd: ctnn::optim::sgd{.lr = lr, .momentum = momentum}.update<N>(w, g, state); break;
+      case optimizer_kind::nesterov:
+        ctnn::optim::nesterov{.lr = lr, .momentum = momentum}.update<N>(w, g, state);
+        break;
+      case optimizer_kind::adagrad: ctnn::optim::adagrad{.lr = lr}.update<N>(w, g, state); break;
+      case optimizer_kind::rmsprop: ctnn::optim::rmsprop{.lr = lr}.update<N>(w, g, state); break;
+      case optimizer_kind::adam:
+        adam.lr = lr;
+        adam.update<N>(w, g, state);
+        break;
+    }
+  }
 };
 
 struct usage_error : std::runtime_error {
@@ -61,21 +118,38 @@ void print_usage(std::FILE* f) {
   const options d;
   std::fprintf(f,
                "usage: ctnn_train [options]\n"
-               "Trains a 784-256-128-10 MLP on Fashion-MNIST and writes a report.\n\n"
-               "  --epochs N    epochs to train (default %d)\n"
-               "  --seed S      seed for the weights and the shuffling (default %llu)\n"
-               "  --threads T   OpenMP threads (default: hardware concurrency, %d here)\n"
-               "  --lr X        initial learning rate of SGD with momentum 0.9 (default %g);\n"
-               "                multiplied by 0.2 after 50%% and again after 80%% of the epochs\n"
-               "  --data DIR    directory with the Fashion-MNIST .gz files\n"
-               "                (default $CTNN_FASHION_MNIST_DIR or %s)\n"
-               "  --out DIR     where report.json, loss_curve.csv, epochs.csv go (default %s)\n"
-               "  --limit N     train on the first N training images only (N >= %zu)\n"
-               "  --quiet       no network summary and no progress bar\n"
-               "  --help        this text\n\n"
+               "Trains a 784-256-128-10 MLP on Fashion-MNIST and writes a report and its curves.\n\n"
+               "  --epochs N        epochs to train (default %d)\n"
+               "  --seed S          seed for the weights, the dropout masks and the shuffling (default %llu)\n"
+               "  --threads T       OpenMP threads (default: hardware concurrency, %d here)\n"
+               "  --optimizer NAME  sgd | nesterov | adam | rmsprop | adagrad (default %s)\n"
+               "  --lr X            initial learning rate (default: 0.03 for sgd and nesterov,\n"
+               "                    1e-3 for adam and rmsprop, 0.01 for adagrad)\n"
+               "  --momentum M      momentum of sgd and nesterov (default %g)\n"
+               "  --schedule NAME   step: x0.2 after 50%% and again after 80%% of the epochs (default);\n"
+               "                    cosine: cosine decay to 0 over the run, per step;\n"
+               "                    exponential: lr * exp(-k*step) falling to lr/100 at the end;\n"
+               "                    none: constant\n"
+               "  --warmup N        linear warm-up over the first N steps (default 0)\n"
+               "  --l2 X            L2 penalty on the weights, g += X*w (default 0)\n"
+               "  --l1 X            L1 penalty on the weights, g += X*sign(w) (default 0)\n"
+               "  --max-norm C      clamp each unit's incoming weight vector to norm C (default 0: off)\n"
+               "  --dropout P       dropout after each hidden ReLU, P one of 0, 0.1, 0.2, 0.3, 0.5\n"
+               "                    (compiled in; default 0)\n"
+               "  --batch-norm      batch normalization after fc1 and fc2 (layers bn1, bn2)\n"
+               "  --init-from FILE  load the parameters a checkpoint (.npz) shares with this network\n"
+               "                    by name before training (shapes must match)\n"
+               "  --freeze NAMES    comma-separated parameters or layers not to train, e.g. fc1,bn1\n"
+               "  --checkpoint FILE save every parameter and the running statistics (.npz) at the end\n"
+               "  --data DIR        directory with the Fashion-MNIST .gz files\n"
+               "                    (default $CTNN_FASHION_MNIST_DIR or %s)\n"
+               "  --out DIR         where report.json, loss_curve.csv, epochs.csv go (default %s)\n"
+               "  --limit N         train on the first N training images only (N >= %zu)\n"
+               "  --quiet           no network summary and no progress bar\n"
+               "  --help            this text\n\n"
                "The batch size is fixed at compile time: %zu.\n",
-               d.epochs, static_cast<unsigned long long>(d.seed), d.threads, double(d.lr),
-               ctnn::io::default_fashion_mnist_dir.c_str(), d.out.c_str(), batch, batch);
+               d.epochs, static_cast<unsigned long long>(d.seed), d.threads, d.optimizer_name.c_str(),
+               double(d.momentum), ctnn::io::default_fashion_mnist_dir.c_str(), d.out.c_str(), batch, batch);
 }
 
 template <class T>
@@ -85,6 +159,52 @@ T parse_number(std::string_view flag, std::string_view text) {
   if (ec != std::errc{} || end != text.data() + text.size())
     throw usage_error(std::string(flag) + ": '" + std::string(text) + "' is not a valid number");
   return value;
+}
+
+float parse_nonnegative(std::string_view flag, std::string_view text) {
+  const float v = parse_number<float>(flag, text);
+  if (!(v >= 0.0f) || !std::isfinite(v))
+    throw usage_error(std::string(flag) + " must be a finite number >= 0, not '" + std::string(text) + "'");
+  return v;
+}
+
+optimizer_kind parse_optimizer(std::string_view text) {
+  if (text == "sgd") return optimizer_kind::sgd;
+  if (text == "nesterov") return optimizer_kind::nesterov;
+  if (text == "adam") return optimizer_kind::adam;
+  if (text == "rmsprop") return optimizer_kind::rmsprop;
+  if (text == "adagrad") return optimizer_kind::adagrad;
+  throw usage_error("--optimizer: '" + std::string(text) + "' is not one of sgd, nesterov, adam, rmsprop, adagrad");
+}
+
+schedule_kind parse_schedule(std::string_view text) {
+  if (text == "step") return schedule_kind::step;
+  if (text == "cosine") return schedule_kind::cosine;
+  if (text == "exponential") return schedule_kind::exponential;
+  if (text == "none") return schedule_kind::none;
+  throw usage_error("--schedule: '" + std::string(text) + "' is not one of step, cosine, exponential, none");
+}
+
+float parse_dropout(std::string_view text) {
+  const float p = parse_number<float>("--dropout", text);
+  for (float r : dropout_rates)
+    if (std::abs(p - r) < 1e-6f) return r;
+  throw usage_error("--dropout: " + std::string(text) +
+                    " is not a compiled-in drop probability (one of 0, 0.1, 0.2, 0.3, 0.5)");
+}
+
+std::vector<std::string> split_names(std::string_view flag, const std::string_view all) {
+  std::vector<std::string> names;
+  std::string_view text = all;
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view name = text.substr(0, comma);
+    if (name.empty()) throw usage_error(std::string(flag) + ": empty name in '" + std::string(all) + "'");
+    names.emplace_back(name);
+    if (comma == text.npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return names;
 }
 
 options parse_args(int argc, char** argv) {
@@ -102,36 +222,76 @@ options parse_args(int argc, char** argv) {
       if (i + 1 >= argc) throw usage_error(std::string(arg) + " needs a value");
       return argv[++i];
     };
+    const bool is_switch = arg == "--help" || arg == "-h" || arg == "--quiet" || arg == "--batch-norm";
+    if (has_value && is_switch) throw usage_error(std::string(arg) + " takes no value");
     if (arg == "--help" || arg == "-h") o.help = true;
     else if (arg == "--quiet") o.quiet = true;
+    else if (arg == "--batch-norm") o.batch_norm = true;
     else if (arg == "--epochs") o.epochs = parse_number<int>(arg, next());
     else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, next());
     else if (arg == "--threads") o.threads = parse_number<int>(arg, next());
-    else if (arg == "--lr") o.lr = parse_number<float>(arg, next());
+    else if (arg == "--lr") {
+      o.lr = parse_number<float>(arg, next());
+      if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw usage_error("--lr must be a positive number");
+    } else if (arg == "--optimizer") {
+      o.optimizer_name = std::string(next());
+      o.optimizer = parse_optimizer(o.optimizer_name);
+    } else if (arg == "--momentum") {
+      o.momentum = parse_nonnegative(arg, next());
+      if (!(o.momentum < 1.0f)) throw usage_error("--momentum must lie in [0, 1)");
+    } else if (arg == "--schedule") {
+      o.schedule_name = std::string(next());
+      o.schedule = parse_schedule(o.schedule_name);
+    } else if (arg == "--warmup") o.warmup = parse_number<std::size_t>(arg, next());
+    else if (arg == "--l2") o.training.l2 = parse_nonnegative(arg, next());
+    else if (arg == "--l1") o.training.l1 = parse_nonnegative(arg, next());
+    else if (arg == "--max-norm") o.training.max_norm = parse_nonnegative(arg, next());
+    else if (arg == "--dropout") o.dropout = parse_dropout(next());
+    else if (arg == "--checkpoint" || arg == "--init-from") {
+      const std::string_view file = next();
+      if (file.empty()) throw usage_error(std::string(arg) + " needs a non-empty file name");
+      (arg == "--checkpoint" ? o.checkpoint : o.init_from) = std::string(file);
+    }
+    else if (arg == "--freeze") o.freeze = split_names(arg, next());
     else if (arg == "--limit") o.limit = parse_number<std::size_t>(arg, next());
     else if (arg == "--data") o.data = std::string(next());
     else if (arg == "--out") o.out = std::string(next());
     else throw usage_error("unknown option '" + std::string(argv[i]) + "'");
-    if (has_value && (arg == "--help" || arg == "-h" || arg == "--quiet"))
-      throw usage_error(std::string(arg) + " takes no value");
   }
   if (o.epochs < 1) throw usage_error("--epochs must be at least 1");
   if (o.threads < 1) throw usage_error("--threads must be at least 1");
-  if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw usage_error("--lr must be a positive number");
+  if (o.lr == 0.0f) o.lr = default_lr(o.optimizer);
   if (o.limit != 0 && o.limit < batch)
     throw usage_error("--limit must be at least the batch size, " + std::to_string(batch));
   if (o.data.empty() || o.out.empty()) throw usage_error("--data and --out need a non-empty directory");
   return o;
 }
 
-// Step decay: ×0.2 after ceil(50%) and again after ceil(80%) of the epochs
-// (from epochs 6 and 9 of 10). The initial rate makes fast progress but keeps
-// bouncing around a minimum that smaller steps then settle into.
-float learning_rate(const options& o, int epoch) {
-  float lr = o.lr;
-  if (o.epochs > 1 && epoch >= (o.epochs + 1) / 2) lr *= 0.2f;
-  if (o.epochs > 2 && epoch >= (4 * o.epochs + 4) / 5) lr *= 0.2f;
-  return lr;
+// The learning rate of global step `step` (0-based) in epoch `epoch`.
+// step: x0.2 after ceil(50%) and again after ceil(80%) of the epochs (from
+// epochs 6 and 9 of 10): the initial rate makes fast progress but keeps
+// bouncing around a minimum that smaller steps then settle into. cosine:
+// per step, from lr to 0 (the warm-up is part of it). exponential: per step,
+// down to lr/100 at the last step. Then the warm-up, if any, for the others.
+float learning_rate(const options& o, int epoch, std::size_t step, std::size_t total_steps) {
+  double lr = o.lr;
+  switch (o.schedule) {
+    case schedule_kind::cosine:
+      return float(ctnn::schedule::cosine{.lr0 = o.lr, .lr_min = 0.0, .total_steps = total_steps,
+                                          .warmup_steps = std::min(o.warmup, total_steps - 1)}
+                       .lr_at(step));
+    case schedule_kind::step:
+      if (o.epochs > 1 && epoch >= (o.epochs + 1) / 2) lr *= 0.2;
+      if (o.epochs > 2 && epoch >= (4 * o.epochs + 4) / 5) lr *= 0.2;
+      break;
+    case schedule_kind::exponential:
+      lr = ctnn::schedule::exponential_decay{.lr0 = o.lr, .k = std::log(100.0) / double(std::max<std::size_t>(1, total_steps - 1))}
+               .lr_at(step);
+      break;
+    case schedule_kind::none: break;
+  }
+  if (step < o.warmup) lr *= double(step + 1) / double(o.warmup);
+  return float(lr);
 }
 
 double seconds_since(clock_type::time_point t) {
@@ -188,9 +348,12 @@ struct batch_buffers {
   std::vector<std::uint32_t> order;
 };
 
-// One pass over a shuffled training set; appends each step's loss and returns their mean.
-double run_epoch(trainer_type& trainer, const ctnn::io::dataset& train, const options& o, int epoch,
-                 batch_buffers& buf, progress& bar, std::vector<float>& losses) {
+// One pass over a shuffled training set; appends each step's loss and
+// learning rate and returns the mean loss.
+template <class Trainer>
+double run_epoch(Trainer& trainer, const ctnn::io::dataset& train, const options& o, int epoch,
+                 std::size_t total_steps, batch_buffers& buf, progress& bar, std::vector<float>& losses,
+                 std::vector<float>& rates) {
   auto& order = buf.order;
   const std::size_t count = order.size();
   std::iota(order.begin(), order.end(), 0u);
@@ -208,6 +371,8 @@ double run_epoch(trainer_type& trainer, const ctnn::io::dataset& train, const op
       std::copy_n(image, train.features, buf.images.data() + k * train.features);
       buf.labels[k] = train.labels[n];
     }
+    const float lr = learning_rate(o, epoch, losses.size(), total_steps);
+    trainer.optimizer().lr = lr;
     float loss = 0;
     try {
       loss = trainer.step(buf.images.data(), buf.labels.data());
@@ -217,6 +382,7 @@ double run_epoch(trainer_type& trainer, const ctnn::io::dataset& train, const op
                            std::to_string(batches) + ": " + e.what());
     }
     losses.push_back(loss);
+    rates.push_back(lr);
     sum += loss;
     bar.update(epoch, b + 1, sum / double(b + 1));
   }
@@ -224,24 +390,27 @@ double run_epoch(trainer_type& trainer, const ctnn::io::dataset& train, const op
   return sum / double(batches);
 }
 
-// Fraction of the test set classified correctly; the last partial batch is padded.
-double evaluate(trainer_type& trainer, const ctnn::io::dataset& test, ctnn::aligned_buffer<float>& padded) {
+// Fraction of the first `count` images classified correctly (inference mode:
+// no dropout, batch norm's running statistics); the last partial batch is padded.
+template <class Trainer>
+double evaluate(Trainer& trainer, const ctnn::io::dataset& data, std::size_t count,
+                ctnn::aligned_buffer<float>& padded) {
   std::size_t correct = 0;
-  for (std::size_t first = 0; first < test.count; first += batch) {
-    const std::size_t n = std::min(batch, test.count - first);
-    const float* images = test.images.data() + first * test.features;
+  for (std::size_t first = 0; first < count; first += batch) {
+    const std::size_t n = std::min(batch, count - first);
+    const float* images = data.images.data() + first * data.features;
     if (n < batch) {
       std::fill_n(padded.data(), padded.size(), 0.0f);
-      std::copy_n(images, n * test.features, padded.data());
+      std::copy_n(images, n * data.features, padded.data());
       images = padded.data();
     }
     const std::span<const float> logits = trainer.predict(images);
     for (std::size_t k = 0; k < n; ++k) {
       const float* row = logits.data() + k * classes;
-      correct += std::size_t(std::max_element(row, row + classes) - row) == test.labels[first + k];
+      correct += std::size_t(std::max_element(row, row + classes) - row) == data.labels[first + k];
     }
   }
-  return double(correct) / double(test.count);
+  return double(correct) / double(count);
 }
 
 const char* compiler_id() {
@@ -262,7 +431,7 @@ std::string num(T v) {
   return {buf, std::to_chars(buf, buf + sizeof buf, v).ptr};
 }
 
-std::string quoted(std::string_view s) {
+std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out += {'\\', c};
@@ -275,8 +444,14 @@ std::string quoted(std::string_view s) {
   return out + '"';
 }
 
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + json_string(names[i]);
+  return s + "]";
+}
+
 struct epoch_result {
-  double train_loss, accuracy, seconds;
+  double train_loss, train_accuracy, accuracy, seconds;
   float lr;
 };
 
@@ -287,10 +462,17 @@ std::string json_array(const std::vector<epoch_result>& r, F field) {
   return s + "]";
 }
 
-void write_report(const options& o, const std::vector<epoch_result>& epochs, const std::vector<float>& losses,
-                  std::size_t steps_per_epoch, double seconds, double images_per_second) {
+struct run_summary {
+  std::size_t param_count;
+  std::vector<std::string> loaded;  // from --init-from
+};
+
+void write_report(const options& o, const run_summary& run, const std::vector<epoch_result>& epochs,
+                  const std::vector<float>& losses, const std::vector<float>& rates, std::size_t steps_per_epoch,
+                  double seconds, double images_per_second) {
   double best = 0;
   for (const auto& e : epochs) best = std::max(best, e.accuracy);
+  const bool momentum = o.optimizer == optimizer_kind::sgd || o.optimizer == optimizer_kind::nesterov;
   std::ofstream json(o.out / "report.json");
   json << "{\n"
        << "  \"accuracy\": " << num(epochs.back().accuracy) << ",\n"
@@ -299,31 +481,140 @@ void write_report(const options& o, const std::vector<epoch_result>& epochs, con
        << "  \"seconds\": " << num(seconds) << ",\n"
        << "  \"images_per_second\": " << num(images_per_second) << ",\n"
        << "  \"train_loss\": " << json_array(epochs, [](auto& e) { return e.train_loss; }) << ",\n"
+       << "  \"train_accuracy\": " << json_array(epochs, [](auto& e) { return e.train_accuracy; }) << ",\n"
        << "  \"test_accuracy\": " << json_array(epochs, [](auto& e) { return e.accuracy; }) << ",\n"
        << "  \"epoch_seconds\": " << json_array(epochs, [](auto& e) { return e.seconds; }) << ",\n"
        << "  \"lr_per_epoch\": " << json_array(epochs, [](auto& e) { return e.lr; }) << ",\n"
        << "  \"batch\": " << batch << ",\n"
+       << "  \"optimizer\": " << json_string(o.optimizer_name) << ",\n"
        << "  \"lr\": " << num(o.lr) << ",\n"
-       << "  \"momentum\": 0.9,\n"
+       << "  \"momentum\": " << (momentum ? num(o.momentum) : "null") << ",\n"
+       << "  \"schedule\": " << json_string(o.schedule_name) << ",\n"
+       << "  \"warmup\": " << o.warmup << ",\n"
+       << "  \"l2\": " << num(o.training.l2) << ",\n"
+       << "  \"l1\": " << num(o.training.l1) << ",\n"
+       << "  \"max_norm\": " << num(o.training.max_norm) << ",\n"
+       << "  \"dropout\": " << num(o.dropout) << ",\n"
+       << "  \"batch_norm\": " << (o.batch_norm ? "true" : "false") << ",\n"
+       << "  \"init_from\": " << (o.init_from.empty() ? "null" : json_string(o.init_from.string())) << ",\n"
+       << "  \"loaded\": " << quoted_list(run.loaded) << ",\n"
+       << "  \"frozen\": " << quoted_list(o.freeze) << ",\n"
+       << "  \"checkpoint\": " << (o.checkpoint.empty() ? "null" : json_string(o.checkpoint.string())) << ",\n"
        << "  \"seed\": " << o.seed << ",\n"
        << "  \"threads\": " << o.threads << ",\n"
-       << "  \"simd\": " << quoted(ctnn::kernels::simd_name()) << ",\n"
-       << "  \"compiler\": " << quoted(std::string(compiler_id()) + " " + __VERSION__) << ",\n"
-       << "  \"flags\": " << quoted(CTNN_CXX_FLAGS) << ",\n"
-       << "  \"param_count\": " << mlp::network::param_count << "\n"
+       << "  \"simd\": " << json_string(ctnn::kernels::simd_name()) << ",\n"
+       << "  \"compiler\": " << json_string(std::string(compiler_id()) + " " + __VERSION__) << ",\n"
+       << "  \"flags\": " << json_string(CTNN_CXX_FLAGS) << ",\n"
+       << "  \"param_count\": " << run.param_count << "\n"
        << "}\n";
   std::ofstream curve(o.out / "loss_curve.csv");
-  curve << "epoch,step,loss\n";  // every step; step counts from 1 over the whole run
+  curve << "epoch,step,loss,lr\n";  // every step; step counts from 1 over the whole run
   for (std::size_t s = 0; s < losses.size(); ++s)
-    curve << s / steps_per_epoch + 1 << ',' << s + 1 << ',' << num(losses[s]) << '\n';
+    curve << s / steps_per_epoch + 1 << ',' << s + 1 << ',' << num(losses[s]) << ',' << num(rates[s]) << '\n';
   std::ofstream table(o.out / "epochs.csv");
-  table << "epoch,train_loss,test_accuracy,seconds\n";
+  table << "epoch,train_loss,test_accuracy,seconds,train_accuracy,lr\n";
   for (std::size_t e = 0; e < epochs.size(); ++e) {
     const epoch_result& r = epochs[e];
-    table << e + 1 << ',' << num(r.train_loss) << ',' << num(r.accuracy) << ',' << num(r.seconds) << '\n';
+    table << e + 1 << ',' << num(r.train_loss) << ',' << num(r.accuracy) << ',' << num(r.seconds) << ','
+          << num(r.train_accuracy) << ',' << num(r.lr) << '\n';
   }
   if (!json || !curve || !table)
     throw std::runtime_error("cannot write the report to '" + o.out.string() + "'");
+}
+
+// Training and the report for one of the compiled network types.
+template <class Net>
+int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test) {
+  using trainer_type = ctnn::trainer<Net, ctnn::batch<batch>, any_optimizer>;
+  if (!o.quiet) std::printf("%s\n", ctnn::summary<Net>().c_str());
+  const std::size_t count = o.limit ? std::min(o.limit, train.count) : train.count;
+  const std::size_t steps = count / batch;
+  const std::size_t total_steps = steps * std::size_t(o.epochs);
+  std::printf("data: %zu training images (%zu batches per epoch), %zu test images, from %s\n", count, steps,
+              test.count, o.data.c_str());
+
+  trainer_type trainer(any_optimizer{.kind = o.optimizer, .lr = o.lr, .momentum = o.momentum}, o.seed, o.training);
+  run_summary summary{Net::param_count, {}};
+  try {
+    if (!o.init_from.empty()) {
+      summary.loaded = ctnn::load_shared_parameters(o.init_from, trainer.model());
+      std::string list;
+      for (const std::string& n : summary.loaded) list += (list.empty() ? "" : ", ") + n;
+      std::printf("init: %zu tensors from %s: %s\n", summary.loaded.size(), o.init_from.c_str(),
+                  list.empty() ? "(none shared)" : list.c_str());
+    }
+    if (!o.freeze.empty()) {
+      trainer.freeze(o.freeze);
+      std::string list;
+      for (const std::string& n : trainer.frozen_parameters()) list += (list.empty() ? "" : ", ") + n;
+      std::printf("frozen: %s\n", list.c_str());
+    }
+  } catch (const std::invalid_argument& e) {  // a name --freeze does not know: a usage error
+    std::fprintf(stderr, "ctnn_train: --freeze: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {  // --init-from: missing, corrupt, or a shape that differs
+    std::fprintf(stderr, "ctnn_train: --init-from: %s\n", e.what());
+    return 1;
+  }
+  std::fflush(stdout);
+
+  batch_buffers buffers(train.features, count);
+  progress bar(o.quiet, o.epochs, steps);
+  std::vector<epoch_result> epochs;
+  std::vector<float> losses, rates;
+  losses.reserve(total_steps);
+  rates.reserve(total_steps);
+  double train_seconds = 0;
+  try {
+    for (int e = 0; e < o.epochs; ++e) {
+      const auto start = clock_type::now();
+      const double loss = run_epoch(trainer, train, o, e, total_steps, buffers, bar, losses, rates);
+      const double seconds = seconds_since(start);
+      train_seconds += seconds;
+      const auto eval_start = clock_type::now();
+      const double accuracy = evaluate(trainer, test, test.count, buffers.padded);
+      const double train_accuracy = evaluate(trainer, train, std::min(count, train_eval_images), buffers.padded);
+      const float lr = rates[std::size_t(e) * steps];
+      epochs.push_back({loss, train_accuracy, accuracy, seconds, lr});
+      std::printf("epoch %2d/%d  lr %.4g  train loss %.4f  train accuracy %.4f  test accuracy %.4f  %.2f s (eval %.2f s)\n",
+                  e + 1, o.epochs, double(lr), loss, train_accuracy, accuracy, seconds, seconds_since(eval_start));
+      std::fflush(stdout);
+    }
+  } catch (const training_error& e) {
+    std::fprintf(stderr, "ctnn_train: training diverged at %s\n", e.what());
+    return 1;
+  }
+
+  const double images_per_second = double(steps * batch * epochs.size()) / train_seconds;
+  const auto best = std::max_element(epochs.begin(), epochs.end(),
+                                     [](auto& a, auto& b) { return a.accuracy < b.accuracy; });
+  std::printf("\nfinal test accuracy %.4f (best %.4f, epoch %d)\n", epochs.back().accuracy, best->accuracy,
+              int(best - epochs.begin()) + 1);
+  std::printf("training: %d epochs in %.2f s, %.0f images/s (threads: %d, simd: %s)\n", o.epochs, train_seconds,
+              images_per_second, o.threads, ctnn::kernels::simd_name());
+  std::printf("compiler: %s %s, flags: %s\n", compiler_id(), __VERSION__, CTNN_CXX_FLAGS);
+  try {
+    write_report(o, summary, epochs, losses, rates, steps, train_seconds, images_per_second);
+    if (!o.checkpoint.empty()) {
+      ctnn::save_checkpoint(o.checkpoint, trainer.model());
+      std::printf("checkpoint: %s\n", o.checkpoint.c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctnn_train: %s\n", e.what());
+    return 1;
+  }
+  std::printf("report: %s\n", (o.out / "report.json").c_str());
+  return 0;
+}
+
+template <bool BatchNorm>
+int run_variant(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test) {
+  if (o.dropout == 0.1f) return run<typename mlp::variant<BatchNorm, 0.1>::network>(o, train, test);
+  if (o.dropout == 0.2f) return run<typename mlp::variant<BatchNorm, 0.2>::network>(o, train, test);
+  if (o.dropout == 0.3f) return run<typename mlp::variant<BatchNorm, 0.3>::network>(o, train, test);
+  if (o.dropout == 0.5f) return run<typename mlp::variant<BatchNorm, 0.5>::network>(o, train, test);
+  if constexpr (BatchNorm) return run<mlp::mlp_bn>(o, train, test);
+  else return run<mlp::network>(o, train, test);
 }
 
 }  // namespace
@@ -343,9 +634,11 @@ int main(int argc, char** argv) {
   }
   omp_set_num_threads(o.threads);
 
-  if (!o.quiet) std::printf("%s\n", ctnn::summary<mlp::network>().c_str());
-  std::printf("simd: %s, threads: %d, batch: %zu, lr: %g, seed: %llu\n", ctnn::kernels::simd_name(), o.threads,
-              batch, double(o.lr), static_cast<unsigned long long>(o.seed));
+  std::printf("simd: %s, threads: %d, batch: %zu, optimizer: %s, lr: %g, schedule: %s, seed: %llu\n",
+              ctnn::kernels::simd_name(), o.threads, batch, o.optimizer_name.c_str(), double(o.lr),
+              o.schedule_name.c_str(), static_cast<unsigned long long>(o.seed));
+  std::printf("network: mlp%s%s\n", o.batch_norm ? ", batch norm" : "",
+              o.dropout > 0.0f ? (", dropout " + num(o.dropout)).c_str() : "");
 
   ctnn::io::dataset train, test;
   try {
@@ -359,59 +652,11 @@ int main(int argc, char** argv) {
                  e.what());
     return 1;
   }
-  const std::size_t count = o.limit ? std::min(o.limit, train.count) : train.count;
-  const std::size_t steps = count / batch;
-  std::printf("data: %zu training images (%zu batches per epoch), %zu test images, from %s\n", count, steps,
-              test.count, o.data.c_str());
-  std::fflush(stdout);
-
   try {
     fs::create_directories(o.out);  // fail now rather than after training
   } catch (const fs::filesystem_error& e) {
     std::fprintf(stderr, "ctnn_train: cannot create the output directory: %s\n", e.what());
     return 1;
   }
-
-  trainer_type trainer(ctnn::optim::sgd{.lr = o.lr, .momentum = 0.9f}, o.seed);
-  batch_buffers buffers(train.features, count);
-  progress bar(o.quiet, o.epochs, steps);
-  std::vector<epoch_result> epochs;
-  std::vector<float> losses;
-  losses.reserve(steps * std::size_t(o.epochs));
-  double train_seconds = 0;
-  try {
-    for (int e = 0; e < o.epochs; ++e) {
-      trainer.optimizer().lr = learning_rate(o, e);
-      const auto start = clock_type::now();
-      const double loss = run_epoch(trainer, train, o, e, buffers, bar, losses);
-      const double seconds = seconds_since(start);
-      train_seconds += seconds;
-      const auto eval_start = clock_type::now();
-      const double accuracy = evaluate(trainer, test, buffers.padded);
-      epochs.push_back({loss, accuracy, seconds, trainer.optimizer().lr});
-      std::printf("epoch %2d/%d  lr %.4g  train loss %.4f  test accuracy %.4f  %.2f s (eval %.2f s)\n", e + 1,
-                  o.epochs, double(trainer.optimizer().lr), loss, accuracy, seconds, seconds_since(eval_start));
-      std::fflush(stdout);
-    }
-  } catch (const training_error& e) {
-    std::fprintf(stderr, "ctnn_train: training diverged at %s\n", e.what());
-    return 1;
-  }
-
-  const double images_per_second = double(steps * batch * epochs.size()) / train_seconds;
-  const auto best = std::max_element(epochs.begin(), epochs.end(),
-                                     [](auto& a, auto& b) { return a.accuracy < b.accuracy; });
-  std::printf("\nfinal test accuracy %.4f (best %.4f, epoch %d)\n", epochs.back().accuracy, best->accuracy,
-              int(best - epochs.begin()) + 1);
-  std::printf("training: %d epochs in %.2f s, %.0f images/s (threads: %d, simd: %s)\n", o.epochs, train_seconds,
-              images_per_second, o.threads, ctnn::kernels::simd_name());
-  std::printf("compiler: %s %s, flags: %s\n", compiler_id(), __VERSION__, CTNN_CXX_FLAGS);
-  try {
-    write_report(o, epochs, losses, steps, train_seconds, images_per_second);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ctnn_train: %s\n", e.what());
-    return 1;
-  }
-  std::printf("report: %s\n", (o.out / "report.json").c_str());
-  return 0;
+  return o.batch_norm ? run_variant<true>(o, train, test) : run_variant<false>(o, train, test);
 }

@@ -4,9 +4,12 @@
 /// them around the optimizer's update. In step():
 ///   forward + backward
 ///   → L2 / L1 on the gradients of the regularized parameters
+///   → frozen gradients zeroed, tensors with a learning-rate multiplier saved
+///     (ctnn/train/lr_multipliers.hpp)
 ///   → clipping by value, then by global norm (all trainable gradients)
 ///   → the optimizer's update
-///   → max-norm on the regularized weight matrices
+///   → the multipliers applied to the update (frozen tensors restored)
+///   → max-norm on the regularized weight matrices (frozen tensors restored)
 ///   → the parameter average.
 /// Every value 0 means off; with all off step() is what it was before.
 #pragma once
@@ -49,17 +52,32 @@ inline void validate(const training_options& o) {
     throw std::invalid_argument("ctnn::training_options: ema_decay must be below 1 (0 turns averaging off)");
 }
 
+/// L2 / L1 on the gradients of the regularized parameters (w the flat
+/// parameters, g the flat gradients).
+template <class Graph, class T>
+void apply_regularization_options(const training_options& o, const T* w, T* g) {
+  if (o.regularize_all) add_regularization_gradient<Graph, true>(w, g, T(o.l2), T(o.l1));
+  else add_regularization_gradient<Graph, false>(w, g, T(o.l2), T(o.l1));
+}
+
+/// Clipping by value, then by global norm, over the whole gradient buffer.
+/// Returns the global gradient norm before norm clipping when clip_norm is
+/// on, else −1.
+template <class Graph, class T>
+T apply_clipping_options(const training_options& o, T* g) {
+  constexpr std::size_t N = Graph::param_buffer_size;
+  if (o.clip_value > 0.0f) clip_gradients_by_value<N>(g, T(o.clip_value));
+  if (o.clip_norm > 0.0f) return clip_gradients_by_norm<N>(g, T(o.clip_norm));
+  return T(-1);
+}
+
 /// Regularization, then clipping, on the flat gradient buffer g (w the flat
 /// parameters). Returns the global gradient norm before norm clipping when
 /// clip_norm is on, else −1.
 template <class Graph, class T>
 T apply_gradient_options(const training_options& o, const T* w, T* g) {
-  constexpr std::size_t N = Graph::param_buffer_size;
-  if (o.regularize_all) add_regularization_gradient<Graph, true>(w, g, T(o.l2), T(o.l1));
-  else add_regularization_gradient<Graph, false>(w, g, T(o.l2), T(o.l1));
-  if (o.clip_value > 0.0f) clip_gradients_by_value<N>(g, T(o.clip_value));
-  if (o.clip_norm > 0.0f) return clip_gradients_by_norm<N>(g, T(o.clip_norm));
-  return T(-1);
+  apply_regularization_options<Graph>(o, w, g);
+  return apply_clipping_options<Graph>(o, g);
 }
 
 /// The constraints after the update: max-norm.

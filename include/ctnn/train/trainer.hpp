@@ -6,11 +6,16 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ctnn/train/averaging.hpp"
+#include "ctnn/train/lr_multipliers.hpp"
 #include "ctnn/train/model.hpp"
 #include "ctnn/train/optim/sgd.hpp"
 #include "ctnn/train/options.hpp"
@@ -44,9 +49,15 @@ class trainer {
       throw std::runtime_error("ctnn::trainer::step: the loss is not finite; parameters left unchanged "
                                "(lower the learning rate or check the inputs for NaN)");
     T* w = model_.parameters().data();
-    grad_norm_ = apply_gradient_options<Graph>(options_, w, model_.gradients().data());
-    optimizer_.template update<Graph::param_buffer_size>(w, model_.gradients().data(), state_.data());
+    T* g = model_.gradients().data();
+    apply_regularization_options<Graph>(options_, w, g);
+    const bool multiplied = multipliers_.active();
+    if (multiplied) multipliers_.before_update(w, g);
+    grad_norm_ = apply_clipping_options<Graph>(options_, g);
+    optimizer_.template update<Graph::param_buffer_size>(w, g, state_.data());
+    if (multiplied) multipliers_.after_update(w);
     apply_parameter_options<Graph>(options_, w);
+    if (multiplied && options_.max_norm > 0.0f) multipliers_.restore_frozen(w);
     if (options_.ema_decay > 0.0f) average_.template update<Graph::param_buffer_size>(w, T(options_.ema_decay));
     return loss;
   }
@@ -60,6 +71,23 @@ class trainer {
     options_ = options;
   }
   const training_options& options() const { return options_; }
+
+  /// Transfer learning (ctnn/train/lr_multipliers.hpp): the update of the
+  /// named tensors (a full name, "fc1.weight", or a layer, "fc1") is scaled
+  /// by m, i.e. they train with lr·m; m = 0 freezes them bit for bit.
+  /// Throws std::invalid_argument for an unknown name (listing the trainable
+  /// tensors) or a negative or non-finite m. Allocates here, never in step().
+  void set_lr_multiplier(std::string_view name, float m) { multipliers_.set(name, m); }
+  void freeze(std::string_view name) { multipliers_.freeze(name); }
+  void freeze(const std::vector<std::string>& names) { freeze_all(names); }
+  void freeze(std::initializer_list<std::string_view> names) { freeze_all(names); }
+  void unfreeze(std::string_view name) { multipliers_.set(name, 1.0f); }
+  /// Every multiplier back to 1: nothing frozen.
+  void reset_lr_multipliers() { multipliers_.reset(); }
+  /// The multiplier of a trainable tensor (full name).
+  float lr_multiplier(std::string_view name) const { return multipliers_.multiplier(name); }
+  /// The full names of the frozen tensors.
+  std::vector<std::string> frozen_parameters() const { return multipliers_.frozen(); }
 
   /// ½·l2·‖w‖² + l1·‖w‖₁ of the current parameters under the options: step()
   /// returns the data loss only; the objective is the sum of the two.
@@ -105,10 +133,18 @@ class trainer {
   Optimizer& optimizer() { return optimizer_; }
 
  private:
+  template <class Names>
+  void freeze_all(const Names& names) {
+    lr_multipliers<Graph, T> next = multipliers_;  // all or nothing: an unknown name changes nothing
+    for (const auto& n : names) next.freeze(n);
+    multipliers_ = std::move(next);
+  }
+
   model_type model_;
   Optimizer optimizer_;
   aligned_buffer<T> state_;  // Optimizer::state_buffers flat buffers, allocated once
   training_options options_{};
+  lr_multipliers<Graph, T> multipliers_;  // per-tensor multipliers and frozen tensors
   parameter_average<T> average_;  // allocated once, when averaging is switched on
   T grad_norm_ = T(-1);
 };

@@ -1,9 +1,11 @@
 // step() with every training option on (L2, L1, clipping by value and by
-// norm, max-norm, parameter averaging) makes no heap allocation, nor do
+// norm, max-norm, parameter averaging), and with frozen tensors and
+// learning-rate multipliers, makes no heap allocation, nor do
 // evaluating with the averaged parameters and an ensemble's predictions:
 // every operator new in this program is counted, and the count must not move.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -29,6 +31,11 @@ TEST_CASE("no heap allocation in step with every training option on", "[alloc][o
             {.l2 = 1e-4f, .l1 = 1e-5f, .clip_value = 1.0f, .clip_norm = 5.0f, .max_norm = 3.0f, .ema_decay = 0.99f});
   trainer u({.lr = 1e-3f}, 8, {.l2 = 1e-4f, .regularize_all = true, .max_norm = 3.0f});
   ctnn::ensemble<trainer> e({t, u});
+  // Frozen tensors and learning-rate multipliers: the copies are allocated here.
+  trainer f({.lr = 1e-3f, .weight_decay = 1e-4f}, 9, {.l2 = 1e-4f, .clip_norm = 5.0f, .max_norm = 3.0f});
+  f.freeze("fc1");
+  f.freeze("bn1");
+  f.set_lr_multiplier("fc3", 0.1f);
   ctnn::update_monitor monitor(t.model());  // a diagnostic: allocates here, not per step
   std::vector<float> x(64 * 784);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 13) * 0.05f;
@@ -36,9 +43,11 @@ TEST_CASE("no heap allocation in step with every training option on", "[alloc][o
   for (std::size_t b = 0; b < y.size(); ++b) y[b] = (unsigned char)(b % 10);
   t.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
   u.step(x.data(), y.data());
+  f.step(x.data(), y.data());
+  const std::vector<float> frozen(f.model().param_span("fc1.weight").begin(), f.model().param_span("fc1.weight").end());
   const long before = allocations.load();
   float loss = 0;
-  for (int i = 0; i < 3; ++i) loss += t.step(x.data(), y.data()) + u.step(x.data(), y.data());
+  for (int i = 0; i < 3; ++i) loss += t.step(x.data(), y.data()) + u.step(x.data(), y.data()) + f.step(x.data(), y.data());
   const float reg = t.regularization_loss() + u.regularization_loss();
   const float averaged = t.with_averaged_parameters([&] { return t.predict(x.data())[0] + t.predict_one(x.data())[0]; });
   const float ensembled = e.predict(x.data())[0] + e.predict_one(x.data())[0];
@@ -50,6 +59,8 @@ TEST_CASE("no heap allocation in step with every training option on", "[alloc][o
   CHECK(std::isfinite(averaged));
   CHECK(ensembled > 0.0f);
   CHECK(t.gradient_norm() >= 0.0f);
+  const auto fc1 = f.model().param_span("fc1.weight");
+  CHECK(std::equal(fc1.begin(), fc1.end(), frozen.begin(), frozen.end()));
   // The counter works: a vector allocates. Its buffer escapes through a
   // volatile pointer, or clang may remove the allocation altogether.
   std::vector<int> v(10);

@@ -1,0 +1,183 @@
+/// @file checkpoint.hpp
+/// Checkpoints: a model's parameters and non-trainable state, by name, in an
+/// .npz file (ctnn/io/npz.hpp), and loading all of them, a chosen subset, or
+/// every tensor two networks share by name (transfer learning).
+///
+/// An archive holds one array per tensor: every trainable parameter (tied
+/// ones once) and every state tensor (batch norm's running statistics), named
+/// as in the network ("fc1.weight", "bn1.running_mean"), with its shape and
+/// the model's scalar type ("<f4" or "<f8"). numpy reads it with
+/// `np.load(path)`; `np.savez` writes archives this reads.
+///
+/// Loading checks everything before it changes anything: a missing file, a
+/// file that is not an .npz, a name the checkpoint lacks, a shape or a dtype
+/// that differs all throw (ctnn::io::data_error, naming the file and the
+/// tensor, e.g. "fc1.weight: checkpoint has [784, 128], network expects
+/// [784, 256]") and leave the model as it was. A requested name the network
+/// does not have is a caller's error: std::invalid_argument, listing the
+/// network's names.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ctnn/io/npz.hpp"
+#include "ctnn/train/regularization.hpp"
+
+namespace ctnn {
+
+/// One tensor of a network as a checkpoint sees it.
+struct named_tensor {
+  std::string_view name;
+  std::vector<std::size_t> shape;
+  bool trainable = true;
+};
+
+/// Every tensor a checkpoint of `Graph` holds, in buffer order: the trainable
+/// parameters (tied ones once, trainable_tensors<Graph>), then the state.
+template <class Graph>
+std::vector<named_tensor> checkpoint_tensors() {
+  const auto dims = [](const shape_info& s) { return std::vector<std::size_t>(s.dims.begin(), s.dims.begin() + s.rank); };
+  std::vector<named_tensor> out;
+  for (const param_entry& e : trainable_tensors<Graph>) out.push_back({e.name, dims(e.shape), true});
+  std::vector<std::size_t> seen;  // state offsets: a tied state tensor once
+  for (std::size_t i = 0; i < Graph::node_count; ++i)
+    for (std::size_t j = 0; j < Graph::plan.nodes[i].param_count; ++j) {
+      const param_decl& d = Graph::plan.nodes[i].params[j];
+      const std::size_t offset = Graph::plan.param_offset[i][j];
+      if (d.trainable || d.shape.size() == 0 || std::find(seen.begin(), seen.end(), offset) != seen.end()) continue;
+      seen.push_back(offset);
+      out.push_back({d.name, dims(d.shape), false});
+    }
+  return out;
+}
+
+namespace detail {
+
+/// "fc1" names the layer's tensors ("fc1.weight", "fc1.bias"); a full name
+/// names one.
+inline bool names_tensor(std::string_view tensor, std::string_view pattern) {
+  return tensor == pattern ||
+         (tensor.size() > pattern.size() && tensor.starts_with(pattern) && tensor[pattern.size()] == '.');
+}
+
+inline std::string join_names(const std::vector<std::string_view>& names) {
+  std::string s;
+  for (std::string_view n : names) s += (s.empty() ? "" : ", ") + std::string(n);
+  return s.empty() ? "(none)" : s;
+}
+
+}  // namespace detail
+
+/// Saves every parameter and state tensor of `m` to `path` (.npz), replacing
+/// the file atomically (written to `path`.tmp, flushed, then renamed).
+template <class Model>
+void save_checkpoint(const std::filesystem::path& path, Model& m) {
+  using T = typename Model::value_type;
+  std::vector<io::npy_array> arrays;
+  for (const named_tensor& t : checkpoint_tensors<typename Model::graph_type>()) {
+    const std::span<T> data = m.param_span(t.name);
+    io::npy_array a{std::string(t.name), io::npy_dtype<T>(), t.shape, {}};
+    a.bytes.resize(data.size_bytes());
+    std::memcpy(a.bytes.data(), data.data(), data.size_bytes());
+    arrays.push_back(std::move(a));
+  }
+  io::write_npz(path, arrays);
+}
+
+/// The names, dtypes and shapes an .npz file holds (the bytes too).
+inline std::vector<io::npy_array> read_checkpoint(const std::filesystem::path& path) { return io::read_npz(path); }
+
+namespace detail {
+
+// Copies the chosen tensors from the archive into the model, after checking
+// all of them; `required`: a chosen tensor missing from the archive is an
+// error (otherwise it is skipped). Returns the names loaded.
+template <class Model>
+std::vector<std::string> load_tensors(const std::filesystem::path& path, Model& m,
+                                      const std::vector<named_tensor>& chosen, bool required) {
+  using T = typename Model::value_type;
+  const std::vector<io::npy_array> arrays = io::read_npz(path);
+  const auto fail = [&](const std::string& why) -> io::data_error {
+    return io::data_error("ctnn::load_checkpoint: '" + path.string() + "': " + why);
+  };
+  std::vector<const io::npy_array*> source;
+  std::vector<const named_tensor*> target;
+  for (const named_tensor& t : chosen) {
+    const auto it = std::find_if(arrays.begin(), arrays.end(), [&](const io::npy_array& a) { return a.name == t.name; });
+    if (it == arrays.end()) {
+      if (!required) continue;
+      std::vector<std::string_view> held;
+      for (const io::npy_array& a : arrays) held.push_back(a.name);
+      throw fail("no tensor '" + std::string(t.name) + "' in the checkpoint; it holds: " + join_names(held));
+    }
+    if (it->shape != t.shape)
+      throw fail(std::string(t.name) + ": checkpoint has " + io::detail::shape_text(it->shape) + ", network expects " +
+                 io::detail::shape_text(t.shape));
+    if (it->dtype != io::npy_dtype<T>())
+      throw fail(std::string(t.name) + ": checkpoint has dtype " + it->dtype + ", network expects " +
+                 io::npy_dtype<T>() + (sizeof(T) == 4 ? " (float)" : " (double)"));
+    source.push_back(&*it);
+    target.push_back(&t);
+  }
+  std::vector<std::string> loaded;
+  for (std::size_t k = 0; k < source.size(); ++k) {
+    const std::span<T> dst = m.param_span(target[k]->name);
+    std::memcpy(dst.data(), source[k]->bytes.data(), dst.size_bytes());
+    loaded.emplace_back(target[k]->name);
+  }
+  return loaded;
+}
+
+}  // namespace detail
+
+/// Loads every tensor of the network from `path`; each must be in the file
+/// with the network's shape and scalar type. Returns the names loaded.
+template <class Model>
+std::vector<std::string> load_checkpoint(const std::filesystem::path& path, Model& m) {
+  return detail::load_tensors(path, m, checkpoint_tensors<typename Model::graph_type>(), true);
+}
+
+/// Loads the named tensors: full names ("fc1.weight") or layer names ("fc1":
+/// every tensor of that layer, "bn1": γ, β and the running statistics).
+/// A name the network does not have throws std::invalid_argument listing the
+/// network's tensors; one the checkpoint lacks throws io::data_error.
+template <class Model>
+std::vector<std::string> load_checkpoint(const std::filesystem::path& path, Model& m,
+                                         const std::vector<std::string>& names) {
+  const std::vector<named_tensor> all = checkpoint_tensors<typename Model::graph_type>();
+  std::vector<named_tensor> chosen;
+  for (const std::string& n : names) {
+    bool any = false;
+    for (const named_tensor& t : all)
+      if (detail::names_tensor(t.name, n)) {
+        any = true;
+        if (std::none_of(chosen.begin(), chosen.end(), [&](const named_tensor& c) { return c.name == t.name; }))
+          chosen.push_back(t);
+      }
+    if (!any) {
+      std::vector<std::string_view> have;
+      for (const named_tensor& t : all) have.push_back(t.name);
+      throw std::invalid_argument("ctnn::load_checkpoint: the network has no tensor or layer named '" + n +
+                                  "'; it has: " + detail::join_names(have));
+    }
+  }
+  return detail::load_tensors(path, m, chosen, true);
+}
+
+/// Transfer learning: loads every tensor whose name both the network and the
+/// checkpoint have (shapes and types must match), and leaves the others as
+/// they are. Returns the names loaded.
+template <class Model>
+std::vector<std::string> load_shared_parameters(const std::filesystem::path& path, Model& m) {
+  return detail::load_tensors(path, m, checkpoint_tensors<typename Model::graph_type>(), false);
+}
+
+}  // namespace ctnn
