@@ -12,7 +12,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j 2 --target ctnn_train
 
 if (($# == 0)); then
-  set -- --optimizer adam --lr 1e-3 --schedule cosine --batch-norm --dropout 0.2 --epochs 20 --seed 1 --threads 1
+  set -- --optimizer adam --lr 1e-3 --schedule cosine --batch-norm --dropout 0.2 --epochs 20 --seed 1
 fi
 build/dsl/apps/ctnn_train "$@"
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <ctnn/core/aligned_buffer.hpp>
+#include <ctnn/train/adaptive_threads.hpp>
 #include <ctnn/train/checkpoint.hpp>
 #include <ctnn/train/lr_multipliers.hpp>
 #include <ctnn/io/idx.hpp>
@@ -63,7 +64,8 @@ float default_lr(optimizer_kind k) {
 struct options {
   int epochs = 10;
   std::uint64_t seed = 1;
-  int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int threads = 0;  // 0: measured, between 1 and the hardware's threads
+  int max_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   float lr = 0.0f;  // 0: the optimizer's default
   optimizer_kind optimizer = optimizer_kind::sgd;
   std::string optimizer_name = "sgd";
@@ -121,7 +123,9 @@ void print_usage(std::FILE* f) {
                "Trains a 784-256-128-10 MLP on Fashion-MNIST and writes a report and its curves.\n\n"
                "  --epochs N        epochs to train (default %d)\n"
                "  --seed S          seed for the weights, the dropout masks and the shuffling (default %llu)\n"
-               "  --threads T       OpenMP threads (default: hardware concurrency, %d here)\n"
+               "  --threads T|auto  OpenMP threads for training steps (default auto: measured every 1000\n"
+               "                    steps, 1 or the hardware's %d, whichever steps faster; a core another\n"
+               "                    process keeps busy makes two threads many times slower)\n"
                "  --optimizer NAME  sgd | nesterov | adam | rmsprop | adagrad (default %s)\n"
                "  --lr X            initial learning rate (default: 0.03 for sgd and nesterov,\n"
                "                    1e-3 for adam and rmsprop, 0.01 for adagrad)\n"
@@ -148,7 +152,7 @@ void print_usage(std::FILE* f) {
                "  --quiet           no network summary and no progress bar\n"
                "  --help            this text\n\n"
                "The batch size is fixed at compile time: %zu.\n",
-               d.epochs, static_cast<unsigned long long>(d.seed), d.threads, d.optimizer_name.c_str(),
+               d.epochs, static_cast<unsigned long long>(d.seed), d.max_threads, d.optimizer_name.c_str(),
                double(d.momentum), ctnn::io::default_fashion_mnist_dir.c_str(), d.out.c_str(), batch, batch);
 }
 
@@ -229,7 +233,11 @@ options parse_args(int argc, char** argv) {
     else if (arg == "--batch-norm") o.batch_norm = true;
     else if (arg == "--epochs") o.epochs = parse_number<int>(arg, next());
     else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, next());
-    else if (arg == "--threads") o.threads = parse_number<int>(arg, next());
+    else if (arg == "--threads") {
+      const std::string_view t = next();
+      o.threads = t == "auto" ? 0 : parse_number<int>(arg, t);
+      if (o.threads < 1 && t != "auto") throw usage_error("--threads must be at least 1, or auto");
+    }
     else if (arg == "--lr") {
       o.lr = parse_number<float>(arg, next());
       if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw usage_error("--lr must be a positive number");
@@ -259,7 +267,6 @@ options parse_args(int argc, char** argv) {
     else throw usage_error("unknown option '" + std::string(argv[i]) + "'");
   }
   if (o.epochs < 1) throw usage_error("--epochs must be at least 1");
-  if (o.threads < 1) throw usage_error("--threads must be at least 1");
   if (o.lr == 0.0f) o.lr = default_lr(o.optimizer);
   if (o.limit != 0 && o.limit < batch)
     throw usage_error("--limit must be at least the batch size, " + std::to_string(batch));
@@ -353,7 +360,7 @@ struct batch_buffers {
 template <class Trainer>
 double run_epoch(Trainer& trainer, const ctnn::io::dataset& train, const options& o, int epoch,
                  std::size_t total_steps, batch_buffers& buf, progress& bar, std::vector<float>& losses,
-                 std::vector<float>& rates) {
+                 std::vector<float>& rates, ctnn::adaptive_threads& threads) {
   auto& order = buf.order;
   const std::size_t count = order.size();
   std::iota(order.begin(), order.end(), 0u);
@@ -375,7 +382,7 @@ double run_epoch(Trainer& trainer, const ctnn::io::dataset& train, const options
     trainer.optimizer().lr = lr;
     float loss = 0;
     try {
-      loss = trainer.step(buf.images.data(), buf.labels.data());
+      loss = threads.run([&] { return trainer.step(buf.images.data(), buf.labels.data()); });
     } catch (const std::runtime_error& e) {
       bar.clear();
       throw training_error("epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + "/" +
@@ -450,9 +457,14 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return s + "]";
 }
 
+std::string threads_text(const options& o) {
+  return o.threads == 0 ? "auto (1 or " + std::to_string(o.max_threads) + ")" : std::to_string(o.threads);
+}
+
 struct epoch_result {
   double train_loss, train_accuracy, accuracy, seconds;
   float lr;
+  int threads;  // the team size the epoch ended with
 };
 
 template <class F>
@@ -501,7 +513,8 @@ void write_report(const options& o, const run_summary& run, const std::vector<ep
        << "  \"frozen\": " << quoted_list(o.freeze) << ",\n"
        << "  \"checkpoint\": " << (o.checkpoint.empty() ? "null" : json_string(o.checkpoint.string())) << ",\n"
        << "  \"seed\": " << o.seed << ",\n"
-       << "  \"threads\": " << o.threads << ",\n"
+       << "  \"threads\": " << (o.threads == 0 ? std::string("\"auto\"") : std::to_string(o.threads)) << ",\n"
+       << "  \"threads_per_epoch\": " << json_array(epochs, [](auto& e) { return e.threads; }) << ",\n"
        << "  \"simd\": " << json_string(ctnn::kernels::simd_name()) << ",\n"
        << "  \"compiler\": " << json_string(std::string(compiler_id()) + " " + __VERSION__) << ",\n"
        << "  \"flags\": " << json_string(CTNN_CXX_FLAGS) << ",\n"
@@ -533,6 +546,8 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   std::printf("data: %zu training images (%zu batches per epoch), %zu test images, from %s\n", count, steps,
               test.count, o.data.c_str());
 
+  ctnn::adaptive_threads threads =
+      o.threads == 0 ? ctnn::adaptive_threads(o.max_threads) : ctnn::adaptive_threads::fixed(o.threads);
   trainer_type trainer(any_optimizer{.kind = o.optimizer, .lr = o.lr, .momentum = o.momentum}, o.seed, o.training);
   run_summary summary{Net::param_count, {}};
   try {
@@ -568,16 +583,18 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   try {
     for (int e = 0; e < o.epochs; ++e) {
       const auto start = clock_type::now();
-      const double loss = run_epoch(trainer, train, o, e, total_steps, buffers, bar, losses, rates);
+      const double loss = run_epoch(trainer, train, o, e, total_steps, buffers, bar, losses, rates, threads);
       const double seconds = seconds_since(start);
       train_seconds += seconds;
       const auto eval_start = clock_type::now();
       const double accuracy = evaluate(trainer, test, test.count, buffers.padded);
       const double train_accuracy = evaluate(trainer, train, std::min(count, train_eval_images), buffers.padded);
       const float lr = rates[std::size_t(e) * steps];
-      epochs.push_back({loss, train_accuracy, accuracy, seconds, lr});
-      std::printf("epoch %2d/%d  lr %.4g  train loss %.4f  train accuracy %.4f  test accuracy %.4f  %.2f s (eval %.2f s)\n",
-                  e + 1, o.epochs, double(lr), loss, train_accuracy, accuracy, seconds, seconds_since(eval_start));
+      epochs.push_back({loss, train_accuracy, accuracy, seconds, lr, threads.threads()});
+      std::printf("epoch %2d/%d  lr %.4g  train loss %.4f  train accuracy %.4f  test accuracy %.4f  %.2f s "
+                  "(eval %.2f s, threads %d)\n",
+                  e + 1, o.epochs, double(lr), loss, train_accuracy, accuracy, seconds, seconds_since(eval_start),
+                  threads.threads());
       std::fflush(stdout);
     }
   } catch (const training_error& e) {
@@ -590,8 +607,8 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
                                      [](auto& a, auto& b) { return a.accuracy < b.accuracy; });
   std::printf("\nfinal test accuracy %.4f (best %.4f, epoch %d)\n", epochs.back().accuracy, best->accuracy,
               int(best - epochs.begin()) + 1);
-  std::printf("training: %d epochs in %.2f s, %.0f images/s (threads: %d, simd: %s)\n", o.epochs, train_seconds,
-              images_per_second, o.threads, ctnn::kernels::simd_name());
+  std::printf("training: %d epochs in %.2f s, %.0f images/s (threads: %s, simd: %s)\n", o.epochs, train_seconds,
+              images_per_second, threads_text(o).c_str(), ctnn::kernels::simd_name());
   std::printf("compiler: %s %s, flags: %s\n", compiler_id(), __VERSION__, CTNN_CXX_FLAGS);
   try {
     write_report(o, summary, epochs, losses, rates, steps, train_seconds, images_per_second);
@@ -632,10 +649,8 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  omp_set_num_threads(o.threads);
-
-  std::printf("simd: %s, threads: %d, batch: %zu, optimizer: %s, lr: %g, schedule: %s, seed: %llu\n",
-              ctnn::kernels::simd_name(), o.threads, batch, o.optimizer_name.c_str(), double(o.lr),
+  std::printf("simd: %s, threads: %s, batch: %zu, optimizer: %s, lr: %g, schedule: %s, seed: %llu\n",
+              ctnn::kernels::simd_name(), threads_text(o).c_str(), batch, o.optimizer_name.c_str(), double(o.lr),
               o.schedule_name.c_str(), static_cast<unsigned long long>(o.seed));
   std::printf("network: mlp%s%s\n", o.batch_norm ? ", batch norm" : "",
               o.dropout > 0.0f ? (", dropout " + num(o.dropout)).c_str() : "");

@@ -6,8 +6,9 @@
 /// barrier that waits for the thread the scheduler has put aside. No setting
 /// is right for both, so the choice is measured: the steps are run a few at a
 /// time with each candidate team size, the fastest wins, and the measurement
-/// is repeated every `interval` steps so that a core taken (or freed) by
-/// another process is noticed. The probing steps are real training steps:
+/// is repeated every `interval` steps so that a core freed by another
+/// process is noticed, and at once when steps become much slower than
+/// measured (a core taken). The probing steps are real training steps:
 /// nothing is computed twice.
 #pragma once
 
@@ -37,6 +38,15 @@ class adaptive_threads {
     probing_ = candidates_.size() > 1;
   }
 
+  /// Always `threads`: no measuring.
+  static adaptive_threads fixed(int threads) {
+    adaptive_threads a(1);
+    if (threads < 1) throw std::invalid_argument("ctnn::adaptive_threads: threads must be at least 1");
+    a.candidates_ = {threads};
+    a.chosen_ = threads;
+    return a;
+  }
+
   /// Runs one step, f(), with the team size this step gets; returns f()'s result.
   template <class F>
   decltype(auto) run(F&& f) {
@@ -57,6 +67,12 @@ class adaptive_threads {
     }
     omp_set_num_threads(chosen_);
     if (++since_probe_ >= interval_) restart_probe();
+    const auto t0 = std::chrono::steady_clock::now();
+    struct watch_step {
+      adaptive_threads& self;
+      std::chrono::steady_clock::time_point t0;
+      ~watch_step() { self.watch(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
+    } timer{*this, t0};
     return std::forward<F>(f)();
   }
 
@@ -86,7 +102,16 @@ class adaptive_threads {
     probing_ = false;
     since_probe_ = 0;
   }
+  // Between measurements: `probe_steps` steps in a row slower than twice the
+  // measured best mean the conditions changed (another process took a
+  // core): measure again now rather than at the end of the interval.
+  void watch(double seconds) {
+    if (probing_) return;
+    slow_run_ = seconds > 2.0 * best_time(chosen_) ? slow_run_ + 1 : 0;
+    if (slow_run_ >= probe_steps_) restart_probe();
+  }
   void restart_probe() {
+    slow_run_ = 0;
     probing_ = true;
     probe_index_ = 0;
     probe_count_ = 0;
@@ -97,7 +122,7 @@ class adaptive_threads {
   std::vector<double> best_time_;
   int chosen_ = 1;
   bool probing_ = true;
-  std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0;
+  std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0, slow_run_ = 0;
 };
 
 }  // namespace ctnn

@@ -14,10 +14,11 @@ namespace {
 // A step that takes `fast` or `slow` microseconds depending on the team size.
 struct fake_step {
   int fast_threads;
+  int slow_us = 1200;
   int calls = 0;
   int operator()() {
     ++calls;
-    const auto us = omp_get_max_threads() == fast_threads ? 200 : 1200;
+    const auto us = omp_get_max_threads() == fast_threads ? 200 : slow_us;
     const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
     while (std::chrono::steady_clock::now() < end) {
     }
@@ -45,14 +46,32 @@ TEST_CASE("adaptive_threads keeps the team size whose steps are faster", "[train
 TEST_CASE("adaptive_threads measures again after its interval", "[train][threads]") {
   const int saved = omp_get_max_threads();
   ctnn::adaptive_threads tuner(2, 2, 5);
-  fake_step step{2};
+  fake_step step{2, 350};
   for (int i = 0; i < 4; ++i) tuner.run(step);
   REQUIRE(tuner.threads() == 2);
-  step.fast_threads = 1;  // another process takes a core
-  for (int i = 0; i < 5; ++i) tuner.run(step);  // the interval runs out
+  step.fast_threads = 1;  // now 1 thread is faster, but 2 are not twice as slow:
+  for (int i = 0; i < 4; ++i) tuner.run(step);
+  CHECK(tuner.settled());  // only the interval notices
+  tuner.run(step);         // the interval runs out
   CHECK_FALSE(tuner.settled());
   for (int i = 0; i < 4; ++i) tuner.run(step);
   CHECK(tuner.settled());
+  CHECK(tuner.threads() == 1);
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("adaptive_threads measures again at once when steps become much slower", "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  ctnn::adaptive_threads tuner(2, 2, 1000);
+  fake_step step{2};
+  for (int i = 0; i < 4; ++i) tuner.run(step);
+  REQUIRE(tuner.threads() == 2);
+  step.fast_threads = 1;  // 2 threads now take 6× longer
+  tuner.run(step);
+  CHECK(tuner.settled());  // one slow step is not enough
+  tuner.run(step);
+  CHECK_FALSE(tuner.settled());  // two in a row are, long before the interval
+  for (int i = 0; i < 4; ++i) tuner.run(step);
   CHECK(tuner.threads() == 1);
   omp_set_num_threads(saved);
 }
