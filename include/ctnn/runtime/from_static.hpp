@@ -48,31 +48,36 @@ constexpr auto kind_name() {
 
 inline std::string str(std::string_view s) { return std::string(s); }
 
+// Each translation below says `supported`; the primary templates (ops the
+// twin lacks) say not, and from<Net> reports the first such node by kind.
 template <class F>
 struct activation {
-  static node_id emit(graph&, node_id) {
-    static_assert(ctnn::diagnostic::check<ctnn::diagnostic::runtime_twin_lacks_op<F::tag>>);
-    return {};
-  }
+  static constexpr bool supported = false;
+  static node_id emit(graph&, node_id) { return {}; }
 };
 template <>
 struct activation<act::identity> {
+  static constexpr bool supported = true;
   static node_id emit(graph& g, node_id x) { return g.identity(x); }
 };
 template <>
 struct activation<act::relu> {
+  static constexpr bool supported = true;
   static node_id emit(graph& g, node_id x) { return g.relu(x); }
 };
 template <>
 struct activation<act::tanh> {
+  static constexpr bool supported = true;
   static node_id emit(graph& g, node_id x) { return g.tanh(x); }
 };
 template <>
 struct activation<act::sigmoid> {
+  static constexpr bool supported = true;
   static node_id emit(graph& g, node_id x) { return g.sigmoid(x); }
 };
 template <real Slope>
 struct activation<act::leaky_relu<Slope>> {
+  static constexpr bool supported = true;
   static node_id emit(graph& g, node_id x) { return g.leaky_relu(x, float(Slope.value())); }
 };
 
@@ -80,21 +85,22 @@ struct activation<act::leaky_relu<Slope>> {
 /// runtime ids of its inputs. Returns the node standing for N's output.
 template <class N, class Op = typename N::op>
 struct emit {
-  static node_id run(graph&, const node_id*) {
-    static_assert(ctnn::diagnostic::check<ctnn::diagnostic::runtime_twin_lacks_op<kind_name<typename N::spec>()>>);
-    return {};
-  }
+  static constexpr bool supported = false;
+  static node_id run(graph&, const node_id*) { return {}; }
 };
 template <class N, fixed_string Name, class Shape>
 struct emit<N, ::ctnn::input_op<Name, Shape>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id*) { return g.input(str(Name.view()), dims(Shape::dims.begin(), Shape::dims.end())); }
 };
 template <class N, fixed_string Name, std::size_t Classes>
 struct emit<N, ::ctnn::label_op<Name, Classes>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id*) { return g.label(str(Name.view()), Classes); }
 };
 template <class N, fixed_string Name, std::size_t Out, bool HasBias, class Act>
 struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act>> {
+  static constexpr bool supported = act::is_identity_v<Act> || activation<Act>::supported;
   static node_id run(graph& g, const node_id* in) {
     const node_id d = g.dense(str(Name.view()), Out, in[0], HasBias);
     if constexpr (act::is_identity_v<Act>) return d;
@@ -103,26 +109,32 @@ struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act>> {
 };
 template <class N, class F>
 struct emit<N, ::ctnn::activation_op<F>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return activation<F>::emit(g, in[0]); }
 };
 template <class N>
 struct emit<N, ::ctnn::softmax_op> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.softmax(in[0]); }
 };
 template <class N, class Rule>
 struct emit<N, ::ctnn::binary_op<Rule>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.emplace<runtime::binary_op<Rule>>({in[0], in[1]}); }
 };
 template <class N, real Factor>
 struct emit<N, ::ctnn::scale_op<Factor>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.scale(in[0], float(Factor.value())); }
 };
 template <class N, class Rule, std::size_t Classes>
 struct emit<N, ::ctnn::label_loss_op<Rule, Classes>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.label_loss<Rule>(in[0], in[1]); }
 };
 template <class N, class Rule>
 struct emit<N, ::ctnn::target_loss_op<Rule>> {
+  static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.target_loss<Rule>(in[0], in[1]); }
 };
 
@@ -141,6 +153,17 @@ node_id emit_node(graph& g, const std::array<node_id, Net::node_count>& id) {
 /// outputs, and the same leaf order.
 template <class Net>
 graph from() {
+  // The first node the twin cannot translate, reported by its kind only.
+  constexpr std::size_t unsupported = []<std::size_t... I>(std::index_sequence<I...>) {
+    constexpr std::array<bool, sizeof...(I)> ok{detail::emit<typename Net::template node_at<I>>::supported...};
+    for (std::size_t i = 0; i < ok.size(); ++i)
+      if (!ok[i]) return i;
+    return ok.size();
+  }(std::make_index_sequence<Net::node_count>{});
+  static_assert(ctnn::diagnostic::check_unless<
+                unsupported == Net::node_count,
+                ctnn::diagnostic::runtime_twin_lacks_op<detail::kind_name<
+                    typename Net::template node_at<unsupported == Net::node_count ? 0 : unsupported>::spec>()>>);
   graph g;
   std::array<node_id, Net::node_count> id{};
   [&]<std::size_t... I>(std::index_sequence<I...>) {
