@@ -1,0 +1,62 @@
+/// @file dense.hpp
+/// The fully connected layer y = x·W + b with run-time sizes: the static
+/// dense op's GEMMs and bias epilogue, called with std::size_t instead of
+/// fixed<N>. No activation: in the twin an activation is a node of its own.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/ops/dense.hpp"
+#include "ctnn/runtime/op.hpp"
+
+namespace ctnn::runtime {
+
+/// Parameters "<name>.weight" [in, out] and, with a bias, "<name>.bias"
+/// [out], initialized as the static layer's (He-normal, zeros).
+class dense_op final : public op {
+  std::size_t in_, out_;
+  bool bias_;
+
+ public:
+  dense_op(inputs x, std::string name, std::size_t out, bool bias)
+      : op("dense", std::move(name), node_role::compute, {out}, 1), in_(x[0]->size()), out_(out), bias_(bias) {
+    if (x[0]->shape().size() != 1)
+      fail("dense layer '" + this->name() + "' takes a flat input [features], but " + x[0]->label() +
+           " gives " + to_string(x[0]->shape()));
+    if (out == 0) fail("dense layer '" + this->name() + "' needs at least one output");
+    declare({this->name() + ".weight", {in_, out_}, init_kind::he_normal, in_, out_, true});
+    if (bias_) declare({this->name() + ".bias", {out_}, init_kind::zeros, in_, out_, false});
+  }
+
+  std::size_t in_features() const { return in_; }
+  bool has_bias() const { return bias_; }
+
+  void forward(const forward_ctx& c) const override {
+    if (bias_)
+      kernels::gemm_nn(c.batch, out_, in_, c.in[0], c.param[0], c.out,
+                       ctnn::detail::bias_act_epilogue<float, act::identity, true>{c.param[1]});
+    else
+      kernels::gemm_nn(c.batch, out_, in_, c.in[0], c.param[0], c.out,
+                       ctnn::detail::bias_act_epilogue<float, act::identity, false>{nullptr});
+  }
+
+  void backward(const backward_ctx& c) const override {
+    if (c.param_grad(0))
+      with_accumulate(c.add_param(0), [&](auto add) {
+        kernels::gemm_tn<decltype(add)::value>(in_, out_, c.batch, c.in[0], c.dout, c.dparam[0]);
+      });
+    if (bias_ && c.param_grad(1))
+      with_accumulate(c.add_param(1), [&](auto add) {
+        kernels::column_sums<decltype(add)::value>(c.batch, out_, c.dout, c.dparam[1]);
+      });
+    if (c.input(0))
+      with_accumulate(c.add_input(0), [&](auto add) {
+        kernels::gemm_nt<decltype(add)::value>(c.batch, in_, out_, c.dout, c.param[0], c.din[0]);
+      });
+  }
+};
+
+}  // namespace ctnn::runtime

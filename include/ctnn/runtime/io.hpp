@@ -1,0 +1,37 @@
+/// @file io.hpp
+/// The leaves of a runtime graph: named inputs, read in place from the
+/// caller's memory, and labels, converted to float into their own tensor.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "ctnn/runtime/op.hpp"
+
+namespace ctnn::runtime {
+
+/// A per-sample tensor fed by the caller. Never scheduled: the model points
+/// its consumers at the caller's data.
+class input_op final : public op {
+ public:
+  input_op(inputs, std::string name, dims shape) : op("input", std::move(name), node_role::input, std::move(shape), 0) {}
+  void forward(const forward_ctx&) const override {}
+  void backward(const backward_ctx&) const override {}
+};
+
+/// A class index in [0, classes) per sample, stored as a float.
+class label_op final : public op {
+  std::size_t classes_;
+
+ public:
+  label_op(inputs, std::string name, std::size_t classes)
+      : op("label", std::move(name), node_role::label, {}, 0), classes_(classes) {
+    if (classes < 2) fail("label '" + this->name() + "' needs at least two classes, got " + std::to_string(classes));
+  }
+  std::size_t classes() const { return classes_; }
+  void forward(const forward_ctx&) const override {}
+  void backward(const backward_ctx&) const override {}
+};
+
+}  // namespace ctnn::runtime

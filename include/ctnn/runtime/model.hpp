@@ -1,0 +1,441 @@
+/// @file model.hpp
+/// A runtime graph compiled for a batch size: the order, the gradient plan
+/// and every buffer decided once in the constructor, and forward, backward
+/// and predict running as a runtime framework runs them, one virtual call
+/// per op, over pre-resolved pointers, making no heap allocation.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ctnn/core/aligned_buffer.hpp"
+#include "ctnn/runtime/graph.hpp"
+#include "ctnn/runtime/plan.hpp"
+
+namespace ctnn::runtime {
+
+class model {
+  // One planned execution: training (batch B, with backward), predict
+  // (batch B) or predict_one (batch 1). Each keeps the contexts of its steps
+  // with every pointer filled in except those to the caller's inputs, which
+  // `patches` lists and binding overwrites.
+  struct fwd_step {
+    const op* f;
+    forward_ctx c;
+  };
+  struct bwd_step {
+    const op* f;
+    backward_ctx c;
+  };
+  struct patch {
+    std::size_t step, slot;
+    bool backward;
+  };
+  struct pass {
+    std::size_t batch = 0;
+    std::vector<fwd_step> forward;
+    std::vector<bwd_step> backward;
+    std::vector<std::vector<patch>> patches;  // per leaf slot
+    std::vector<float*> label_dst;            // per leaf slot: where its labels go (none for inputs)
+    std::size_t leaves_used = 0;              // the leading leaves this pass reads
+    std::vector<float*> value;                // per node
+    std::vector<aligned_buffer<float>> memory;
+
+    float* allocate(std::size_t n) { return memory.emplace_back(n).data(); }
+  };
+
+ public:
+  /// Sorts and plans `g` for batches of `batch` (std::invalid_argument for a
+  /// cycle, a gradient an op cannot give, ...) and initializes the parameters
+  /// as ctnn::model<Net, B> does for the same seed.
+  model(graph g, std::size_t batch, std::uint64_t seed = 0) : g_(std::move(g)), s_(make_schedule(g_)), batch_(batch) {
+    if (batch == 0) throw std::invalid_argument("ctnn::runtime::model: the batch size must be positive");
+    for (const param_spec& p : g_.params()) {
+      const std::size_t n = padded(size_of(p.shape));
+      params_.emplace_back(n);
+      grads_.emplace_back(n);
+    }
+    build_training();
+    build_inference(infer_, batch_);
+    build_inference(infer1_, 1);
+    initialize(seed);
+  }
+
+  model(model&&) noexcept = default;
+  model& operator=(model&&) noexcept = default;
+
+  /// He-normal weights and zero biases from a generator seeded with `seed`
+  /// and the parameter's name: the rule of ctnn::model::initialize.
+  void initialize(std::uint64_t seed) {
+    for (std::size_t t = 0; t < params_.size(); ++t) {
+      const param_spec& d = g_.params()[t];
+      std::uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
+      for (char c : d.name) h = (h ^ std::uint8_t(c)) * 0x100000001b3ull;
+      std::mt19937_64 gen(h);
+      float* p = params_[t].data();
+      const std::size_t n = size_of(d.shape);
+      switch (d.init) {
+        case init_kind::zeros:
+          std::fill_n(p, n, 0.0f);
+          break;
+        case init_kind::ones:
+          std::fill_n(p, n, 1.0f);
+          break;
+        case init_kind::he_normal: {
+          std::normal_distribution<double> dist(0.0, std::sqrt(2.0 / double(d.fan_in)));
+          for (std::size_t k = 0; k < n; ++k) p[k] = float(dist(gen));
+          break;
+        }
+        case init_kind::xavier_uniform: {
+          const double a = std::sqrt(6.0 / double(d.fan_in + d.fan_out));
+          std::uniform_real_distribution<double> dist(-a, a);
+          for (std::size_t k = 0; k < n; ++k) p[k] = float(dist(gen));
+          break;
+        }
+      }
+    }
+  }
+
+  /// Forward over a batch: one pointer per leaf in the graph's leaf order
+  /// (inputs as float, read in place; labels as any arithmetic type). Returns
+  /// the sum over the loss roots of the batch mean.
+  template <class... D>
+  float forward(const D*... data) {
+    if (sizeof...(D) != s_.leaves.size()) wrong_leaf_count(sizeof...(D), s_.leaves.size());
+    bind(train_, data...);
+    for (const fwd_step& st : train_.forward) st.f->forward(st.c);
+    float loss = 0;
+    for (node_id r : g_.losses())
+      for (std::size_t b = 0; b < batch_; ++b) loss += train_.value[r.index][b];
+    return loss / float(batch_);
+  }
+
+  /// Backward after forward: every planned gradient, parameters' included.
+  void backward() {
+    for (node_id r : g_.losses())
+      if (s_.needs_grad[r.index]) std::fill_n(grad_of_[r.index], batch_, 1.0f / float(batch_));
+    for (const bwd_step& st : train_.backward) st.f->backward(st.c);
+  }
+
+  template <class... D>
+  float forward_backward(const D*... data) {
+    const float loss = forward(data...);
+    backward();
+    return loss;
+  }
+
+  /// Inference over a batch (labels not needed): the first output, B × size.
+  template <class... D>
+  std::span<const float> predict(const D*... inputs) {
+    run_inference(infer_, inputs...);
+    return prediction(0);
+  }
+  /// Inference for one sample.
+  template <class... D>
+  std::span<const float> predict_one(const D*... inputs) {
+    run_inference(infer1_, inputs...);
+    return prediction_one(0);
+  }
+  /// Output k of the last predict() / predict_one().
+  std::span<const float> prediction(std::size_t k) const { return output_of(infer_, k); }
+  std::span<const float> prediction_one(std::size_t k) const { return output_of(infer1_, k); }
+
+  /// The value of a node after the last training forward, B × size.
+  std::span<const float> value(node_id id) const {
+    const op& f = g_.at(id);
+    if (f.role() == node_role::input || train_.value[id.index] == nullptr)
+      throw std::invalid_argument("ctnn::runtime::model::value: " + f.label() + " has no value of its own");
+    return {train_.value[id.index], batch_ * f.size()};
+  }
+
+  /// A parameter, or its gradient after backward, by name (std::out_of_range
+  /// naming it if there is none).
+  std::span<float> param(std::string_view name) { return params_[index_of(name)].span().first(size_at(name)); }
+  std::span<float> grad(std::string_view name) { return grads_[index_of(name)].span().first(size_at(name)); }
+
+  /// Parameter tensor t (of graph().params()), padded to whole vectors with
+  /// zeros that stay zero: what an optimizer loops over.
+  std::size_t param_tensors() const { return params_.size(); }
+  std::span<float> param_at(std::size_t t) { return params_[t].span(); }
+  std::span<float> grad_at(std::size_t t) { return grads_[t].span(); }
+
+  /// Trainable scalars, tied parameters counted once.
+  std::size_t param_count() const {
+    std::size_t n = 0;
+    for (const param_spec& p : g_.params()) n += size_of(p.shape);
+    return n;
+  }
+
+  /// Copies every parameter, by name, from anything with
+  /// `std::span<float> param_span(std::string_view)` (a ctnn::model), or
+  /// back into it.
+  template <class M>
+  void copy_parameters_from(M& other) {
+    for (const param_spec& p : g_.params()) {
+      const auto src = other.param_span(p.name);
+      auto dst = param(p.name);
+      if (src.size() != dst.size()) size_mismatch(p, src.size());
+      std::copy(src.begin(), src.end(), dst.begin());
+    }
+  }
+  template <class M>
+  void copy_parameters_to(M& other) {
+    for (const param_spec& p : g_.params()) {
+      auto dst = other.param_span(p.name);
+      const auto src = param(p.name);
+      if (src.size() != dst.size()) size_mismatch(p, dst.size());
+      std::copy(src.begin(), src.end(), dst.begin());
+    }
+  }
+
+  const graph& source() const { return g_; }
+  const schedule& plan() const { return s_; }
+  std::size_t batch_size() const { return batch_; }
+  /// The leaves step()/forward() take, in order, by name.
+  std::vector<std::string> leaf_names() const {
+    std::vector<std::string> names;
+    for (std::size_t l : s_.leaves) names.push_back(g_.at_node(l).f->name());
+    return names;
+  }
+  /// Floats of activation, gradient and scratch memory planned for training,
+  /// predict and predict_one (parameters and their gradients not counted).
+  std::size_t workspace_floats() const {
+    std::size_t n = 0;
+    for (const pass* p : {&train_, &infer_, &infer1_})
+      for (const auto& m : p->memory) n += m.size();
+    return n;
+  }
+
+ private:
+  graph g_;
+  schedule s_;
+  std::size_t batch_;
+  std::vector<aligned_buffer<float>> params_, grads_;  // one tensor each, like a framework's
+  pass train_, infer_, infer1_;
+  std::vector<float*> grad_of_;  // per node: its output gradient in training
+
+  static std::size_t padded(std::size_t n) {
+    constexpr std::size_t a = 64 / sizeof(float);
+    return (n + a - 1) / a * a;
+  }
+
+  std::size_t index_of(std::string_view name) const {
+    for (std::size_t t = 0; t < g_.params().size(); ++t)
+      if (g_.params()[t].name == name) return t;
+    throw std::out_of_range("ctnn::runtime::model: no parameter named '" + std::string(name) + "'");
+  }
+  std::size_t size_at(std::string_view name) const { return size_of(g_.params()[index_of(name)].shape); }
+
+  [[noreturn]] static void size_mismatch(const param_spec& p, std::size_t other) {
+    throw std::invalid_argument("ctnn::runtime::model: parameter '" + p.name + "' " + to_string(p.shape) + " has " +
+                                std::to_string(size_of(p.shape)) + " values, the other model's " +
+                                std::to_string(other));
+  }
+  [[noreturn]] static void wrong_leaf_count(std::size_t given, std::size_t expected) {
+    throw std::invalid_argument("ctnn::runtime::model: " + std::to_string(given) + " leaves given, " +
+                                std::to_string(expected) + " expected (inputs and labels in the graph's leaf order)");
+  }
+
+  // The contexts of a node's forward and backward; inputs read in place stay
+  // null until bound.
+  forward_ctx forward_of(const pass& p, std::size_t i) {
+    const graph::node& nd = g_.at_node(i);
+    forward_ctx c;
+    c.batch = p.batch;
+    for (std::size_t k = 0; k < nd.f->arity(); ++k) c.in[k] = p.value[nd.in[k].index];
+    c.out = p.value[i];
+    for (std::size_t j = 0; j < nd.f->params().size(); ++j) c.param[j] = params_[nd.param[j]].data();
+    return c;
+  }
+
+  void add_patches(pass& p, std::size_t i, std::size_t step, bool backward) {
+    const graph::node& nd = g_.at_node(i);
+    for (std::size_t k = 0; k < nd.f->arity(); ++k)
+      for (std::size_t s = 0; s < s_.leaves.size(); ++s)
+        if (s_.leaves[s] == nd.in[k].index) {
+          p.patches[s].push_back({step, k, backward});
+          if (g_.at_node(s_.leaves[s]).f->role() == node_role::input) p.leaves_used = std::max(p.leaves_used, s + 1);
+        }
+  }
+
+  void start(pass& p, std::size_t batch) {
+    p.batch = batch;
+    p.value.assign(g_.size(), nullptr);
+    p.patches.assign(s_.leaves.size(), {});
+    p.label_dst.assign(s_.leaves.size(), nullptr);
+  }
+
+  // Training keeps every value and scratch for backward, one tensor each;
+  // gradients share a pool by liveness (each lives from its first write to
+  // its own node's backward).
+  void build_training() {
+    pass& p = train_;
+    start(p, batch_);
+    std::size_t temp = 0;
+    std::vector<float*> scratch(g_.size(), nullptr);
+    for (std::size_t i : s_.order) {
+      const op& f = *g_.at_node(i).f;
+      if (f.role() != node_role::input) p.value[i] = p.allocate(batch_ * f.size());
+      if (f.scratch_size() > 0) scratch[i] = p.allocate(batch_ * f.scratch_size());
+      temp = std::max(temp, f.temp_size());
+    }
+    float* temp_buf = temp > 0 ? p.allocate(batch_ * temp) : nullptr;
+
+    const std::size_t n = s_.order.size();
+    auto back_step = [&](std::size_t i) { return 1 + (n - 1 - s_.position[i]); };  // 0: the seeding of the roots
+    std::vector<live_range> live(g_.size());
+    for (std::size_t i : s_.order) {
+      if (!s_.needs_grad[i]) continue;
+      std::size_t first = s_.is_loss_root[i] ? 0 : back_step(i);
+      for (std::size_t c : s_.order)
+        if (s_.needs_grad[c])
+          for (std::size_t k = 0; k < g_.at_node(c).f->arity(); ++k)
+            if (g_.at_node(c).in[k].index == i) first = std::min(first, back_step(c));
+      live[i] = {first, back_step(i), batch_ * g_.at_node(i).f->size()};
+    }
+    const pool_plan pool = plan_pool(live);
+    std::vector<float*> slot;
+    for (std::size_t cap : pool.capacity) slot.push_back(p.allocate(cap));
+    grad_of_.assign(g_.size(), nullptr);
+    for (std::size_t i = 0; i < g_.size(); ++i)
+      if (pool.slot[i] != unplanned) grad_of_[i] = slot[pool.slot[i]];
+
+    for (std::size_t i : s_.order) {
+      const graph::node& nd = g_.at_node(i);
+      if (nd.f->arity() == 0) continue;
+      forward_ctx c = forward_of(p, i);
+      c.scratch = scratch[i];
+      add_patches(p, i, p.forward.size(), false);
+      p.forward.push_back({nd.f.get(), c});
+    }
+    for (std::size_t q = n; q-- > 0;) {
+      const std::size_t i = s_.order[q];
+      const graph::node& nd = g_.at_node(i);
+      if (!s_.needs_grad[i] || nd.f->arity() == 0) continue;
+      const forward_ctx fc = forward_of(p, i);
+      backward_ctx c;
+      c.batch = batch_;
+      c.mode = s_.mode[i];
+      c.in = fc.in;
+      c.out = fc.out;
+      c.dout = grad_of_[i];
+      for (std::size_t k = 0; k < nd.f->arity(); ++k)
+        if (c.input(k)) c.din[k] = grad_of_[nd.in[k].index];
+      for (std::size_t j = 0; j < nd.f->params().size(); ++j) {
+        c.param[j] = fc.param[j];
+        c.dparam[j] = grads_[nd.param[j]].data();
+      }
+      c.scratch = scratch[i];
+      c.temp = temp_buf;
+      add_patches(p, i, p.backward.size(), true);
+      p.backward.push_back({nd.f.get(), c});
+    }
+    for (std::size_t s = 0; s < s_.leaves.size(); ++s)
+      if (g_.at_node(s_.leaves[s]).f->role() == node_role::label) p.label_dst[s] = p.value[s_.leaves[s]];
+  }
+
+  // Inference runs only what the outputs need; values (and scratch) share a
+  // pool, each freed after its last consumer; outputs live to the end.
+  void build_inference(pass& p, std::size_t batch) {
+    start(p, batch);
+    const std::size_t n = g_.size(), end = s_.order.size();
+    std::vector<char> used(n, 0);
+    for (std::size_t i = 0; i < n; ++i) used[i] = s_.is_output[i];
+    for (std::size_t q = s_.order.size(); q-- > 0;)
+      if (used[s_.order[q]]) {
+        const graph::node& nd = g_.at_node(s_.order[q]);
+        for (std::size_t k = 0; k < nd.f->arity(); ++k) used[nd.in[k].index] = 1;
+      }
+    std::vector<live_range> live(2 * n);
+    for (std::size_t i : s_.order) {
+      if (!used[i]) continue;
+      const graph::node& nd = g_.at_node(i);
+      const std::size_t at = s_.position[i];
+      for (std::size_t k = 0; k < nd.f->arity(); ++k) {
+        live_range& r = live[nd.in[k].index];
+        r.last = std::max(r.last, at);
+      }
+      if (nd.f->role() == node_role::input) continue;
+      live_range& r = live[i];
+      r.first = nd.f->arity() == 0 ? 0 : at;  // labels are written when bound
+      r.last = s_.is_output[i] ? end : std::max(r.last, at);
+      r.size = batch * nd.f->size();
+      live[n + i] = {at, at, batch * nd.f->scratch_size()};
+    }
+    const pool_plan pool = plan_pool(live);
+    std::vector<float*> slot;
+    for (std::size_t cap : pool.capacity) slot.push_back(p.allocate(cap));
+    std::vector<float*> scratch(n, nullptr);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (pool.slot[i] != unplanned) p.value[i] = slot[pool.slot[i]];
+      if (pool.slot[n + i] != unplanned) scratch[i] = slot[pool.slot[n + i]];
+    }
+    for (std::size_t i : s_.order) {
+      const graph::node& nd = g_.at_node(i);
+      if (!used[i] || nd.f->arity() == 0) continue;
+      forward_ctx c = forward_of(p, i);
+      c.scratch = scratch[i];
+      add_patches(p, i, p.forward.size(), false);
+      p.forward.push_back({nd.f.get(), c});
+    }
+    for (std::size_t s = 0; s < s_.leaves.size(); ++s)
+      if (g_.at_node(s_.leaves[s]).f->role() == node_role::label && used[s_.leaves[s]]) {
+        p.label_dst[s] = p.value[s_.leaves[s]];
+        p.leaves_used = std::max(p.leaves_used, s + 1);
+      }
+  }
+
+  template <class D>
+  void bind_leaf(pass& p, std::size_t s, const D* data) {
+    if (float* dst = p.label_dst[s]) {
+      for (std::size_t b = 0; b < p.batch; ++b) dst[b] = float(data[b]);
+      return;
+    }
+    if constexpr (std::is_same_v<std::remove_cv_t<D>, float>) {
+      for (const patch& q : p.patches[s]) {
+        if (q.backward) p.backward[q.step].c.in[q.slot] = data;
+        else p.forward[q.step].c.in[q.slot] = data;
+      }
+    } else {
+      if (!p.patches[s].empty())
+        throw std::invalid_argument("ctnn::runtime::model: input '" + g_.at_node(s_.leaves[s]).f->name() +
+                                    "' is read in place and must be fed as float");
+    }
+  }
+
+  template <class... D>
+  void bind(pass& p, const D*... data) {
+    std::size_t s = 0;
+    (bind_leaf(p, s++, data), ...);
+  }
+
+  template <class... D>
+  void run_inference(pass& p, const D*... inputs) {
+    if (sizeof...(D) < p.leaves_used || sizeof...(D) > s_.leaves.size())
+      throw std::invalid_argument("ctnn::runtime::model: predict takes the first " + std::to_string(p.leaves_used) +
+                                  " of the leaves (inputs in the graph's leaf order), " +
+                                  std::to_string(sizeof...(D)) + " given");
+    bind(p, inputs...);
+    for (const fwd_step& st : p.forward) st.f->forward(st.c);
+  }
+
+  std::span<const float> output_of(const pass& p, std::size_t k) const {
+    if (k >= g_.outputs().size())
+      throw std::out_of_range("ctnn::runtime::model: output " + std::to_string(k) + " of " +
+                              std::to_string(g_.outputs().size()));
+    const std::size_t id = g_.outputs()[k].index;
+    return {p.value[id], p.batch * g_.at_node(id).f->size()};
+  }
+};
+
+}  // namespace ctnn::runtime

@@ -1,0 +1,173 @@
+// The runtime-graph twin computes what the static network computes: for
+// every model in dsl/models (and a network with fan-out, tied weights, two
+// losses and the cheaper ops), the same parameters give the same outputs
+// (predict and predict_one), losses, gradients and updated parameters over
+// three SGD-momentum steps, within 1e-5 relative per tensor.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+#include <ctnn/runtime.hpp>
+#include <models/init_experiment.hpp>
+#include <models/mlp.hpp>
+#include <models/tiny_mlp.hpp>
+
+namespace {
+
+constexpr double tolerance = 1e-5;
+
+// max |a − b| / max(|a|, |b|) over a tensor.
+double relative_error(std::span<const float> a, std::span<const float> b) {
+  REQUIRE(a.size() == b.size());
+  double diff = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
+    scale = std::max({scale, std::abs(double(a[i])), std::abs(double(b[i]))});
+  }
+  return diff / scale;
+}
+double relative_error(float a, float b) { return relative_error(std::span(&a, 1), std::span(&b, 1)); }
+
+// Every parameter (or its gradient) of the twin against the static model's.
+template <class StaticModel>
+void check_parameters(StaticModel& s, ctnn::runtime::model& r, bool gradients, const char* when) {
+  for (const ctnn::runtime::param_spec& p : r.source().params()) {
+    const double e = gradients ? relative_error(s.grad_span(p.name), r.grad(p.name))
+                               : relative_error(s.param_span(p.name), r.param(p.name));
+    INFO(when << ": " << (gradients ? "gradient of " : "") << p.name << " relative error " << e);
+    CHECK(e <= tolerance);
+  }
+}
+
+std::vector<float> uniform(std::size_t n, float lo, float hi, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(gen);
+  return v;
+}
+std::vector<int> classes(std::size_t n, int k, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> d(0, k - 1);
+  std::vector<int> v(n);
+  for (int& x : v) x = d(gen);
+  return v;
+}
+
+// Static trainer and twin from the same parameters; `feed(f)` calls f with
+// one batch's leaf pointers, `inputs(f)` with the inputs only.
+template <class Net, std::size_t B, class Feed, class Inputs>
+void check_twin(Feed feed, Inputs inputs) {
+  const ctnn::optim::sgd opt{.lr = 0.05f, .momentum = 0.9f};
+  ctnn::trainer<Net, ctnn::batch<B>> st(opt, /*seed=*/3);
+  ctnn::runtime::trainer rt(ctnn::runtime::from<Net>(), B, opt, /*seed=*/11);
+  ctnn::runtime::model& rm = rt.model();
+
+  // Same nodes, parameters and leaf order as the static network.
+  CHECK(rm.param_count() == Net::param_count);
+  std::vector<std::string> leaves;
+  for (std::size_t s = 0; s < Net::leaf_count; ++s) leaves.emplace_back(Net::infos[Net::leaf_ids.first[s]].name);
+  CHECK(rm.leaf_names() == leaves);
+
+  // Different seeds differ; copying by name makes them equal.
+  double before = 0;
+  for (const auto& p : rm.source().params())
+    before = std::max(before, relative_error(st.model().param_span(p.name), rm.param(p.name)));
+  CHECK(before > 0.1);
+  rm.copy_parameters_from(st.model());
+  check_parameters(st.model(), rm, false, "copied");
+
+  inputs([&](const auto*... x) {
+    CHECK(relative_error(st.predict(x...), rt.predict(x...)) <= tolerance);
+    CHECK(relative_error(st.predict_one(x...), rt.predict_one(x...)) <= tolerance);
+  });
+  for (int step = 0; step < 3; ++step) {
+    const std::string when = "step " + std::to_string(step + 1);
+    feed([&](const auto*... d) {
+      const float ls = st.step(d...), lr = rt.step(d...);
+      INFO(when << ": loss " << ls << " vs " << lr);
+      CHECK(relative_error(ls, lr) <= tolerance);
+    });
+    check_parameters(st.model(), rm, true, when.c_str());
+    check_parameters(st.model(), rm, false, when.c_str());
+  }
+  inputs([&](const auto*... x) {
+    CHECK(relative_error(st.predict(x...), rt.predict(x...)) <= tolerance);
+    CHECK(relative_error(st.predict_one(x...), rt.predict_one(x...)) <= tolerance);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("twin of dsl/models/mlp.hpp", "[runtime]") {
+  constexpr std::size_t B = 16;
+  const auto x = uniform(B * 784, 0.0f, 1.0f, 1);
+  const auto y = classes(B, 10, 2);
+  check_twin<ctnn::models::mlp::network, B>([&](auto f) { f(x.data(), y.data()); },
+                                           [&](auto f) { f(x.data()); });
+}
+
+TEST_CASE("twin of dsl/models/tiny_mlp.hpp", "[runtime]") {
+  constexpr std::size_t B = 32;
+  const auto x = uniform(B * 16, -1.0f, 1.0f, 3);
+  const auto t = uniform(B, -0.5f, 0.5f, 4);
+  check_twin<ctnn::models::tiny_mlp::network, B>([&](auto f) { f(x.data(), t.data()); },
+                                                [&](auto f) { f(x.data()); });
+}
+
+// The initialization experiment's networks have outputs and no loss: the
+// twin is compared on inference, every layer's output.
+TEST_CASE("twin of dsl/models/init_experiment.hpp", "[runtime]") {
+  using Net = ctnn::models::init_experiment::tanh_xavier;
+  constexpr std::size_t B = 4;
+  ctnn::trainer<Net, ctnn::batch<B>> st({}, 5);
+  ctnn::runtime::model rm(ctnn::runtime::from<Net>(), B, 6);
+  rm.copy_parameters_from(st.model());
+  const auto x = uniform(B * ctnn::models::init_experiment::width, -1.0f, 1.0f, 7);
+  st.predict(x.data());
+  rm.predict(x.data());
+  CHECK(Net::output_ids.size() == ctnn::models::init_experiment::depth);
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    ((CHECK(relative_error(st.template predict<K>(x.data()), rm.prediction(K)) <= tolerance)), ...);
+  }(std::make_index_sequence<ctnn::models::init_experiment::depth>{});
+  CHECK(relative_error(st.predict_one(x.data()), rm.predict_one(x.data())) <= tolerance);
+}
+
+// Fan-out (h feeds two ops, the logits two losses), tied weights (two dense
+// layers named "g"), two loss roots, one of them scaled, and the cheaper ops.
+namespace fan_out {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<8>>;
+inline constexpr auto h = ctnn::tanh(ctnn::dense<"h", 16>(x));
+inline constexpr auto a = ctnn::dense<"g", 16>(ctnn::ref<h>);
+inline constexpr auto b = ctnn::leaky_relu<0.1>(ctnn::dense<"g", 16>(ctnn::ref<a>));
+inline constexpr auto y = ctnn::multiply(ctnn::add(ctnn::ref<h>, ctnn::ref<b>), ctnn::sigmoid(ctnn::ref<a>));
+inline constexpr auto logits = ctnn::dense<"out", 4, ctnn::no_bias>(ctnn::relu(ctnn::ref<y>));
+using network = decltype(ctnn::network(
+    ctnn::softmax_cross_entropy(ctnn::ref<logits>, ctnn::label<"c", 4>),
+    ctnn::scale<0.3>(ctnn::squared_error(ctnn::softmax(ctnn::ref<logits>), ctnn::input<"t", ctnn::shape<4>>)),
+    ctnn::outputs(ctnn::ref<logits>)));
+}  // namespace fan_out
+
+TEST_CASE("twin of a network with fan-out, tied weights and two losses", "[runtime]") {
+  constexpr std::size_t B = 8;
+  const auto x = uniform(B * 8, -1.0f, 1.0f, 5);
+  const auto c = classes(B, 4, 6);
+  const auto t = uniform(B * 4, 0.0f, 0.5f, 7);
+  const auto g = ctnn::runtime::from<fan_out::network>();
+  CHECK(g.params().size() == 5);  // h.weight, h.bias, g.weight, g.bias (one "g"), out.weight (no bias)
+  check_twin<fan_out::network, B>([&](auto f) { f(x.data(), c.data(), t.data()); }, [&](auto f) { f(x.data()); });
+}
+
+TEST_CASE("the twin initializes parameters as the static model does", "[runtime]") {
+  using net = ctnn::models::tiny_mlp::network;
+  ctnn::model<net, 4> s(42);
+  ctnn::runtime::model r(ctnn::runtime::from<net>(), 4, 42);
+  for (const auto& p : r.source().params()) CHECK(relative_error(s.param_span(p.name), r.param(p.name)) == 0.0);
+}
