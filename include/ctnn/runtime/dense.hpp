@@ -15,20 +15,21 @@
 namespace ctnn::runtime {
 
 /// Parameters "<name>.weight" [in, out] and, with a bias, "<name>.bias"
-/// [out], initialized as the static layer's (He-normal, zeros).
+/// [out], initialized as the static layer's (by default He-normal, zeros).
 class dense_op final : public op {
   std::size_t in_, out_;
   bool bias_;
 
  public:
-  dense_op(inputs x, std::string name, std::size_t out, bool bias)
+  dense_op(inputs x, std::string name, std::size_t out, bool bias, initializer weight_init = init::he_normal::value,
+           initializer bias_init = init::zeros::value)
       : op("dense", std::move(name), node_role::compute, {out}, 1), in_(x[0]->size()), out_(out), bias_(bias) {
     if (x[0]->shape().size() != 1)
       fail("dense layer '" + this->name() + "' takes a flat input [features], but " + x[0]->label() +
            " gives " + to_string(x[0]->shape()));
     if (out == 0) fail("dense layer '" + this->name() + "' needs at least one output");
-    declare({this->name() + ".weight", {in_, out_}, init_kind::he_normal, in_, out_, true});
-    if (bias_) declare({this->name() + ".bias", {out_}, init_kind::zeros, in_, out_, false});
+    declare({this->name() + ".weight", {in_, out_}, weight_init, in_, out_, true});
+    if (bias_) declare({this->name() + ".bias", {out_}, bias_init, in_, out_, false});
   }
 
   std::size_t in_features() const { return in_; }

@@ -98,11 +98,11 @@ struct emit<N, ::ctnn::label_op<Name, Classes>> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id*) { return g.label(str(Name.view()), Classes); }
 };
-template <class N, fixed_string Name, std::size_t Out, bool HasBias, class Act>
-struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act>> {
+template <class N, fixed_string Name, std::size_t Out, bool HasBias, class Act, class WeightInit, class BiasInit>
+struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act, WeightInit, BiasInit>> {
   static constexpr bool supported = act::is_identity_v<Act> || activation<Act>::supported;
   static node_id run(graph& g, const node_id* in) {
-    const node_id d = g.dense(str(Name.view()), Out, in[0], HasBias);
+    const node_id d = g.dense(str(Name.view()), Out, in[0], HasBias, WeightInit::value, BiasInit::value);
     if constexpr (act::is_identity_v<Act>) return d;
     else return activation<Act>::emit(g, d);  // the twin does not fuse
   }

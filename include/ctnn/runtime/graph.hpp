@@ -52,8 +52,9 @@ class graph {
   // --- layers ----------------------------------------------------------------------
   /// x·W + b with W "<name>.weight" [in, out], b "<name>.bias" [out]. Two
   /// dense layers of one name share their parameters (tied weights).
-  node_id dense(std::string name, std::size_t out, node_id x, bool bias = true) {
-    return emplace<dense_op>({x}, std::move(name), out, bias);
+  node_id dense(std::string name, std::size_t out, node_id x, bool bias = true,
+                initializer weight_init = init::he_normal::value, initializer bias_init = init::zeros::value) {
+    return emplace<dense_op>({x}, std::move(name), out, bias, weight_init, bias_init);
   }
   node_id identity(node_id x) { return emplace<pointwise_op<act::identity>>({x}, act::identity::name); }
   node_id relu(node_id x) { return emplace<pointwise_op<act::relu>>({x}, act::relu::name); }

@@ -21,6 +21,7 @@
 #include "ctnn/core/aligned_buffer.hpp"
 #include "ctnn/runtime/graph.hpp"
 #include "ctnn/runtime/plan.hpp"
+#include "ctnn/train/initialize.hpp"
 
 namespace ctnn::runtime {
 
@@ -74,35 +75,14 @@ class model {
   model(model&&) noexcept = default;
   model& operator=(model&&) noexcept = default;
 
-  /// He-normal weights and zero biases from a generator seeded with `seed`
-  /// and the parameter's name: the rule of ctnn::model::initialize.
+  /// Each parameter drawn as its declaration says, from a generator seeded
+  /// with `seed` and the parameter's name: ctnn::model's rule, same code.
   void initialize(std::uint64_t seed) {
     for (std::size_t t = 0; t < params_.size(); ++t) {
       const param_spec& d = g_.params()[t];
-      std::uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
-      for (char c : d.name) h = (h ^ std::uint8_t(c)) * 0x100000001b3ull;
-      std::mt19937_64 gen(h);
-      float* p = params_[t].data();
-      const std::size_t n = size_of(d.shape);
-      switch (d.init) {
-        case init_kind::zeros:
-          std::fill_n(p, n, 0.0f);
-          break;
-        case init_kind::ones:
-          std::fill_n(p, n, 1.0f);
-          break;
-        case init_kind::he_normal: {
-          std::normal_distribution<double> dist(0.0, std::sqrt(2.0 / double(d.fan_in)));
-          for (std::size_t k = 0; k < n; ++k) p[k] = float(dist(gen));
-          break;
-        }
-        case init_kind::xavier_uniform: {
-          const double a = std::sqrt(6.0 / double(d.fan_in + d.fan_out));
-          std::uniform_real_distribution<double> dist(-a, a);
-          for (std::size_t k = 0; k < n; ++k) p[k] = float(dist(gen));
-          break;
-        }
-      }
+      shape_info shape{d.shape.size(), {}};
+      for (std::size_t k = 0; k < d.shape.size() && k < shape.dims.size(); ++k) shape.dims[k] = d.shape[k];
+      initialize_parameter(params_[t].data(), param_decl{d.name, shape, d.init, d.fan_in, d.fan_out}, seed);
     }
   }
 

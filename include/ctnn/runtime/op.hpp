@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 #include "ctnn/runtime/shape.hpp"
 
@@ -39,7 +40,7 @@ inline constexpr std::size_t max_params = 4;
 struct param_spec {
   std::string name;
   dims shape;
-  init_kind init = init_kind::zeros;
+  initializer init{init_kind::zeros};
   std::size_t fan_in = 1, fan_out = 1;
   bool regularize = true;
 };

@@ -134,8 +134,12 @@ TEST_CASE("twin of dsl/models/init_experiment.hpp", "[runtime]") {
   st.predict(x.data());
   rm.predict(x.data());
   CHECK(Net::output_ids.size() == ctnn::models::init_experiment::depth);
+  const auto check_output = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+    INFO("output " << K);
+    CHECK(relative_error(st.template predict<K>(x.data()), rm.prediction(K)) <= tolerance);
+  };
   [&]<std::size_t... K>(std::index_sequence<K...>) {
-    ((CHECK(relative_error(st.template predict<K>(x.data()), rm.prediction(K)) <= tolerance)), ...);
+    (check_output(std::integral_constant<std::size_t, K>{}), ...);
   }(std::make_index_sequence<ctnn::models::init_experiment::depth>{});
   CHECK(relative_error(st.predict_one(x.data()), rm.predict_one(x.data())) <= tolerance);
 }

@@ -1,0 +1,48 @@
+/// @file nets_runtime.cpp
+/// The benchmark networks through the runtime-graph twin: the same network
+/// types turned into run-time graphs (runtime::from<Net>), run the way a
+/// runtime framework runs them, through the same kernels.
+
+#include <ctnn/runtime.hpp>
+
+#include "common.hpp"
+#include "models/mlp.hpp"
+#include "models/tiny_mlp.hpp"
+
+namespace {
+
+namespace sh = ctnn_bench::shapes;
+
+template <class Net, std::size_t In>
+void infer1(benchmark::State& state, double flops) {
+  ctnn_bench::set_threads(1);
+  ctnn::runtime::trainer t(ctnn::runtime::from<Net>(), sh::train_batch, {}, 1);
+  const auto x = ctnn_bench::uniform(In, 3, 0.0f, 1.0f);
+  for (auto _ : state) {
+    auto y = t.predict_one(x.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  ctnn_bench::count_flops(state, flops);
+}
+
+void mlp_step(benchmark::State& state) {
+  const int threads = int(state.range(0));
+  ctnn_bench::set_threads(threads);
+  ctnn::runtime::trainer t(ctnn::runtime::from<ctnn::models::mlp::network>(), sh::train_batch,
+                           {.lr = 0.01f, .momentum = 0.9f}, 1);
+  const auto x = ctnn_bench::uniform(sh::train_batch * sh::mlp_in, 4, 0.0f, 1.0f);
+  const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::mlp_out);
+  for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
+  ctnn_bench::count_flops(state, sh::mlp_train_flops_per_sample * sh::train_batch);
+}
+
+const int registered = [] {
+  benchmark::RegisterBenchmark("tiny_mlp_infer1/runtime", infer1<ctnn::models::tiny_mlp::network, sh::tiny_in>,
+                               sh::tiny_flops);
+  benchmark::RegisterBenchmark("mlp_infer1/runtime", infer1<ctnn::models::mlp::network, sh::mlp_in>, sh::mlp_flops);
+  benchmark::RegisterBenchmark("mlp_step_b64/runtime", mlp_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  return 0;
+}();
+
+}  // namespace
