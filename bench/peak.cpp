@@ -35,7 +35,25 @@ void fma_chains(benchmark::State& state) {
   state.SetLabel(ctnn::kernels::simd_name());
 }
 
+/// Read bandwidth over a buffer the size of the MLP's parameters (940 KB,
+/// about an L2 cache), streamed again and again: the floor of any batch-1
+/// inference that has to read every weight once.
+void read_bandwidth(benchmark::State& state) {
+  const std::size_t n = std::size_t(state.range(0)) / sizeof(float);
+  const auto data = ctnn_bench::uniform(n, 9);
+  constexpr std::size_t L = vec<float>::size, chains = 8;
+  for (auto _ : state) {
+    vec<float> acc[chains];
+    for (auto& a : acc) a = vec<float>(0.0f);
+    for (std::size_t i = 0; i + chains * L <= n; i += chains * L)
+      for (std::size_t c = 0; c < chains; ++c) acc[c] += vec<float>::load_unaligned(data.data() + i + c * L);
+    benchmark::DoNotOptimize(acc);
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * state.range(0));
+}
+
 const int registered = [] {
+  benchmark::RegisterBenchmark("read_bandwidth", read_bandwidth)->Arg((784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10) * 4);
   // A peak is a maximum: the report takes the best repetition's FLOP/s, so a
   // moment of interference lowers it less than it would a median.
   benchmark::RegisterBenchmark("fma_peak/float", fma_chains<float>)

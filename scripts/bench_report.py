@@ -72,6 +72,12 @@ def main(bench_json, cost_csv, out_md, out_png):
     mlp_flops = 2.0 * (784 * 256 + 256 * 128 + 128 * 10)
     step_flops = 64 * (3.0 * mlp_flops - 2.0 * 784 * 256)
 
+    bw = None
+    for name, c in counters.items():
+        if name.startswith("read_bandwidth/") and "bytes_per_second" in c:
+            bw = c["bytes_per_second"]
+    mlp_bytes = 4.0 * (784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10)
+
     rows = []  # (task, threads, static, runtime, eigen, eigen_variant, torch, torch_variant, floor)
     for task, prefix, flops in (("tiny MLP 16-64-64-1 tanh, batch 1", "tiny_mlp_infer1/", tiny_flops),
                                 ("MLP 784-256-128-10, batch 1", "mlp_infer1/", mlp_flops)):
@@ -128,6 +134,13 @@ def main(bench_json, cost_csv, out_md, out_png):
         floor = 60000 * step_flops / 64 / peak2
         w(f"A Fashion-MNIST epoch (60,000 images, 937.5 steps of 64) at this step time on 2 threads: "
           f"{epoch:.3f} s; FMA-bound floor {floor:.3f} s; ratio {epoch / floor:.2f}×.")
+        if bw:
+        t = times.get("mlp_infer1/static")
+        floor = mlp_bytes / bw * 1e9
+        w(f"Batch-1 inference of the MLP reads its {mlp_bytes / 1e3:.0f} KB of parameters once per image; "
+          f"streaming a buffer of that size runs at {bw / 1e9:.1f} GB/s here, a floor of {fmt_time(floor)} "
+          f"(ctnn static: {fmt_time(t)}, {t / floor:.2f}× that floor). Any implementation that reads float "
+          "weights is bound by it, Eigen's included.")
         w("")
     w("## GEMM at the networks' shapes (1 thread)")
     w("")
