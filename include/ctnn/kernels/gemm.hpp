@@ -175,6 +175,7 @@ inline void stream_rows(std::size_t k, const T* a, std::size_t lda, std::size_t 
   constexpr bool strips = !Info::ns || Info::N % (wide ? NVw * L : Info::N + 1) >= NVu * L;
   constexpr bool singles = NVu > 1 && (!Info::ns || Info::N >= L);
   constexpr bool masked_tail = !Info::ns || Info::N % L != 0;
+  if constexpr (Info::ks) k = Info::K;  // a constant depth: the k loop unrolls
   // One row and a static N of at most 16 vectors (the layers of a small
   // embedded net): one tile over all of C's columns, so A's row is read once
   // and the k loop is split until 8 accumulators hide the FMA latency. A
