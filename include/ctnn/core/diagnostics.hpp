@@ -124,8 +124,8 @@ template <fixed_string Layer, fixed_string Axis, std::size_t W, std::size_t F, s
 struct window_does_not_tile_input {
   static_assert(F <= W + 2 * P && (W + 2 * P - F) % S == 0,
                 "CTNN_CONV_GEOMETRY: the output size is (W - F + 2P)/S + 1, so W - F + 2P must be "
-                "non-negative and divisible by the stride S (W: input size, F: filter extent, "
-                "D(F-1)+1 when dilated, P: zero padding, S: stride)");
+                "non-negative and divisible by the stride S; the arguments are <layer, axis, W: input size, "
+                "F: filter extent (D(F-1)+1 when dilated), P: zero padding, S: stride>");
 };
 
 template <fixed_string Layer, std::size_t F, std::size_t P>
