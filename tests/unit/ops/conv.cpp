@@ -48,6 +48,12 @@ TEST_CASE("conv2d: 3x3 ones, stride 2, padding 1, bias 1 on 1..9", "[conv][known
   CHECK(y == std::vector<double>{13, 17, 25, 29});
 }
 
+// Seed 003's figure 22.3 (CS231n): 5×5×3 input, two 3×3 filters, padding 1,
+// stride 2 → 3×3×2, by (W − F + 2P)/S + 1 (the seed's printed (W − F + 2P)/(S + 1) gives 4/3).
+static_assert(std::is_same_v<decltype(ctnn::conv2d<"c", 2, 3, stride<2>, padding<1>>(
+                                 ctnn::input<"x", ctnn::shape<3, 5, 5>>))::out_shape,
+                             ctnn::shape<2, 3, 3>>);
+
 TEST_CASE("conv2d: a 2x2 filter with dilation 2 reads the corners", "[conv][known]") {
   using node = decltype(ctnn::conv2d<"c", 1, 2, dilation<2>, ctnn::no_bias>(img1x3x3));
   static_assert(std::is_same_v<node::out_shape, ctnn::shape<1, 1, 1>>);
