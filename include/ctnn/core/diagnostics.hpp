@@ -111,6 +111,60 @@ struct subgraph_reused_without_ref {
                 "with `inline constexpr auto name = ...;` and refer to it as ctnn::ref<name>");
 };
 
+template <fixed_string Layer, class InputShape>
+struct conv_input_is_not_an_image {
+  static_assert(InputShape::rank == 3,
+                "CTNN_CONV_INPUT: convolution and pooling take a per-sample input of shape "
+                "[channels, height, width]");
+};
+
+/// W: input size along Axis, F: filter extent (with dilation D: D·(F−1)+1),
+/// P: zero padding, S: stride.
+template <fixed_string Layer, fixed_string Axis, std::size_t W, std::size_t F, std::size_t P, std::size_t S>
+struct window_does_not_tile_input {
+  static_assert(F <= W + 2 * P && (W + 2 * P - F) % S == 0,
+                "CTNN_CONV_GEOMETRY: the output size is (W - F + 2P)/S + 1, so W - F + 2P must be "
+                "non-negative and divisible by the stride S; the arguments are <layer, axis, W: input size, "
+                "F: filter extent (D(F-1)+1 when dilated), P: zero padding, S: stride>");
+};
+
+template <fixed_string Layer, std::size_t F, std::size_t P>
+struct pool_padding_not_below_window {
+  static_assert(P < F, "CTNN_CONV_GEOMETRY: a pooling window's padding must be smaller than the window");
+};
+
+template <fixed_string Layer, std::size_t InChannels, std::size_t OutChannels, std::size_t Groups>
+struct conv_groups_do_not_divide_channels {
+  static_assert(Groups > 0 && InChannels % Groups == 0 && OutChannels % Groups == 0,
+                "CTNN_CONV_GROUPS: groups<G> must divide both the input and the output channels");
+};
+
+template <fixed_string Layer, class Option>
+struct conv_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_CONV_OPTION: conv2d<name, C, F, options...> takes stride<S>, padding<P>, dilation<D>, "
+                "groups<G>, no_bias, a ctnn::init:: scheme (not sparse) for the weight and bias_init<...>, each "
+                "at most once; pooling takes stride<S> and padding<P>");
+};
+
+template <class A, class B>
+constexpr bool same_but_first_dim() {
+  if constexpr (A::rank != B::rank || A::rank == 0) {
+    return false;
+  } else {
+    for (std::size_t i = 1; i < A::rank; ++i)
+      if (A::dims[i] != B::dims[i]) return false;
+    return true;
+  }
+}
+
+template <fixed_string Op, class FirstShape, class OtherShape>
+struct concat_shapes_differ {
+  static_assert(same_but_first_dim<FirstShape, OtherShape>(),
+                "CTNN_SHAPE_MISMATCH: concat joins tensors along their first (channel) axis; their other "
+                "dimensions must agree");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "ctnn/core/shape.hpp"
@@ -24,12 +25,29 @@ struct node_info {
   std::array<std::size_t, max_inputs> input{};
   std::size_t param_count = 0;
   std::array<param_decl, max_params> params{};
+  std::array<std::uint64_t, max_params> param_key{};  // name_key of each parameter's name
   std::size_t scratch = 0;  // floats per sample
   std::size_t temp = 0;     // floats per sample
   double flops = 0;         // per sample, forward
 };
 
+/// FNV-1a of a name: the planner sorts parameters by this key and compares
+/// characters only when two keys are equal.
+constexpr std::uint64_t name_key(std::string_view s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : s) h = (h ^ std::uint64_t(static_cast<unsigned char>(c))) * 1099511628211ull;
+  return h;
+}
+
 namespace detail {
+
+// One constant per op type (evaluated once, not inside the network's plan).
+template <class Spec>
+inline constexpr auto param_keys = [] {
+  std::array<std::uint64_t, max_params> k{};
+  for (std::size_t j = 0; j < Spec::params.size() && j < max_params; ++j) k[j] = name_key(Spec::params[j].name);
+  return k;
+}();
 
 template <class N, class Index>
 constexpr node_info make_node_info() {
@@ -48,6 +66,7 @@ constexpr node_info make_node_info() {
   static_assert(spec::params.size() <= max_params, "ctnn: an op owns at most four parameters");
   i.param_count = spec::params.size();
   for (std::size_t j = 0; j < spec::params.size(); ++j) i.params[j] = spec::params[j];
+  i.param_key = param_keys<spec>;
   i.scratch = spec::scratch_size;
   i.temp = spec::temp_size;
   i.flops = spec::flops;

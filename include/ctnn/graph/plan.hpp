@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "ctnn/graph/node_info.hpp"
@@ -32,11 +33,14 @@ struct live_range {
 /// alive at once, so the cost stays near linear in the number of buffers.
 template <std::size_t N>
 constexpr std::size_t place_ranges(const std::array<live_range, N>& r, std::array<std::size_t, N>& offset) {
+  // Visit the ranges by first step, ties by index: a stable counting sort
+  // (every caller's first steps are below N), linear where a comparison sort
+  // cost a third of the planner's constexpr steps.
+  std::array<std::size_t, N + 1> start{};
+  for (std::size_t i = 0; i < N; ++i) ++start[std::min(r[i].first, N - 1) + 1];
+  for (std::size_t f = 1; f <= N; ++f) start[f] += start[f - 1];
   std::array<std::size_t, N> order{};
-  for (std::size_t i = 0; i < N; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return r[a].first != r[b].first ? r[a].first < r[b].first : a < b;
-  });
+  for (std::size_t i = 0; i < N; ++i) order[start[std::min(r[i].first, N - 1)]++] = i;
   std::array<std::size_t, N> active{};  // indices of placed, still-live ranges, by offset
   std::size_t n_active = 0, total = 0;
   for (std::size_t oi = 0; oi < N; ++oi) {
@@ -132,23 +136,32 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
     p.needs_grad[i] = g;
   }
 
-  // Parameter table: sort all (node, slot) uses by name, then one entry per name.
+  // Parameter table: sort all (node, slot) uses by name, then one entry per
+  // name. The sort compares the names' 64-bit keys (hashed once per op type,
+  // outside this evaluation) and looks at the characters only when two keys
+  // are equal: tied uses, or a collision, which the name comparison resolves.
   constexpr std::size_t U = N * max_params;
-  std::array<std::size_t, U> use{};
+  struct keyed_use {
+    std::uint64_t key;
+    std::size_t use;
+  };
+  std::array<keyed_use, U> use{};
   std::size_t n_use = 0;
   for (std::size_t i = 0; i < N; ++i)
-    for (std::size_t j = 0; j < nodes[i].param_count; ++j) use[n_use++] = i * max_params + j;
+    for (std::size_t j = 0; j < nodes[i].param_count; ++j) use[n_use++] = {nodes[i].param_key[j], i * max_params + j};
   auto decl = [&](std::size_t u) -> const param_decl& { return nodes[u / max_params].params[u % max_params]; };
-  std::sort(use.begin(), use.begin() + n_use, [&](std::size_t a, std::size_t b) {
-    return decl(a).name != decl(b).name ? decl(a).name < decl(b).name : a < b;
+  std::sort(use.begin(), use.begin() + n_use, [&](const keyed_use& a, const keyed_use& b) {
+    if (a.key != b.key) return a.key < b.key;
+    const std::string_view na = decl(a.use).name, nb = decl(b.use).name;
+    return na != nb ? na < nb : a.use < b.use;
   });
   std::array<std::size_t, U> canon{};  // each use -> the first use of its name
   std::size_t offset = 0, state_offset = 0;
   for (std::size_t u = 0; u < n_use; ++u) {
-    const std::size_t here = use[u];
+    const std::size_t here = use[u].use;
     const param_decl& d = decl(here);
-    if (u > 0 && decl(use[u - 1]).name == d.name) {
-      const std::size_t first = canon[use[u - 1]];
+    if (u > 0 && use[u - 1].key == use[u].key && decl(use[u - 1].use).name == d.name) {
+      const std::size_t first = canon[use[u - 1].use];
       canon[here] = first;
       p.param_offset[here / max_params][here % max_params] = p.param_offset[first / max_params][first % max_params];
       if (!(decl(first).shape == d.shape && decl(first).trainable == d.trainable) && !p.params.tie_mismatch) {

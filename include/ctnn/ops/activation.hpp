@@ -1,5 +1,5 @@
 /// @file activation.hpp
-/// Activations as graph ops. Applied directly to a dense layer they fuse into
+/// Activations as graph ops. Applied directly to a dense or conv2d layer they fuse into
 /// it; applied to anything else they are a pointwise node of their own.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ctnn/ops/activation_functions.hpp"
+#include "ctnn/ops/conv2d.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/node.hpp"
 
@@ -45,6 +46,12 @@ struct activation_fn {
       using d = typename X::op;
       return make_node<dense_op<d::name, X::out_shape::size, d::has_bias, F, typename d::weight_init,
                                 typename d::bias_init>>(
+          detail::head_t<typename X::raw_inputs>{});
+    } else if constexpr (is_unfused_conv2d_v<X>) {
+      // relu(conv2d(x)) likewise: its per-channel bias pass applies relu.
+      using c = typename X::op;
+      return make_node<conv2d_op<c::name, X::out_shape::dims[0], c::filter, c::stride_v, c::padding_v, c::dilation_v,
+                                 c::groups_v, c::has_bias, F, typename c::weight_init, typename c::bias_init>>(
           detail::head_t<typename X::raw_inputs>{});
     } else {
       return make_node<activation_op<F>>(x);

@@ -1,0 +1,106 @@
+/// @file im2col.hpp
+/// im2col and col2im: a convolution becomes one GEMM by copying, for every
+/// filter tap (c, ky, kx), the input pixels it meets at each output position
+/// into one row of a [C·F·F, Ho·Wo] matrix (zeros where the tap falls in the
+/// padding); col2im adds such a matrix back into the image (the data
+/// gradient). Sizes are template arguments, so the row bounds are constants.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#include "ctnn/kernels/simd.hpp"
+
+namespace ctnn::kernels {
+
+namespace detail::im2col {
+/// The output positions o in [0, n_out) whose input o·S + off lies in [0, n_in).
+struct span {
+  std::size_t lo, hi;
+};
+constexpr span valid(std::ptrdiff_t off, std::size_t n_in, std::size_t n_out, std::size_t s) {
+  const std::ptrdiff_t S = std::ptrdiff_t(s);
+  const std::ptrdiff_t lo = off >= 0 ? 0 : (-off + S - 1) / S;
+  const std::ptrdiff_t last = std::ptrdiff_t(n_in) - 1 - off;  // o·S ≤ last
+  const std::ptrdiff_t hi = last < 0 ? 0 : std::min<std::ptrdiff_t>(std::ptrdiff_t(n_out), last / S + 1);
+  return {std::size_t(std::min(lo, hi)), std::size_t(hi)};
+}
+}  // namespace detail::im2col
+
+/// col[(c·F + ky)·F + kx][oy·Wo + ox] = x[c][oy·S − P + ky·D][ox·S − P + kx·D] (0 outside).
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
+          std::size_t Ho, std::size_t Wo, class T>
+inline void im2col(const T* x, T* col) {
+  using detail::im2col::valid;
+  for (std::size_t c = 0; c < C; ++c)
+    for (std::size_t ky = 0; ky < F; ++ky) {
+      const std::ptrdiff_t offy = std::ptrdiff_t(ky * D) - std::ptrdiff_t(P);
+      const auto ys = valid(offy, H, Ho, S);
+      for (std::size_t kx = 0; kx < F; ++kx) {
+        const std::ptrdiff_t offx = std::ptrdiff_t(kx * D) - std::ptrdiff_t(P);
+        const auto xs = valid(offx, W, Wo, S);
+        T* row = col + ((c * F + ky) * F + kx) * (Ho * Wo);
+        std::fill(row, row + ys.lo * Wo, T(0));
+        for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
+          T* r = row + oy * Wo;
+          const T* xr = x + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
+          std::fill(r, r + xs.lo, T(0));
+          if constexpr (S == 1) {
+            std::copy(xr + std::ptrdiff_t(xs.lo) + offx, xr + std::ptrdiff_t(xs.hi) + offx, r + xs.lo);
+          } else {
+            for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) r[ox] = xr[std::ptrdiff_t(ox * S) + offx];
+          }
+          std::fill(r + xs.hi, r + Wo, T(0));
+        }
+        std::fill(row + ys.hi * Wo, row + Ho * Wo, T(0));
+      }
+    }
+}
+
+/// The adjoint of im2col: dx (= or +=) the sum, over every tap, of the
+/// column entries that read each input pixel.
+template <bool Accumulate, std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P,
+          std::size_t D, std::size_t Ho, std::size_t Wo, class T>
+inline void col2im(const T* col, T* dx) {
+  using detail::im2col::valid;
+  if constexpr (!Accumulate) std::fill(dx, dx + C * H * W, T(0));
+  for (std::size_t c = 0; c < C; ++c)
+    for (std::size_t ky = 0; ky < F; ++ky) {
+      const std::ptrdiff_t offy = std::ptrdiff_t(ky * D) - std::ptrdiff_t(P);
+      const auto ys = valid(offy, H, Ho, S);
+      for (std::size_t kx = 0; kx < F; ++kx) {
+        const std::ptrdiff_t offx = std::ptrdiff_t(kx * D) - std::ptrdiff_t(P);
+        const auto xs = valid(offx, W, Wo, S);
+        const T* row = col + ((c * F + ky) * F + kx) * (Ho * Wo);
+        for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
+          const T* r = row + oy * Wo;
+          T* dr = dx + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
+          if constexpr (S == 1) {
+            // Contiguous on both sides: one vectorized add.
+            T* d = dr + std::ptrdiff_t(xs.lo) + offx;
+            map_add(xs.hi - xs.lo, d, [](auto v) { return v; }, r + xs.lo);
+          } else {
+            for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) dr[std::ptrdiff_t(ox * S) + offx] += r[ox];
+          }
+        }
+      }
+    }
+}
+
+/// The sum of n values (a bias gradient over one channel's plane).
+template <std::size_t N, class T>
+inline T sum(const T* p) {
+  constexpr std::size_t L = lanes<T>;
+  vec<T> s0(T(0)), s1(T(0));
+  std::size_t i = 0;
+  for (; i + 2 * L <= N; i += 2 * L) {
+    s0 += vec<T>::load_unaligned(p + i);
+    s1 += vec<T>::load_unaligned(p + i + L);
+  }
+  for (; i + L <= N; i += L) s0 += vec<T>::load_unaligned(p + i);
+  T t = xsimd::hadd(s0 + s1);
+  for (; i < N; ++i) t += p[i];
+  return t;
+}
+
+}  // namespace ctnn::kernels

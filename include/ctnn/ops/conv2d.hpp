@@ -1,0 +1,195 @@
+/// @file conv2d.hpp
+/// 2-D convolution y = act(W ∗ x + b) over per-sample images [C, H, W]
+/// (channels-major, as in the seeds and Caffe), with stride, zero padding,
+/// dilation and groups. Each sample and group is one GEMM
+/// W_g[C_out/G, C_in/G·F·F] · col[C_in/G·F·F, Ho·Wo] on the im2col copy of
+/// its input; a 1×1 convolution with stride 1 and no padding multiplies the
+/// input itself.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/im2col.hpp"
+#include "ctnn/ops/activation_functions.hpp"
+#include "ctnn/ops/dense.hpp"
+#include "ctnn/ops/init.hpp"
+#include "ctnn/ops/node.hpp"
+#include "ctnn/ops/window.hpp"
+
+namespace ctnn {
+
+/// Parameters "<name>.weight" [C_out, C_in/G, F, F] and, unless no_bias,
+/// "<name>.bias" [C_out]. `Act` is fused by `relu(conv2d<...>(x))`.
+template <fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
+          std::size_t G, bool HasBias = true, class Act = act::identity, class WeightInit = init::he_normal,
+          class BiasInit = init::zeros>
+struct conv2d_op {
+  static_assert(Out > 0 && F > 0, "ctnn::conv2d: needs at least one output channel and a filter of size 1 or more");
+  static_assert(WeightInit::value.kind != init_kind::sparse && BiasInit::value.kind != init_kind::sparse,
+                "CTNN_CONV_OPTION: init::sparse is for dense layers");
+  static constexpr auto name = Name;
+  static constexpr auto weight_name = Name + ".weight";
+  static constexpr auto bias_name = Name + ".bias";
+  using activation = Act;
+  using weight_init = WeightInit;
+  using bias_init = BiasInit;
+  static constexpr bool has_bias = HasBias;
+  static constexpr std::size_t filter = F, stride_v = S, padding_v = P, dilation_v = D, groups_v = G;
+
+  template <class In>
+  struct spec : spec_defaults {
+    static_assert(diagnostic::check<diagnostic::conv_input_is_not_an_image<Name, In>>);
+    static constexpr std::size_t C = detail::dim_or_one<In, 0>, H = detail::dim_or_one<In, 1>,
+                                 W = detail::dim_or_one<In, 2>;
+    static_assert(diagnostic::check<diagnostic::conv_groups_do_not_divide_channels<Name, C, Out, G>>);
+    static constexpr std::size_t Fe = D * (F - 1) + 1;  // the dilated extent
+    static_assert(diagnostic::check<diagnostic::window_does_not_tile_input<Name, "height", H, Fe, P, S>>);
+    static_assert(diagnostic::check<diagnostic::window_does_not_tile_input<Name, "width", W, Fe, P, S>>);
+    static constexpr std::size_t Ho = detail::window_out(H, Fe, P, S), Wo = detail::window_out(W, Fe, P, S);
+    static constexpr std::size_t Gs = G > 0 && C % G == 0 && Out % G == 0 ? G : 1;
+    static constexpr std::size_t Cg = C / Gs, Og = Out / Gs;  // channels per group
+    static constexpr std::size_t K = Cg * F * F;              // the GEMM's inner size
+    static constexpr std::size_t HW = H * W, HWo = Ho * Wo;
+    static constexpr bool direct = F == 1 && S == 1 && P == 0;  // the input is its own im2col matrix
+
+    static constexpr auto kind_text = [] {
+      const auto k = fixed_string("conv2d ") + detail::window_text<F, S, P, D, G>();
+      if constexpr (act::is_identity_v<Act>) return k;
+      else return k + "+" + Act::tag;
+    }();
+    static constexpr std::string_view kind = kind_text.view();
+    using out_shape = shape<Out, Ho, Wo>;
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
+      std::array<param_decl, HasBias ? 2 : 1> p{};
+      p[0] = {weight_name.view(), info_of<shape<Out, Cg, F, F>>(), WeightInit::value, K, Og * F * F};
+      if constexpr (HasBias)
+        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, K, Og * F * F, true, /*regularize=*/false};
+      return p;
+    }();
+    static constexpr double flops = 2.0 * double(Out) * double(HWo) * double(K);
+    // The im2col matrices of every sample are kept: the weight gradient reads them.
+    static constexpr std::size_t scratch_size = direct ? 0 : Gs * K * HWo;
+    // Backward: the pre-activation gradient (per sample), then one column
+    // gradient at a time (its K·HWo fit in the per-sample sizes times B).
+    static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
+    static constexpr std::size_t temp_size = act_temp + (direct ? 0 : K * HWo);
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      for (std::size_t b = 0; b < B; ++b) {
+        const T* x = a.in[0] + b * C * HW;
+        T* y = a.out + b * Out * HWo;
+        for (std::size_t g = 0; g < Gs; ++g) {
+          const T* col = x + g * Cg * HW;
+          if constexpr (!direct) {
+            T* c = a.scratch + (b * Gs + g) * K * HWo;
+            kernels::im2col<Cg, H, W, F, S, P, D, Ho, Wo>(col, c);
+            col = c;
+          }
+          kernels::gemm_nn<Og, HWo, K>(a.param[0] + g * Og * K, col, y + g * Og * HWo);
+        }
+        // Bias and activation in one pass over each channel's plane, while
+        // it is still in cache (the GEMM's epilogue is per column, and here
+        // the bias is per row).
+        if constexpr (HasBias || !act::is_identity_v<Act>)
+          for (std::size_t c = 0; c < Out; ++c) {
+            const T bc = HasBias ? a.param[1][c] : T(0);
+            T* yc = y + c * HWo;
+            kernels::map<HWo>(yc, [bc](auto v) { return Act::apply(v + bc); }, yc);
+          }
+      }
+    }
+
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      const T* gy = a.dout;
+      if constexpr (!act::is_identity_v<Act>) {
+        kernels::map<B * Out * HWo>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
+        gy = a.temp;
+      }
+      constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
+      if constexpr (dw)
+        for (std::size_t b = 0; b < B; ++b)
+          for (std::size_t g = 0; g < Gs; ++g) {
+            const T* col = direct ? a.in[0] + b * C * HW + g * Cg * HW : a.scratch + (b * Gs + g) * K * HWo;
+            const T* gyg = gy + b * Out * HWo + g * Og * HWo;
+            T* dwg = a.dparam[0] + g * Og * K;
+            if (b == 0 && !dw_acc) kernels::gemm_nt<Og, K, HWo, false>(gyg, col, dwg);
+            else kernels::gemm_nt<Og, K, HWo, true>(gyg, col, dwg);
+          }
+      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
+        for (std::size_t c = 0; c < Out; ++c) {
+          T s = 0;
+          for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
+          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + s : s;
+        }
+      if constexpr (bool(Mode & grad_mode::input(0))) {
+        constexpr bool acc = bool(Mode & grad_mode::input_accumulate(0));
+        for (std::size_t b = 0; b < B; ++b)
+          for (std::size_t g = 0; g < Gs; ++g) {
+            const T* wg = a.param[0] + g * Og * K;
+            const T* gyg = gy + b * Out * HWo + g * Og * HWo;
+            T* dx = a.din[0] + b * C * HW + g * Cg * HW;
+            if constexpr (direct) {
+              kernels::gemm_tn<K, HWo, Og, acc>(wg, gyg, dx);
+            } else {
+              T* dcol = a.temp + B * act_temp;
+              kernels::gemm_tn<K, HWo, Og>(wg, gyg, dcol);
+              kernels::col2im<acc, Cg, H, W, F, S, P, D, Ho, Wo>(dcol, dx);
+            }
+          }
+      }
+    }
+  };
+};
+
+template <class T>
+inline constexpr bool is_unfused_conv2d_v = false;
+template <fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
+          std::size_t G, bool HasBias, class WeightInit, class BiasInit, class X>
+inline constexpr bool
+    is_unfused_conv2d_v<node<conv2d_op<Name, Out, F, S, P, D, G, HasBias, act::identity, WeightInit, BiasInit>, X>> =
+        true;
+
+namespace detail {
+template <class O>
+inline constexpr bool is_conv_option_v = is_window_option_v<O> || is_dense_option_v<O>;
+}
+
+template <fixed_string Name, std::size_t Out, std::size_t F, class... Options>
+struct conv2d_fn {
+  static_assert((diagnostic::check_unless<detail::is_conv_option_v<Options>,
+                                          diagnostic::conv_option_not_recognized<Name, Options>> && ...));
+  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
+  static_assert(diagnostic::check<diagnostic::dense_options_conflict<
+                    Name, (std::size_t(0) + ... + !std::is_void_v<typename detail::weight_init_of<Options>::type>),
+                    (std::size_t(0) + ... + !std::is_void_v<typename detail::bias_init_of<Options>::type>),
+                    !has_bias>>);
+  using S = detail::window_option<stride, 1, Options...>;
+  using P = detail::window_option<padding, 0, Options...>;
+  using D = detail::window_option<dilation, 1, Options...>;
+  using G = detail::window_option<groups, 1, Options...>;
+  static_assert(S::count <= 1 && P::count <= 1 && D::count <= 1 && G::count <= 1,
+                "CTNN_CONV_OPTION: each of stride, padding, dilation and groups at most once");
+  using weight_init = typename detail::first_non_void<init::he_normal, typename detail::weight_init_of<Options>::type...>::type;
+  using bias_init = typename detail::first_non_void<init::zeros, typename detail::bias_init_of<Options>::type...>::type;
+  template <graph_value X>
+  constexpr auto operator()(const X& x) const {
+    return make_node<conv2d_op<Name, Out, F, S::value, P::value, D::value, G::value, has_bias, act::identity,
+                               weight_init, bias_init>>(x);
+  }
+};
+
+/// `conv2d<"conv1", 20, 5>(x)`: 20 output channels, 5×5 filters; options
+/// after the filter size, in any order: `stride<S>`, `padding<P>`,
+/// `dilation<D>`, `groups<G>`, `no_bias`, an `init::` scheme,
+/// `bias_init<...>`. The input is [C, H, W]; the output [20, Ho, Wo] with
+/// Ho = (H − F' + 2P)/S + 1, F' = D·(F − 1) + 1, which must be whole.
+template <fixed_string Name, std::size_t Out, std::size_t F, class... Options>
+inline constexpr conv2d_fn<Name, Out, F, Options...> conv2d{};
+
+}  // namespace ctnn

@@ -1,0 +1,79 @@
+// LeNet (dsl/models/lenet.hpp): its summary, a few training steps on
+// synthetic data that lower the loss, and step()/predict()/predict_one()
+// without a heap allocation.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+#include <models/lenet.hpp>
+
+#include "../../support/count_allocations.hpp"
+
+using ctnn_test::allocations;
+using net = ctnn::models::lenet::network;
+
+namespace {
+// Ten classes, each a bright 6×6 square at its own place on a dim, noisy
+// background: learnable in a few steps, and deterministic.
+struct synthetic {
+  std::vector<float> x;
+  std::vector<unsigned char> y;
+  explicit synthetic(std::size_t n, std::uint64_t seed) : x(n * 784), y(n) {
+    std::mt19937_64 gen(seed);
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned c = unsigned(gen() % 10);
+      y[i] = static_cast<unsigned char>(c);
+      float* img = x.data() + i * 784;
+      for (std::size_t p = 0; p < 784; ++p) img[p] = 0.1f * float(gen() >> 40) / float(1ull << 24);
+      const std::size_t r0 = 2 + (c / 5) * 12, c0 = 2 + (c % 5) * 5;
+      for (std::size_t r = r0; r < r0 + 6; ++r)
+        for (std::size_t q = c0; q < c0 + 6 && q < 28; ++q) img[r * 28 + q] = 1.0f;
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("LeNet: shapes, parameter count and summary rows", "[lenet]") {
+  STATIC_REQUIRE(net::param_count == 431'080);
+  const std::string s = ctnn::summary<net>();
+  INFO(s);
+  CHECK(s.find("conv2d 5x5/1") != std::string::npos);
+  CHECK(s.find("max_pool 2x2/2") != std::string::npos);
+  CHECK(s.find("[20, 24, 24]") != std::string::npos);
+  CHECK(s.find("[50, 4, 4]") != std::string::npos);
+  CHECK(s.find("25,050") != std::string::npos);  // conv2's parameters
+  CHECK(s.find("parameters: 431,080") != std::string::npos);
+}
+
+TEST_CASE("LeNet: a few SGD steps on synthetic data lower the loss", "[lenet]") {
+  constexpr std::size_t B = 16;
+  const synthetic data(B, 5);
+  ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.02f, .momentum = 0.9f}, 3);
+  const float first = t.step(data.x.data(), data.y.data());
+  float last = first;
+  for (int i = 0; i < 15; ++i) last = t.step(data.x.data(), data.y.data());
+  INFO("loss " << first << " -> " << last);
+  CHECK(std::isfinite(last));
+  CHECK(last < 0.5f * first);
+}
+
+TEST_CASE("LeNet: no heap allocation in step, predict and predict_one", "[lenet][alloc]") {
+  constexpr std::size_t B = 8;
+  const synthetic data(B, 9);
+  ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.01f, .momentum = 0.9f}, 7);
+  t.step(data.x.data(), data.y.data());  // warm-up: the OpenMP team starts here
+  const long before = allocations.load();
+  float loss = 0;
+  for (int i = 0; i < 2; ++i) loss += t.step(data.x.data(), data.y.data());
+  const float batch0 = t.predict(data.x.data())[0];
+  const float one = t.predict_one(data.x.data())[0];
+  const long after = allocations.load();
+  CHECK(after - before == 0);
+  CHECK(std::isfinite(loss));
+  CHECK(batch0 == Approx(one).epsilon(1e-4));
+}
