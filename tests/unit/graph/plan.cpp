@@ -3,13 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <ctnn/ctnn.hpp>
+#include <models/mlp.hpp>
 
 namespace mlp {
-inline constexpr auto image = ctnn::input<"image", ctnn::shape<784>>;
-inline constexpr auto logits =
-    ctnn::dense<"fc3", 10>(ctnn::relu(ctnn::dense<"fc2", 128>(ctnn::relu(ctnn::dense<"fc1", 256>(image)))));
-using net = decltype(ctnn::network(ctnn::softmax_cross_entropy(logits, ctnn::label<"class", 10>),
-                                   ctnn::outputs(logits)));
+using net = ctnn::models::mlp::network;  // the main job's MLP
 }  // namespace mlp
 
 TEST_CASE("the Fashion-MNIST MLP as a type", "[plan]") {

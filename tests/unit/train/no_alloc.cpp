@@ -8,17 +8,14 @@
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
+#include <models/mlp.hpp>
 
 #include "../../support/count_allocations.hpp"
 
 using ctnn_test::allocations;
 
 namespace mlp {
-inline constexpr auto image = ctnn::input<"image", ctnn::shape<784>>;
-inline constexpr auto logits =
-    ctnn::dense<"fc3", 10>(ctnn::relu(ctnn::dense<"fc2", 128>(ctnn::relu(ctnn::dense<"fc1", 256>(image)))));
-using net = decltype(ctnn::network(ctnn::softmax_cross_entropy(logits, ctnn::label<"class", 10>),
-                                   ctnn::outputs(logits)));
+using net = ctnn::models::mlp::network;  // the main job's MLP
 }  // namespace mlp
 
 TEST_CASE("no heap allocation in step, predict and predict_one", "[alloc]") {
