@@ -40,8 +40,8 @@ struct named_tensor {
   bool trainable = true;
 };
 
-/// Every tensor a checkpoint of `Graph` holds, in buffer order: the trainable
-/// parameters (tied ones once, trainable_tensors<Graph>), then the state.
+/// Every tensor a checkpoint of `Graph` holds: the trainable parameters (tied
+/// ones once, trainable_tensors<Graph>), then the state, each group by name.
 template <class Graph>
 std::vector<named_tensor> checkpoint_tensors() {
   const auto dims = [](const shape_info& s) { return std::vector<std::size_t>(s.dims.begin(), s.dims.begin() + s.rank); };
@@ -56,6 +56,12 @@ std::vector<named_tensor> checkpoint_tensors() {
       seen.push_back(offset);
       out.push_back({d.name, dims(d.shape), false});
     }
+  // By name within each group: the order a person reads in files and messages
+  // (the buffer order follows the planner's name hashes).
+  const auto by_name = [](const named_tensor& a, const named_tensor& b) { return a.name < b.name; };
+  const auto first_state = std::find_if(out.begin(), out.end(), [](const named_tensor& t) { return !t.trainable; });
+  std::sort(out.begin(), first_state, by_name);
+  std::sort(first_state, out.end(), by_name);
   return out;
 }
 

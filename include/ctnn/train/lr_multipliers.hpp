@@ -73,11 +73,12 @@ class lr_multipliers {
       if (tensors[k].name == name) return multiplier_[k];
     throw std::invalid_argument(unknown("no trainable tensor named '" + std::string(name) + "'"));
   }
-  /// The full names of the frozen tensors.
+  /// The full names of the frozen tensors, sorted.
   std::vector<std::string> frozen() const {
     std::vector<std::string> out;
     for (std::size_t k = 0; k < count; ++k)
       if (multiplier_[k] == 0.0f) out.emplace_back(tensors[k].name);
+    std::sort(out.begin(), out.end());
     return out;
   }
   /// Whether any multiplier differs from 1.
@@ -121,8 +122,11 @@ class lr_multipliers {
   };
 
   static std::string unknown(const std::string& what) {
+    std::vector<std::string_view> sorted;
+    for (const param_entry& e : tensors) sorted.push_back(e.name);
+    std::sort(sorted.begin(), sorted.end());
     std::string names;
-    for (const param_entry& e : tensors) names += (names.empty() ? "" : ", ") + std::string(e.name);
+    for (std::string_view n : sorted) names += (names.empty() ? "" : ", ") + std::string(n);
     return "ctnn: " + what + "; the trainable tensors are: " + names;
   }
 
