@@ -73,10 +73,14 @@ class update_monitor {
   static constexpr const auto& tensors = trainable_tensors<graph>;
 
  public:
-  explicit update_monitor(Model& m) : model_(&m), before_(m.parameters().size()), report_(tensors.size()) {
+  explicit update_monitor(Model& m)
+      : model_(&m), before_(m.parameters().size()), report_(tensors.size()), order_(tensors.size()) {
+    // Reported by name (the buffer order follows the planner's name hashes).
+    for (std::size_t k = 0; k < tensors.size(); ++k) order_[k] = k;
+    std::sort(order_.begin(), order_.end(), [](std::size_t a, std::size_t b) { return tensors[a].name < tensors[b].name; });
     for (std::size_t k = 0; k < tensors.size(); ++k) {
-      report_[k].name = tensors[k].name;
-      report_[k].size = tensors[k].shape.size();
+      report_[k].name = tensors[order_[k]].name;
+      report_[k].size = tensors[order_[k]].shape.size();
     }
   }
 
@@ -93,7 +97,7 @@ class update_monitor {
     const auto w = model_->parameters();
     for (std::size_t k = 0; k < tensors.size(); ++k) {
       double ww = 0, dd = 0;
-      const std::size_t off = tensors[k].offset, n = tensors[k].shape.size();
+      const std::size_t off = tensors[order_[k]].offset, n = tensors[order_[k]].shape.size();
       for (std::size_t i = 0; i < n; ++i) {
         const double a = double(before_[off + i]), d = double(w[off + i]) - a;
         ww += a * a;
@@ -120,7 +124,7 @@ class update_monitor {
     return loss;
   }
 
-  /// The last measurement, in parameter-buffer (name) order.
+  /// The last measurement, one entry per trainable tensor, by name.
   const std::vector<tensor_update>& report() const { return report_; }
 
   /// A table: name, ‖w‖, ‖Δw‖, ratio, verdict; one line per tensor.
@@ -146,6 +150,7 @@ class update_monitor {
   Model* model_;
   std::vector<T> before_;
   std::vector<tensor_update> report_;
+  std::vector<std::size_t> order_;  // report_[k] is tensors[order_[k]]
   bool has_snapshot_ = false;
 };
 

@@ -33,22 +33,37 @@ namespace {
 constexpr std::size_t offset_of(std::string_view name) { return ctnn::find_param<reg::net>(name).offset; }
 
 // Compile time: the tied weight once, biases, γ, β and running statistics out.
+// (The buffer order follows the planner's name hashes, so look entries up.)
+template <class Table>
+constexpr bool has_range(const Table& t, std::string_view name, std::size_t size) {
+  for (const auto& r : t)
+    if (r.offset == offset_of(name)) return r.size == size;
+  return false;
+}
+template <class Table>
+constexpr bool has_matrix(const Table& t, std::string_view name, std::size_t rows, std::size_t cols) {
+  for (const auto& m : t)
+    if (m.offset == offset_of(name)) return m.rows == rows && m.cols == cols;
+  return false;
+}
 constexpr const auto& ranges = ctnn::regularized_ranges<reg::net>;
 static_assert(ranges.size() == 4);
-static_assert(ranges[0].offset == offset_of("fc1.weight") && ranges[0].size == 60);
-static_assert(ranges[1].offset == offset_of("fc2.weight") && ranges[1].size == 40);
-static_assert(ranges[2].offset == offset_of("offset") && ranges[2].size == 2);
-static_assert(ranges[3].offset == offset_of("shared.weight") && ranges[3].size == 9);
+static_assert(has_range(ranges, "fc1.weight", 60));
+static_assert(has_range(ranges, "fc2.weight", 40));
+static_assert(has_range(ranges, "offset", 2));
+static_assert(has_range(ranges, "shared.weight", 9));
+static_assert(!has_range(ranges, "fc2.bias", 2) && !has_range(ranges, "bn.gamma", 20));
 // Asked for: every trainable tensor (still the tied one once; no running statistics).
 static_assert(ctnn::regularized_ranges<reg::net, true>.size() == 8);
+static_assert(has_range(ctnn::regularized_ranges<reg::net, true>, "bn.beta", 20));
 static_assert(ctnn::trainable_tensors<reg::net>.size() == 8);
-static_assert(ctnn::trainable_tensors<reg::net>[0].name == "bn.beta");
+static_assert(ctnn::trainable_tensors<reg::net>[0].offset == 0);  // buffer order
 // Max-norm: the rank-2 regularized tensors [rows = in, cols = out].
 constexpr const auto& matrices = ctnn::max_norm_matrices<reg::net>;
 static_assert(matrices.size() == 3);
-static_assert(matrices[0].offset == offset_of("fc1.weight") && matrices[0].rows == 3 && matrices[0].cols == 20);
-static_assert(matrices[1].rows == 20 && matrices[1].cols == 2);
-static_assert(matrices[2].rows == 3 && matrices[2].cols == 3);
+static_assert(has_matrix(matrices, "fc1.weight", 3, 20));
+static_assert(has_matrix(matrices, "fc2.weight", 20, 2));
+static_assert(has_matrix(matrices, "shared.weight", 3, 3));
 
 const std::vector<std::string> weights{"fc1.weight", "fc2.weight", "offset", "shared.weight"};
 const std::vector<std::string> others{"bn.beta", "bn.gamma", "fc2.bias", "shared.bias"};
