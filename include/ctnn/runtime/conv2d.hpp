@@ -49,12 +49,11 @@ class conv2d_op final : public op {
     return {in[0], in[1], in[2], detail::window_out(who, "height", in[1], fe, o.padding, o.stride),
             detail::window_out(who, "width", in[2], fe, o.padding, o.stride)};
   }
-  conv2d_op(inputs x, std::string name, std::size_t out, std::size_t f, conv_options o, bool bias,
-            initializer weight_init, initializer bias_init, geometry g)
+  conv2d_op(geometry g, std::string name, std::size_t out, std::size_t f, conv_options o, bool bias,
+            initializer weight_init, initializer bias_init)
       : op("conv2d", std::move(name), node_role::compute, {out, g.ho, g.wo}, 1), geo_(g), out_(out), f_(f), o_(o),
         bias_(bias), cg_(g.c / o.groups), og_(out / o.groups), k_(cg_ * f * f), hw_(g.h * g.w), hwo_(g.ho * g.wo),
         direct_(f == 1 && o.stride == 1 && o.padding == 0) {
-    (void)x;
     declare({this->name() + ".weight", {out_, cg_, f_, f_}, weight_init, k_, og_ * f_ * f_, true});
     if (bias_) declare({this->name() + ".bias", {out_}, bias_init, k_, og_ * f_ * f_, false});
     // The im2col matrices of every sample are kept for the weight gradient;
@@ -66,7 +65,7 @@ class conv2d_op final : public op {
  public:
   conv2d_op(inputs x, std::string name, std::size_t out, std::size_t filter, conv_options o = {}, bool bias = true,
             initializer weight_init = init::he_normal::value, initializer bias_init = init::zeros::value)
-      : conv2d_op(x, name, out, filter, o, bias, weight_init, bias_init, check(x, name, out, filter, o)) {}
+      : conv2d_op(check(x, name, out, filter, o), name, out, filter, o, bias, weight_init, bias_init) {}
 
   std::size_t in_channels() const { return geo_.c; }
   std::size_t filter() const { return f_; }

@@ -138,8 +138,9 @@ TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
 // (tests/gradcheck/conv.cpp) in one network: stride 2, padding 1, dilation
 // 2, groups 2, 1×1 convolutions direct and strided, no bias, fused
 // activations (split in two by the twin), overlapping max pooling, average
-// pooling, global average pooling, concat, a filter bank tied by name and
-// fan-out (c0 feeds three branches).
+// pooling with and without padding, global average pooling, channel and
+// flat concat, a filter bank tied by name and fan-out (c0 feeds three
+// branches).
 namespace conv_configs {
 using ctnn::dilation, ctnn::groups, ctnn::padding, ctnn::stride;
 inline constexpr auto x = ctnn::input<"x", ctnn::shape<2, 9, 7>>;
