@@ -6,8 +6,11 @@
 #pragma once
 
 #include "ctnn/runtime/activation.hpp"
+#include "ctnn/runtime/concat.hpp"
+#include "ctnn/runtime/conv2d.hpp"
 #include "ctnn/runtime/dense.hpp"
 #include "ctnn/runtime/elementwise.hpp"
+#include "ctnn/runtime/flatten.hpp"
 #include "ctnn/runtime/from_static.hpp"
 #include "ctnn/runtime/graph.hpp"
 #include "ctnn/runtime/io.hpp"
@@ -15,5 +18,7 @@
 #include "ctnn/runtime/model.hpp"
 #include "ctnn/runtime/op.hpp"
 #include "ctnn/runtime/plan.hpp"
+#include "ctnn/runtime/pool.hpp"
 #include "ctnn/runtime/shape.hpp"
 #include "ctnn/runtime/trainer.hpp"
+#include "ctnn/runtime/window.hpp"

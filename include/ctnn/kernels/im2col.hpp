@@ -3,11 +3,15 @@
 /// filter tap (c, ky, kx), the input pixels it meets at each output position
 /// into one row of a [C·F·F, Ho·Wo] matrix (zeros where the tap falls in the
 /// padding); col2im adds such a matrix back into the image (the data
-/// gradient). Sizes are template arguments, so the row bounds are constants.
+/// gradient). Each size is a compile-time constant (`fixed<N>`, or the
+/// template-argument form `im2col<C, H, W, F, S, P, D, Ho, Wo>(x, col)` of
+/// the static graph), so the row bounds are constants, or a run-time integer
+/// (the runtime-graph twin), with the same code serving both.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "ctnn/kernels/simd.hpp"
 
@@ -25,71 +29,91 @@ constexpr span valid(std::ptrdiff_t off, std::size_t n_in, std::size_t n_out, st
   const std::ptrdiff_t hi = last < 0 ? 0 : std::min<std::ptrdiff_t>(std::ptrdiff_t(n_out), last / S + 1);
   return {std::size_t(std::min(lo, hi)), std::size_t(hi)};
 }
+/// Calls f(std::true_type) when the stride is 1 (rows are contiguous on both
+/// sides), f(std::false_type) otherwise: at compile time for a static
+/// stride, once per call (not per row) for a run-time one.
+template <extent SS, class F>
+inline void with_unit_stride(SS s, F&& f) {
+  if constexpr (is_static_extent_v<SS>) f(std::bool_constant<extent_value(SS{}) == 1>{});
+  else if (s == 1) f(std::true_type{});
+  else f(std::false_type{});
+}
 }  // namespace detail::im2col
 
 /// col[(c·F + ky)·F + kx][oy·Wo + ox] = x[c][oy·S − P + ky·D][ox·S − P + kx·D] (0 outside).
-template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
-          std::size_t Ho, std::size_t Wo, class T>
-inline void im2col(const T* x, T* col) {
+template <extent SC, extent SH, extent SW, extent SF, extent SS, extent SP, extent SD, extent SHo, extent SWo,
+          class T>
+inline void im2col(SC sc, SH sh, SW sw, SF sf, SS ss, SP sp, SD sd, SHo sho, SWo swo, const T* x, T* col) {
   using detail::im2col::valid;
-  for (std::size_t c = 0; c < C; ++c)
-    for (std::size_t ky = 0; ky < F; ++ky) {
-      const std::ptrdiff_t offy = std::ptrdiff_t(ky * D) - std::ptrdiff_t(P);
-      const auto ys = valid(offy, H, Ho, S);
-      for (std::size_t kx = 0; kx < F; ++kx) {
-        const std::ptrdiff_t offx = std::ptrdiff_t(kx * D) - std::ptrdiff_t(P);
-        const auto xs = valid(offx, W, Wo, S);
-        T* row = col + ((c * F + ky) * F + kx) * (Ho * Wo);
-        std::fill(row, row + ys.lo * Wo, T(0));
-        for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
-          T* r = row + oy * Wo;
-          const T* xr = x + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
-          std::fill(r, r + xs.lo, T(0));
-          if constexpr (S == 1) {
-            std::copy(xr + std::ptrdiff_t(xs.lo) + offx, xr + std::ptrdiff_t(xs.hi) + offx, r + xs.lo);
-          } else {
-            for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) r[ox] = xr[std::ptrdiff_t(ox * S) + offx];
+  const std::size_t C = extent_value(sc), H = extent_value(sh), W = extent_value(sw), F = extent_value(sf),
+                    S = extent_value(ss), P = extent_value(sp), D = extent_value(sd), Ho = extent_value(sho),
+                    Wo = extent_value(swo);
+  detail::im2col::with_unit_stride(ss, [&](auto unit) {
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t ky = 0; ky < F; ++ky) {
+        const std::ptrdiff_t offy = std::ptrdiff_t(ky * D) - std::ptrdiff_t(P);
+        const auto ys = valid(offy, H, Ho, S);
+        for (std::size_t kx = 0; kx < F; ++kx) {
+          const std::ptrdiff_t offx = std::ptrdiff_t(kx * D) - std::ptrdiff_t(P);
+          const auto xs = valid(offx, W, Wo, S);
+          T* row = col + ((c * F + ky) * F + kx) * (Ho * Wo);
+          std::fill(row, row + ys.lo * Wo, T(0));
+          for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
+            T* r = row + oy * Wo;
+            const T* xr = x + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
+            std::fill(r, r + xs.lo, T(0));
+            if constexpr (decltype(unit)::value) {
+              std::copy(xr + std::ptrdiff_t(xs.lo) + offx, xr + std::ptrdiff_t(xs.hi) + offx, r + xs.lo);
+            } else {
+              for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) r[ox] = xr[std::ptrdiff_t(ox * S) + offx];
+            }
+            std::fill(r + xs.hi, r + Wo, T(0));
           }
-          std::fill(r + xs.hi, r + Wo, T(0));
+          std::fill(row + ys.hi * Wo, row + Ho * Wo, T(0));
         }
-        std::fill(row + ys.hi * Wo, row + Ho * Wo, T(0));
       }
-    }
+  });
 }
 
 /// The adjoint of im2col: dx (= or +=) the sum, over every tap, of the
 /// column entries that read each input pixel.
-template <bool Accumulate, std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P,
-          std::size_t D, std::size_t Ho, std::size_t Wo, class T>
-inline void col2im(const T* col, T* dx) {
+template <bool Accumulate, extent SC, extent SH, extent SW, extent SF, extent SS, extent SP, extent SD, extent SHo,
+          extent SWo, class T>
+inline void col2im(SC sc, SH sh, SW sw, SF sf, SS ss, SP sp, SD sd, SHo sho, SWo swo, const T* col, T* dx) {
   using detail::im2col::valid;
+  const std::size_t C = extent_value(sc), H = extent_value(sh), W = extent_value(sw), F = extent_value(sf),
+                    S = extent_value(ss), P = extent_value(sp), D = extent_value(sd), Ho = extent_value(sho),
+                    Wo = extent_value(swo);
   if constexpr (!Accumulate) std::fill(dx, dx + C * H * W, T(0));
-  for (std::size_t c = 0; c < C; ++c)
-    for (std::size_t ky = 0; ky < F; ++ky) {
-      const std::ptrdiff_t offy = std::ptrdiff_t(ky * D) - std::ptrdiff_t(P);
-      const auto ys = valid(offy, H, Ho, S);
-      for (std::size_t kx = 0; kx < F; ++kx) {
-        const std::ptrdiff_t offx = std::ptrdiff_t(kx * D) - std::ptrdiff_t(P);
-        const auto xs = valid(offx, W, Wo, S);
-        const T* row = col + ((c * F + ky) * F + kx) * (Ho * Wo);
-        for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
-          const T* r = row + oy * Wo;
-          T* dr = dx + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
-          if constexpr (S == 1) {
-            // Contiguous on both sides: one vectorized add.
-            T* d = dr + std::ptrdiff_t(xs.lo) + offx;
-            map_add(xs.hi - xs.lo, d, [](auto v) { return v; }, r + xs.lo);
-          } else {
-            for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) dr[std::ptrdiff_t(ox * S) + offx] += r[ox];
+  detail::im2col::with_unit_stride(ss, [&](auto unit) {
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t ky = 0; ky < F; ++ky) {
+        const std::ptrdiff_t offy = std::ptrdiff_t(ky * D) - std::ptrdiff_t(P);
+        const auto ys = valid(offy, H, Ho, S);
+        for (std::size_t kx = 0; kx < F; ++kx) {
+          const std::ptrdiff_t offx = std::ptrdiff_t(kx * D) - std::ptrdiff_t(P);
+          const auto xs = valid(offx, W, Wo, S);
+          const T* row = col + ((c * F + ky) * F + kx) * (Ho * Wo);
+          for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
+            const T* r = row + oy * Wo;
+            T* dr = dx + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
+            if constexpr (decltype(unit)::value) {
+              // Contiguous on both sides: one vectorized add.
+              T* d = dr + std::ptrdiff_t(xs.lo) + offx;
+              map_add(xs.hi - xs.lo, d, [](auto v) { return v; }, r + xs.lo);
+            } else {
+              for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) dr[std::ptrdiff_t(ox * S) + offx] += r[ox];
+            }
           }
         }
       }
-    }
+  });
 }
 
 /// The sum of n values (a bias gradient over one channel's plane).
-template <std::size_t N, class T>
-inline T sum(const T* p) {
+template <extent SN, class T>
+inline T sum(SN sn, const T* p) {
+  const std::size_t N = extent_value(sn);
   constexpr std::size_t L = lanes<T>;
   vec<T> s0(T(0)), s1(T(0));
   std::size_t i = 0;
@@ -101,6 +125,25 @@ inline T sum(const T* p) {
   T t = xsimd::hadd(s0 + s1);
   for (; i < N; ++i) t += p[i];
   return t;
+}
+
+// --- the static graph's spelling: every size a template argument ----------------
+
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
+          std::size_t Ho, std::size_t Wo, class T>
+inline void im2col(const T* x, T* col) {
+  im2col(fixed<C>{}, fixed<H>{}, fixed<W>{}, fixed<F>{}, fixed<S>{}, fixed<P>{}, fixed<D>{}, fixed<Ho>{}, fixed<Wo>{},
+         x, col);
+}
+template <bool Accumulate, std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P,
+          std::size_t D, std::size_t Ho, std::size_t Wo, class T>
+inline void col2im(const T* col, T* dx) {
+  col2im<Accumulate>(fixed<C>{}, fixed<H>{}, fixed<W>{}, fixed<F>{}, fixed<S>{}, fixed<P>{}, fixed<D>{}, fixed<Ho>{},
+                     fixed<Wo>{}, col, dx);
+}
+template <std::size_t N, class T>
+inline T sum(const T* p) {
+  return sum(fixed<N>{}, p);
 }
 
 }  // namespace ctnn::kernels

@@ -1,12 +1,13 @@
 /// @file from_static.hpp
 /// `runtime::from<Net>()`: the runtime graph of a static network type, one
 /// runtime node per static node in the static node order (so leaves bind in
-/// the same order), with a fused dense+activation split into a dense node and
-/// an activation node. An op the twin lacks is a compile error naming it.
+/// the same order), with a fused dense+activation (conv2d+activation) split
+/// into a dense (conv2d) node and an activation node. An op the twin lacks is a compile error naming it.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,10 +16,14 @@
 #include "ctnn/core/fixed_string.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/ops/activation.hpp"
+#include "ctnn/ops/concat.hpp"
+#include "ctnn/ops/conv2d.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/elementwise.hpp"
+#include "ctnn/ops/flatten.hpp"
 #include "ctnn/ops/io.hpp"
 #include "ctnn/ops/loss.hpp"
+#include "ctnn/ops/pool.hpp"
 #include "ctnn/runtime/graph.hpp"
 
 namespace ctnn::diagnostic {
@@ -105,6 +110,41 @@ struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act, WeightInit, BiasInit>> 
     const node_id d = g.dense(str(Name.view()), Out, in[0], HasBias, WeightInit::value, BiasInit::value);
     if constexpr (act::is_identity_v<Act>) return d;
     else return activation<Act>::emit(g, d);  // the twin does not fuse
+  }
+};
+template <class N, fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
+          std::size_t G, bool HasBias, class Act, class WeightInit, class BiasInit>
+struct emit<N, ::ctnn::conv2d_op<Name, Out, F, S, P, D, G, HasBias, Act, WeightInit, BiasInit>> {
+  static constexpr bool supported = act::is_identity_v<Act> || activation<Act>::supported;
+  static node_id run(graph& g, const node_id* in) {
+    const node_id c =
+        g.conv2d(str(Name.view()), Out, F, in[0], {S, P, D, G}, HasBias, WeightInit::value, BiasInit::value);
+    if constexpr (act::is_identity_v<Act>) return c;
+    else return activation<Act>::emit(g, c);  // the twin does not fuse
+  }
+};
+template <class N, pool_kind Kind, std::size_t F, std::size_t S, std::size_t P>
+struct emit<N, ::ctnn::pool_op<Kind, F, S, P>> {
+  static constexpr bool supported = true;
+  static node_id run(graph& g, const node_id* in) {
+    return Kind == pool_kind::max ? g.max_pool(in[0], F, {S, P}) : g.avg_pool(in[0], F, {S, P});
+  }
+};
+template <class N>
+struct emit<N, ::ctnn::global_avg_pool_op> {
+  static constexpr bool supported = true;
+  static node_id run(graph& g, const node_id* in) { return g.global_avg_pool(in[0]); }
+};
+template <class N>
+struct emit<N, ::ctnn::flatten_op> {
+  static constexpr bool supported = true;
+  static node_id run(graph& g, const node_id* in) { return g.flatten(in[0]); }
+};
+template <class N>
+struct emit<N, ::ctnn::concat_op> {
+  static constexpr bool supported = true;
+  static node_id run(graph& g, const node_id* in) {
+    return g.concat(std::span<const node_id>(in, N::spec::sizes.size()));
   }
 };
 template <class N, class F>

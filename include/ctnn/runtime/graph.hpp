@@ -17,11 +17,16 @@
 #include <vector>
 
 #include "ctnn/runtime/activation.hpp"
+#include "ctnn/runtime/concat.hpp"
+#include "ctnn/runtime/conv2d.hpp"
 #include "ctnn/runtime/dense.hpp"
 #include "ctnn/runtime/elementwise.hpp"
+#include "ctnn/runtime/flatten.hpp"
 #include "ctnn/runtime/io.hpp"
 #include "ctnn/runtime/loss.hpp"
 #include "ctnn/runtime/op.hpp"
+#include "ctnn/runtime/pool.hpp"
+#include "ctnn/runtime/window.hpp"
 
 namespace ctnn::runtime {
 
@@ -56,6 +61,31 @@ class graph {
                 initializer weight_init = init::he_normal::value, initializer bias_init = init::zeros::value) {
     return emplace<dense_op>({x}, std::move(name), out, bias, weight_init, bias_init);
   }
+  /// Convolution of an image [C, H, W] with `out` filters of size
+  /// `filter`×`filter`: weight "<name>.weight" [out, C/groups, F, F], bias
+  /// "<name>.bias" [out]; output [out, Ho, Wo] with Ho = (H − F' + 2P)/S + 1,
+  /// F' = D·(F − 1) + 1, which must be whole (else std::invalid_argument
+  /// naming the layer and giving W, F, P, S). No activation: add its node.
+  node_id conv2d(std::string name, std::size_t out, std::size_t filter, node_id x, conv_options opt = {},
+                 bool bias = true, initializer weight_init = init::he_normal::value,
+                 initializer bias_init = init::zeros::value) {
+    return emplace<conv2d_op>({x}, std::move(name), out, filter, opt, bias, weight_init, bias_init);
+  }
+  /// `window`×`window` max pooling; the stride defaults to the window.
+  node_id max_pool(node_id x, std::size_t window, pool_options opt = {}) {
+    return emplace<pool_op>({x}, pool_kind::max, window, opt);
+  }
+  /// `window`×`window` average pooling (padded zeros count); the stride defaults to the window.
+  node_id avg_pool(node_id x, std::size_t window, pool_options opt = {}) {
+    return emplace<pool_op>({x}, pool_kind::average, window, opt);
+  }
+  /// [C, H, W] → [C], each channel's mean.
+  node_id global_avg_pool(node_id x) { return emplace<global_avg_pool_op>({x}); }
+  /// Any shape → [size], in memory order.
+  node_id flatten(node_id x) { return emplace<flatten_op>({x}); }
+  /// Two to four values joined along their first axis.
+  node_id concat(std::initializer_list<node_id> xs) { return emplace<concat_op>(xs); }
+  node_id concat(std::span<const node_id> xs) { return emplace_inputs<concat_op>(xs); }
   node_id identity(node_id x) { return emplace<pointwise_op<act::identity>>({x}, act::identity::name); }
   node_id relu(node_id x) { return emplace<pointwise_op<act::relu>>({x}, act::relu::name); }
   node_id tanh(node_id x) { return emplace<pointwise_op<act::tanh>>({x}, act::tanh::name); }
@@ -110,6 +140,11 @@ class graph {
   /// its inputs, checks their shapes and declares its parameters.
   template <class Op, class... Args>
   node_id emplace(std::initializer_list<node_id> in, Args&&... args) {
+    return emplace_inputs<Op>(std::span<const node_id>(in.begin(), in.size()), std::forward<Args>(args)...);
+  }
+  /// The same with a run-time number of inputs.
+  template <class Op, class... Args>
+  node_id emplace_inputs(std::span<const node_id> in, Args&&... args) {
     if (in.size() > max_inputs) throw std::invalid_argument("ctnn::runtime: an op takes at most four inputs");
     std::array<const op*, max_inputs> producers{};
     node n;

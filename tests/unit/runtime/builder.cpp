@@ -3,6 +3,7 @@
 // shapes; a hand-built graph trains like the one built from the static type.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -89,4 +90,57 @@ TEST_CASE("the gradient plan: overwrite first, then add; gradients only where ne
   CHECK(s.mode[r.index] == (gm::input(0) | gm::input_accumulate(0)));
   CHECK(!s.needs_grad[t.index]);
   CHECK(s.mode[h.index] == (gm::param(0) | gm::param(1)));  // no gradient for the input x
+}
+
+TEST_CASE("convolution and pooling shape errors name the layer and give W, F, P, S", "[runtime][conv]") {
+  rt::graph g;
+  const auto image = g.input("image", {3, 28, 28});
+  const auto flat = g.input("flat", {784});
+  // (28 − 5 + 2·0) = 23 is not divisible by 2.
+  CHECK_THROWS_WITH(g.conv2d("conv1", 8, 5, image, {.stride = 2}),
+                    Contains("'conv1'") && Contains("height") && Contains("W = 28, F = 5, P = 0, S = 2") &&
+                        Contains("not divisible"));
+  // Dilation 3: the extent is 3·4 + 1 = 13; (28 − 13 + 2) = 17, stride 2.
+  CHECK_THROWS_WITH(g.conv2d("conv1", 8, 5, image, {2, 1, 3, 1}), Contains("W = 28, F = 13, P = 1, S = 2"));
+  CHECK_THROWS_WITH(g.conv2d("conv1", 8, 5, flat), Contains("'conv1'") && Contains("[784]") && Contains("image"));
+  CHECK_THROWS_WITH(g.conv2d("conv1", 8, 3, image, {.groups = 2}),
+                    Contains("'conv1'") && Contains("groups (2)") && Contains("input channels (3"));
+  CHECK_THROWS_WITH(g.conv2d("big", 8, 31, image), Contains("'big'") && Contains("W = 28, F = 31, P = 0, S = 1"));
+  const auto c = g.conv2d("conv1", 8, 5, image, {.stride = 1, .padding = 2});
+  CHECK(g.at(c).shape() == rt::dims{8, 28, 28});
+  CHECK(g.params().size() == 2);
+  CHECK(g.params()[0].shape == rt::dims{8, 3, 5, 5});
+  // Pooling names its input, and the stride defaults to the window.
+  CHECK_THROWS_WITH(g.max_pool(c, 3), Contains("max_pool") && Contains("'conv1' (conv2d)") &&
+                                          Contains("W = 28, F = 3, P = 0, S = 3"));
+  CHECK_THROWS_WITH(g.avg_pool(c, 2, {.stride = 2, .padding = 2}), Contains("padding (2)"));
+  const auto p = g.max_pool(c, 2);
+  CHECK(g.at(p).shape() == rt::dims{8, 14, 14});
+  CHECK(g.at(g.avg_pool(p, 3, {.stride = 1, .padding = 1})).shape() == rt::dims{8, 14, 14});
+  CHECK(g.at(g.global_avg_pool(p)).shape() == rt::dims{8});
+  CHECK(g.at(g.flatten(p)).shape() == rt::dims{8 * 14 * 14});
+  const auto q = g.conv2d("conv2", 4, 1, p);
+  CHECK(g.at(g.concat({p, q, p})).shape() == rt::dims{20, 14, 14});
+  CHECK_THROWS_WITH(g.concat({p, c}), Contains("concat") && Contains("[8, 14, 14]") && Contains("[8, 28, 28]"));
+  CHECK_THROWS_WITH(g.concat({p}), Contains("two to four"));
+}
+
+TEST_CASE("a hand-built convolutional network learns a fixed batch", "[runtime][conv]") {
+  rt::graph g;
+  const auto x = g.input("x", {1, 8, 8});
+  const auto c = g.label("c", 3);
+  const auto h = g.max_pool(g.relu(g.conv2d("conv", 4, 3, x, {.padding = 1})), 2);
+  const auto s = g.dense("fc", 3, g.flatten(h));
+  g.loss(g.softmax_cross_entropy(s, c));
+  g.output(s);
+  CHECK(g.size() == 8);  // conv and relu are two nodes: the twin does not fuse
+  rt::trainer t(g, 4, {.lr = 0.05f, .momentum = 0.9f}, 1);
+  std::vector<float> xs(4 * 64);
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = float((i * 7) % 13) / 13.0f - 0.5f;
+  const std::vector<int> cs{0, 1, 2, 1};
+  const float first = t.step(xs.data(), cs.data());
+  float last = first;
+  for (int i = 0; i < 30; ++i) last = t.step(xs.data(), cs.data());
+  CHECK(std::isfinite(first));
+  CHECK(last < 0.5f * first);
 }

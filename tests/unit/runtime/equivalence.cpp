@@ -11,11 +11,13 @@
 #include <random>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/runtime.hpp>
 #include <models/init_experiment.hpp>
+#include <models/lenet.hpp>
 #include <models/mlp.hpp>
 #include <models/tiny_mlp.hpp>
 
@@ -120,6 +122,63 @@ TEST_CASE("twin of dsl/models/tiny_mlp.hpp", "[runtime]") {
   const auto t = uniform(B, -0.5f, 0.5f, 4);
   check_twin<ctnn::models::tiny_mlp::network, B>([&](auto f) { f(x.data(), t.data()); },
                                                 [&](auto f) { f(x.data()); });
+}
+
+TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
+  constexpr std::size_t B = 4;
+  const auto x = uniform(B * 28 * 28, 0.0f, 1.0f, 8);
+  const auto y = classes(B, 10, 9);
+  const auto g = ctnn::runtime::from<ctnn::models::lenet::network>();
+  // conv1, pool, conv2, pool, flatten, ip1, relu, ip2 and the leaves and loss.
+  CHECK(g.size() == 11);
+  check_twin<ctnn::models::lenet::network, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
+}
+
+// Every convolution configuration of the static gradient checks
+// (tests/gradcheck/conv.cpp) in one network: stride 2, padding 1, dilation
+// 2, groups 2, 1×1 convolutions direct and strided, no bias, fused
+// activations (split in two by the twin), overlapping max pooling, average
+// pooling with and without padding, global average pooling, channel and
+// flat concat, a filter bank tied by name and fan-out (c0 feeds three
+// branches).
+namespace conv_configs {
+using ctnn::dilation, ctnn::groups, ctnn::padding, ctnn::stride;
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<2, 9, 7>>;
+// [4, 9, 7]: a direct 1×1 convolution with relu fused; feeds three branches.
+inline constexpr auto c0 = ctnn::relu(ctnn::conv2d<"c0", 4, 1>(x));
+// [4, 4, 3]: 3×3, stride 2, padding 1, dilation 2, groups 2, tanh fused.
+inline constexpr auto a =
+    ctnn::tanh(ctnn::conv2d<"a", 4, 3, stride<2>, padding<1>, dilation<2>, groups<2>>(ctnn::ref<c0>));
+// [4, 5, 4] → [4, 4, 3]: overlapping, padded max pooling, then average pooling.
+inline constexpr auto a2 = ctnn::avg_pool<2, stride<1>>(ctnn::max_pool<2, stride<1>, padding<1>>(a));
+// [2, 5, 4] → [2, 3, 2]: a strided 1×1 convolution without bias, average pooled.
+inline constexpr auto b = ctnn::avg_pool<3, stride<1>>(ctnn::conv2d<"b", 2, 1, stride<2>, ctnn::no_bias>(ctnn::ref<c0>));
+// [4, 9, 7]: one 3×3 filter bank "s" used twice (its gradient accumulates).
+inline constexpr auto s = ctnn::conv2d<"s", 4, 3, padding<1>>(ctnn::conv2d<"s", 4, 3, padding<1>>(ctnn::ref<c0>));
+// [8, 4, 3] → [8]: channel concat, global average pooling.
+inline constexpr auto g = ctnn::global_avg_pool(ctnn::concat(a2, ctnn::max_pool<3, stride<2>>(ctnn::ref<s>)));
+// [4, 5, 4]: average pooling 3×3/2 with padding.
+inline constexpr auto p = ctnn::avg_pool<3, stride<2>, padding<1>>(ctnn::ref<s>);
+// [8 + 12 + 80]: flat concat of three.
+inline constexpr auto logits =
+    ctnn::dense<"out", 5>(ctnn::concat(g, ctnn::flatten(b), ctnn::flatten(p)));
+using network =
+    decltype(ctnn::network(ctnn::softmax_cross_entropy(ctnn::ref<logits>, ctnn::label<"c", 5>), ctnn::outputs(ctnn::ref<logits>)));
+static_assert(std::is_same_v<decltype(a)::out_shape, ctnn::shape<4, 4, 3>>);
+static_assert(std::is_same_v<decltype(a2)::out_shape, ctnn::shape<4, 4, 3>>);
+static_assert(std::is_same_v<decltype(b)::out_shape, ctnn::shape<2, 3, 2>>);
+static_assert(std::is_same_v<decltype(g)::out_shape, ctnn::shape<8>>);
+static_assert(std::is_same_v<decltype(p)::out_shape, ctnn::shape<4, 5, 4>>);
+}  // namespace conv_configs
+
+TEST_CASE("twin of a network with every convolution and pooling configuration", "[runtime][conv]") {
+  constexpr std::size_t B = 3;
+  const auto x = uniform(B * 2 * 9 * 7, -1.0f, 1.0f, 10);
+  const auto c = classes(B, 5, 11);
+  const auto gr = ctnn::runtime::from<conv_configs::network>();
+  // c0, a, b, s (one, tied), out: weights and biases but b's.
+  CHECK(gr.params().size() == 9);
+  check_twin<conv_configs::network, B>([&](auto f) { f(x.data(), c.data()); }, [&](auto f) { f(x.data()); });
 }
 
 // The initialization experiment's networks have outputs and no loss: the

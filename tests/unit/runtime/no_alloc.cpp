@@ -7,12 +7,25 @@
 #include <vector>
 
 #include <ctnn/runtime.hpp>
+#include <models/lenet.hpp>
 #include <models/mlp.hpp>
 #include <models/tiny_mlp.hpp>
 
 #include "../../support/count_allocations.hpp"
 
 using ctnn_test::allocations;
+
+namespace {
+// The counter works: a vector allocates. Its buffer escapes through a
+// volatile pointer, or clang may remove the allocation altogether.
+void allocations_are_counted(long after) {
+  std::vector<int> v(10);
+  static int* volatile escape = nullptr;
+  escape = v.data();
+  CHECK(escape != nullptr);
+  CHECK(allocations.load() > after);
+}
+}  // namespace
 
 TEST_CASE("no heap allocation in the twin's step, predict and predict_one", "[runtime][alloc]") {
   ctnn::runtime::trainer mlp(ctnn::runtime::from<ctnn::models::mlp::network>(), 64, {.lr = 0.01f, .momentum = 0.9f});
@@ -34,11 +47,25 @@ TEST_CASE("no heap allocation in the twin's step, predict and predict_one", "[ru
   CHECK(std::isfinite(loss));
   CHECK(first == Approx(one).epsilon(1e-5));
   CHECK(tiny_first == Approx(tiny_one).epsilon(1e-5));
-  // The counter works: a vector allocates. Its buffer escapes through a
-  // volatile pointer, or clang may remove the allocation altogether.
-  std::vector<int> v(10);
-  static int* volatile escape = nullptr;
-  escape = v.data();
-  CHECK(escape != nullptr);
-  CHECK(allocations.load() > after);
+  allocations_are_counted(after);
+}
+
+TEST_CASE("no heap allocation in LeNet's twin step, predict and predict_one", "[runtime][alloc][conv]") {
+  constexpr std::size_t B = 8;
+  ctnn::runtime::trainer lenet(ctnn::runtime::from<ctnn::models::lenet::network>(), B,
+                               {.lr = 0.01f, .momentum = 0.9f});
+  std::vector<float> x(B * 28 * 28);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 29) / 29.0f;
+  std::vector<unsigned char> y(B, 7);
+  lenet.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
+  const long before = allocations.load();
+  float loss = 0;
+  for (int i = 0; i < 3; ++i) loss += lenet.step(x.data(), y.data());
+  const float first = lenet.predict(x.data())[0];
+  const float one = lenet.predict_one(x.data())[0];
+  const long after = allocations.load();
+  CHECK(after - before == 0);
+  CHECK(std::isfinite(loss));
+  CHECK(first == Approx(one).epsilon(1e-5));
+  allocations_are_counted(after);
 }
