@@ -104,6 +104,7 @@ int run_lenet(const options& o, const ctnn::io::dataset& train, const ctnn::io::
 float learning_rate(const options& o, int epoch, std::size_t step, std::size_t total_steps);
 double seconds_since(clock_type::time_point t);
 const char* compiler_id();
+const char* cxx_flags();  // the compiler flags, for the report
 std::string threads_text(const options& o);
 
 // Shortest text that reads back as the same value (so 0.05f prints as 0.05).

@@ -17,8 +17,6 @@
 
 namespace train_app {
 
-const char* cxx_flags();  // train.cpp
-
 // Allocated once for the whole run, so that training allocates nothing per step.
 struct batch_buffers {
   explicit batch_buffers(std::size_t features, std::size_t count)
