@@ -109,6 +109,7 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   try {
     if (!o.init_from.empty()) {
       summary.loaded = ctnn::load_shared_parameters(o.init_from, trainer.model());
+      std::sort(summary.loaded.begin(), summary.loaded.end());  // the library lists them in its table's order
       std::string list;
       for (const std::string& n : summary.loaded) list += (list.empty() ? "" : ", ") + n;
       std::printf("init: %zu tensors from %s: %s\n", summary.loaded.size(), o.init_from.c_str(),
@@ -116,8 +117,10 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
     }
     if (!o.freeze.empty()) {
       trainer.freeze(o.freeze);
+      std::vector<std::string> frozen = trainer.frozen_parameters();
+      std::sort(frozen.begin(), frozen.end());
       std::string list;
-      for (const std::string& n : trainer.frozen_parameters()) list += (list.empty() ? "" : ", ") + n;
+      for (const std::string& n : frozen) list += (list.empty() ? "" : ", ") + n;
       std::printf("frozen: %s\n", list.c_str());
     }
   } catch (const std::invalid_argument& e) {  // a name --freeze does not know: a usage error
