@@ -5,7 +5,7 @@
 # (fc1.weight, fc2.weight, fc3.*) load, and fc1 is frozen.
 cmake_minimum_required(VERSION 3.25)
 file(REMOVE_RECURSE "${OUT}")
-set(common --epochs 1 --limit 1024 --threads 1 --quiet)
+set(common --model mlp --epochs 1 --limit 1024 --threads 1 --quiet)
 execute_process(COMMAND "${APP}" ${common} --out "${OUT}/a" --checkpoint "${OUT}/a.npz"
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("${out}${err}")

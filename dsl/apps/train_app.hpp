@@ -1,0 +1,152 @@
+// ctnn_train's options and the helpers its translation units share. The
+// networks are trained by run<Net> (train_run.hpp), instantiated in one
+// source file per model family (train_mlp.cpp, train_mlp_bn.cpp,
+// train_lenet.cpp) so that they compile in parallel; train.cpp parses the
+// flags and picks one.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <ctnn/io/idx.hpp>
+#include <ctnn/train/optim/adagrad.hpp>
+#include <ctnn/train/optim/adam.hpp>
+#include <ctnn/train/optim/nesterov.hpp>
+#include <ctnn/train/optim/rmsprop.hpp>
+#include <ctnn/train/optim/sgd.hpp>
+#include <ctnn/train/options.hpp>
+
+namespace train_app {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+inline constexpr std::size_t batch = 64;  // a template argument of the trainer, so not a flag
+inline constexpr std::size_t classes = ctnn::io::fashion_mnist_classes;
+inline constexpr std::size_t train_eval_images = 10'000;  // training accuracy: on the first 10,000 images
+
+enum class model_kind { lenet, mlp };
+enum class optimizer_kind { sgd, nesterov, adam, rmsprop, adagrad };
+enum class schedule_kind { step, cosine, exponential, none };
+// Drop probabilities compiled in: each is a network type of its own.
+inline constexpr std::array<float, 5> dropout_rates{0.0f, 0.1f, 0.2f, 0.3f, 0.5f};
+
+struct options {
+  model_kind model = model_kind::lenet;
+  std::string model_name = "lenet";
+  int epochs = 0;  // 0: the model's default
+  std::uint64_t seed = 1;
+  int threads = 0;  // 0: measured, between 1 and the hardware's threads
+  int max_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  float lr = 0.0f;  // 0: the optimizer's default (for the model)
+  optimizer_kind optimizer = optimizer_kind::sgd;
+  std::string optimizer_name;  // empty: the model's default
+  float momentum = 0.9f;
+  schedule_kind schedule = schedule_kind::step;
+  std::string schedule_name;  // empty: the model's default
+  std::size_t warmup = 0;     // steps of linear warm-up
+  ctnn::training_options training{};
+  float dropout = 0.0f;
+  bool batch_norm = false;
+  fs::path checkpoint, init_from;
+  std::vector<std::string> freeze;
+  fs::path data = ctnn::io::fashion_mnist_dir();
+  fs::path out = "out";
+  std::size_t limit = 0;  // 0: the whole training set
+  bool quiet = false;
+  bool help = false;
+};
+
+// The optimizer chosen at run time: one trainer type serves all five (two
+// state buffers, of which SGD, Nesterov, RMSProp and AdaGrad use the first).
+struct any_optimizer {
+  optimizer_kind kind = optimizer_kind::sgd;
+  float lr = 0.01f;
+  float momentum = 0.9f;
+  ctnn::optim::adam adam{};  // keeps its step count
+
+  static constexpr std::size_t state_buffers = 2;
+
+  template <std::size_t N, class T>
+  void update(T* w, const T* g, T* state) {
+    switch (kind) {
+      case optimizer_kind::sgd: ctnn::optim::sgd{.lr = lr, .momentum = momentum}.update<N>(w, g, state); break;
+      case optimizer_kind::nesterov:
+        ctnn::optim::nesterov{.lr = lr, .momentum = momentum}.update<N>(w, g, state);
+        break;
+      case optimizer_kind::adagrad: ctnn::optim::adagrad{.lr = lr}.update<N>(w, g, state); break;
+      case optimizer_kind::rmsprop: ctnn::optim::rmsprop{.lr = lr}.update<N>(w, g, state); break;
+      case optimizer_kind::adam:
+        adam.lr = lr;
+        adam.update<N>(w, g, state);
+        break;
+    }
+  }
+};
+
+// Training and the report for the chosen network; each returns the exit status.
+int run_mlp(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);     // train_mlp.cpp
+int run_mlp_bn(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);  // train_mlp_bn.cpp
+int run_lenet(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);   // train_lenet.cpp
+
+// Defined in train.cpp.
+float learning_rate(const options& o, int epoch, std::size_t step, std::size_t total_steps);
+double seconds_since(clock_type::time_point t);
+const char* compiler_id();
+const char* cxx_flags();  // the compiler flags, for the report
+std::string threads_text(const options& o);
+
+// Shortest text that reads back as the same value (so 0.05f prints as 0.05).
+template <class T>
+std::string num(T v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[32];
+  return {buf, std::to_chars(buf, buf + sizeof buf, v).ptr};
+}
+
+// A redrawn bar on a terminal, a line per ~10% of the epoch otherwise (CI logs).
+class progress {
+ public:
+  progress(bool quiet, int epochs, std::size_t batches);
+  void start_epoch() { start_ = last_draw_ = clock_type::now(); }
+  void update(int epoch, std::size_t done, double mean_loss);
+  void clear();
+
+ private:
+  bool enabled_, tty_;
+  int epochs_;
+  std::size_t batches_;
+  clock_type::time_point start_, last_draw_;
+};
+
+struct training_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct epoch_result {
+  double train_loss, train_accuracy, accuracy, seconds;
+  float lr;
+  int threads;  // the team size the epoch ended with
+};
+
+struct run_summary {
+  std::size_t param_count;
+  std::vector<std::string> loaded;  // from --init-from
+};
+
+void write_report(const options& o, const run_summary& run, const std::vector<epoch_result>& epochs,
+                  const std::vector<float>& losses, const std::vector<float>& rates, std::size_t steps_per_epoch,
+                  double seconds, double images_per_second);
+
+}  // namespace train_app
