@@ -24,9 +24,9 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: load average before the run: $load"
 # OpenBLAS (under LibTorch and in the GEMM comparison) runs single-threaded:
 # with LibTorch's own intra-op threads on top, its pool would oversubscribe
-# the cores. OMP_WAIT_POLICY=passive: a waiting OpenMP thread sleeps instead of
-# spinning, so that two teams (ctnn's and LibTorch's) never fight for a core.
-OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=passive build-bench/bench/ctnn_bench \
+# the cores. (LibTorch's intra-op threads and ctnn's are the same OpenMP
+# runtime, libgomp, so the two never run teams side by side.)
+OPENBLAS_NUM_THREADS=1 build-bench/bench/ctnn_bench \
   --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
   --benchmark_min_time="$min_time" \
   --benchmark_out=out/bench.json --benchmark_out_format=json \

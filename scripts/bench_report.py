@@ -108,8 +108,10 @@ def main(bench_json, cost_csv, out_md, out_png):
     w(f"- Peers: Eigen {ctx.get('eigen_version', 'absent')}, LibTorch {ctx.get('libtorch_version', 'absent')}, "
       f"{ctx.get('openblas_config', 'OpenBLAS absent')}")
     if peak1:
-        w(f"- Measured FMA peak (float): {peak1 / 1e9:.1f} GFLOP/s on 1 thread, "
-          f"{(peak2 or 0) / 1e9:.1f} GFLOP/s on 2 threads")
+        w(f"- Measured FMA peak (float, best repetition): {peak1 / 1e9:.1f} GFLOP/s on 1 thread, "
+          f"{(peak2 or 0) / 1e9:.1f} GFLOP/s on 2 threads. On a virtual machine the second core is not "
+          "always a whole one (its neighbours on the host vary): the 2-thread peak of the same run says what "
+          "it was, and the 2-thread rows are only as steady as it.")
     w("- LibTorch runs in its best configuration: intra-op threads = the row's thread count, OpenBLAS "
       "single-threaded (OPENBLAS_NUM_THREADS=1), inference under c10::InferenceMode; for batch-1 inference the "
       "faster of nn::Sequential and functional calls into preallocated outputs (addmm_out) is shown.")

@@ -30,6 +30,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for header in dsl/models/*.hpp; do
   model=$(basename "$header" .hpp)
+  # Only trainable models (a `network` with a loss); the init experiment's
+  # networks are outputs only.
+  if ! grep -q "^using network" "$header"; then
+    echo "compile_cost: $model skipped (no trainable 'network' type)"
+    continue
+  fi
   cat > "$tmp/$model.cpp" <<CPP
 #include "models/$model.hpp"
 
