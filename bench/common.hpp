@@ -62,6 +62,12 @@ inline constexpr std::size_t train_batch = 64;
 /// Forward + backward (input and weight gradients, not the input layer's
 /// input gradient) per sample: 3× the forward minus the first layer's dX.
 inline constexpr double mlp_train_flops_per_sample = 3.0 * mlp_flops - 2.0 * 784 * 256;
+/// LeNet (seed 001's Caffe prototxt) on a 1×28×28 image: its convolutions,
+/// pooling and dense layers as ctnn::summary counts them.
+inline constexpr std::size_t lenet_in = 28 * 28, lenet_out = 10;
+inline constexpr double lenet_flops = 4'600'760.0;
+/// Training: 3× the forward, minus conv1's data gradient (its input is a leaf).
+inline constexpr double lenet_train_flops_per_sample = 3.0 * lenet_flops - 576'000.0;
 }  // namespace shapes
 
 }  // namespace ctnn_bench

@@ -6,6 +6,7 @@
 #include <ctnn/runtime.hpp>
 
 #include "common.hpp"
+#include "models/lenet.hpp"
 #include "models/mlp.hpp"
 #include "models/tiny_mlp.hpp"
 
@@ -26,22 +27,29 @@ void infer1(benchmark::State& state, double flops) {
   ctnn_bench::count_flops(state, flops);
 }
 
-void mlp_step(benchmark::State& state) {
-  const int threads = int(state.range(0));
-  ctnn_bench::set_threads(threads);
-  ctnn::runtime::trainer t(ctnn::runtime::from<ctnn::models::mlp::network>(), sh::train_batch,
-                           {.lr = 0.01f, .momentum = 0.9f}, 1);
-  const auto x = ctnn_bench::uniform(sh::train_batch * sh::mlp_in, 4, 0.0f, 1.0f);
-  const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::mlp_out);
+template <class Net, std::size_t In, std::size_t Classes>
+void step(benchmark::State& state, double flops_per_sample) {
+  ctnn_bench::set_threads(int(state.range(0)));
+  ctnn::runtime::trainer t(ctnn::runtime::from<Net>(), sh::train_batch, {.lr = 0.01f, .momentum = 0.9f}, 1);
+  const auto x = ctnn_bench::uniform(sh::train_batch * In, 4, 0.0f, 1.0f);
+  const auto y = ctnn_bench::classes(sh::train_batch, 5, int(Classes));
   for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
-  ctnn_bench::count_flops(state, sh::mlp_train_flops_per_sample * sh::train_batch);
+  ctnn_bench::count_flops(state, flops_per_sample * sh::train_batch);
 }
 
 const int registered = [] {
   benchmark::RegisterBenchmark("tiny_mlp_infer1/runtime", infer1<ctnn::models::tiny_mlp::network, sh::tiny_in>,
                                sh::tiny_flops);
   benchmark::RegisterBenchmark("mlp_infer1/runtime", infer1<ctnn::models::mlp::network, sh::mlp_in>, sh::mlp_flops);
-  benchmark::RegisterBenchmark("mlp_step_b64/runtime", mlp_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("mlp_step_b64/runtime", step<ctnn::models::mlp::network, sh::mlp_in, sh::mlp_out>,
+                               sh::mlp_train_flops_per_sample)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("lenet_infer1/runtime", infer1<ctnn::models::lenet::network, sh::lenet_in>,
+                               sh::lenet_flops);
+  benchmark::RegisterBenchmark("lenet_step_b64/runtime",
+                               step<ctnn::models::lenet::network, sh::lenet_in, sh::lenet_out>,
+                               sh::lenet_train_flops_per_sample)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
   return 0;
 }();
 

@@ -5,6 +5,7 @@
 #include <ctnn/ctnn.hpp>
 
 #include "common.hpp"
+#include "models/lenet.hpp"
 #include "models/mlp.hpp"
 #include "models/tiny_mlp.hpp"
 
@@ -46,7 +47,30 @@ void mlp_step(benchmark::State& state) {
   ctnn_bench::count_flops(state, sh::mlp_train_flops_per_sample * sh::train_batch);
 }
 
+void lenet_infer1(benchmark::State& state) {
+  ctnn_bench::set_threads(1);
+  ctnn::trainer<ctnn::models::lenet::network, ctnn::batch<sh::train_batch>> t({}, 1);
+  const auto x = ctnn_bench::uniform(sh::lenet_in, 3, 0.0f, 1.0f);
+  for (auto _ : state) {
+    auto y = t.predict_one(x.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  ctnn_bench::count_flops(state, sh::lenet_flops);
+}
+
+void lenet_step(benchmark::State& state) {
+  ctnn_bench::set_threads(int(state.range(0)));
+  ctnn::trainer<ctnn::models::lenet::network, ctnn::batch<sh::train_batch>> t({.lr = 0.01f, .momentum = 0.9f}, 1);
+  const auto x = ctnn_bench::uniform(sh::train_batch * sh::lenet_in, 4, 0.0f, 1.0f);
+  const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::lenet_out);
+  for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
+  ctnn_bench::count_flops(state, sh::lenet_train_flops_per_sample * sh::train_batch);
+}
+
 const int registered = [] {
+  benchmark::RegisterBenchmark("lenet_infer1/static", lenet_infer1);
+  benchmark::RegisterBenchmark("lenet_step_b64/static", lenet_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
   benchmark::RegisterBenchmark("tiny_mlp_infer1/static", tiny_infer1);
   benchmark::RegisterBenchmark("mlp_infer1/static", mlp_infer1);
   benchmark::RegisterBenchmark("mlp_step_b64/static", mlp_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();

@@ -29,15 +29,23 @@ torch::nn::Sequential mlp_net() {
                                torch::nn::ReLU(), torch::nn::Linear(128, 10));
 }
 
+torch::nn::Sequential lenet_net() {
+  return torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 20, 5)), torch::nn::MaxPool2d(2),
+                               torch::nn::Conv2d(torch::nn::Conv2dOptions(20, 50, 5)), torch::nn::MaxPool2d(2),
+                               torch::nn::Flatten(), torch::nn::Linear(800, 500), torch::nn::ReLU(),
+                               torch::nn::Linear(500, 10));
+}
+
 /// Batch-1 forward through the module.
-template <torch::nn::Sequential (*Make)(), std::size_t In>
+template <torch::nn::Sequential (*Make)(), std::size_t In, bool Image = false>
 void module_infer1(benchmark::State& state, double flops) {
   torch::set_num_threads(1);
   torch::manual_seed(1);
   auto net = Make();
   net->eval();
   c10::InferenceMode guard;
-  const auto x = tensor_of(ctnn_bench::uniform(In, 3, 0.0f, 1.0f), {1, std::int64_t(In)});
+  const auto x = Image ? tensor_of(ctnn_bench::uniform(In, 3, 0.0f, 1.0f), {1, 1, 28, 28})
+                       : tensor_of(ctnn_bench::uniform(In, 3, 0.0f, 1.0f), {1, std::int64_t(In)});
   for (auto _ : state) {
     auto y = net->forward(x);
     benchmark::DoNotOptimize(y.data_ptr<float>());
@@ -76,18 +84,19 @@ void functional_infer1(benchmark::State& state, double flops) {
   ctnn_bench::count_flops(state, flops);
 }
 
-void mlp_step(benchmark::State& state) {
+template <torch::nn::Sequential (*Make)(), bool Image>
+void train_step(benchmark::State& state, double flops_per_sample) {
   const int threads = int(state.range(0));
   ctnn_bench::set_threads(threads);
   torch::set_num_threads(threads);
   torch::manual_seed(1);
-  auto net = mlp_net();
+  auto net = Make();
   torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-  const auto x = tensor_of(ctnn_bench::uniform(sh::train_batch * sh::mlp_in, 4, 0.0f, 1.0f),
-                           {std::int64_t(sh::train_batch), std::int64_t(sh::mlp_in)});
-  const auto ys = ctnn_bench::classes(sh::train_batch, 5, sh::mlp_out);
-  const auto y = torch::from_blob(const_cast<std::int64_t*>(ys.data()), {std::int64_t(sh::train_batch)}, torch::kInt64)
-                     .clone();
+  const std::int64_t B = std::int64_t(sh::train_batch);
+  const auto pixels = ctnn_bench::uniform(sh::train_batch * (Image ? sh::lenet_in : sh::mlp_in), 4, 0.0f, 1.0f);
+  const auto x = Image ? tensor_of(pixels, {B, 1, 28, 28}) : tensor_of(pixels, {B, std::int64_t(sh::mlp_in)});
+  const auto ys = ctnn_bench::classes(sh::train_batch, 5, 10);
+  const auto y = torch::from_blob(const_cast<std::int64_t*>(ys.data()), {B}, torch::kInt64).clone();
   for (auto _ : state) {
     opt.zero_grad();
     auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
@@ -95,7 +104,7 @@ void mlp_step(benchmark::State& state) {
     opt.step();
     benchmark::DoNotOptimize(loss.item<float>());
   }
-  ctnn_bench::count_flops(state, sh::mlp_train_flops_per_sample * sh::train_batch);
+  ctnn_bench::count_flops(state, flops_per_sample * sh::train_batch);
 }
 
 const int registered = [] {
@@ -105,7 +114,11 @@ const int registered = [] {
   benchmark::RegisterBenchmark("mlp_infer1/libtorch", module_infer1<mlp_net, sh::mlp_in>, sh::mlp_flops);
   benchmark::RegisterBenchmark("mlp_infer1/libtorch_functional", functional_infer1<mlp_net, sh::mlp_in, false>,
                                sh::mlp_flops);
-  benchmark::RegisterBenchmark("mlp_step_b64/libtorch", mlp_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("mlp_step_b64/libtorch", train_step<mlp_net, false>, sh::mlp_train_flops_per_sample)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("lenet_infer1/libtorch", module_infer1<lenet_net, sh::lenet_in, true>, sh::lenet_flops);
+  benchmark::RegisterBenchmark("lenet_step_b64/libtorch", train_step<lenet_net, true>, sh::lenet_train_flops_per_sample)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
   return 0;
 }();
 

@@ -6,8 +6,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-repetitions=5
-min_time=0.5
+# Repetitions of all benchmarks run in a random interleaved order, so that a
+# spell of interference (another process, a noisy neighbour on the host)
+# spreads over every implementation instead of landing on one.
+repetitions=7
+min_time=0.4
 if [[ "${1:-}" == "--quick" ]]; then repetitions=2; min_time=0.1; fi
 
 bash scripts/setup.sh bench
@@ -28,6 +31,7 @@ echo "bench: load average before the run: $load"
 # runtime, libgomp, so the two never run teams side by side.)
 OPENBLAS_NUM_THREADS=1 build-bench/bench/ctnn_bench \
   --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_min_time="$min_time" \
   --benchmark_out=out/bench.json --benchmark_out_format=json \
   --benchmark_context="load_average=$load,command=bash scripts/bench.sh $*"
