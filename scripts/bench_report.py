@@ -267,7 +267,7 @@ def main(bench_json, cost_csv, out_md, out_png):
         labels.append(task.replace(", ", "\n") + (f"\n{thr} thread" + ("s" if thr > 1 else "")))
         for key, peer in (("runtime twin", rt), ("Eigen", e), ("LibTorch", t)):
             series[key].append(ratio(st, peer) or 0.0)
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig, ax = plt.subplots(figsize=(max(10.0, 1.8 * len(labels)), 5))
     width = 0.25
     for i, (key, vals) in enumerate(series.items()):
         xs = [j + (i - 1) * width for j in range(len(labels))]
