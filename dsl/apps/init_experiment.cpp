@@ -16,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "command_line.hpp"
 #include <models/init_experiment.hpp>
 
 namespace {
@@ -32,9 +33,7 @@ struct options {
   bool help = false;
 };
 
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using ctnn_apps::usage_error;
 
 void print_usage(std::FILE* f) {
   const options d;
@@ -81,17 +80,7 @@ options parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   options o;
-  try {
-    o = parse_args(argc, argv);
-  } catch (const usage_error& e) {
-    std::fprintf(stderr, "ctnn_init_experiment: %s\n\n", e.what());
-    print_usage(stderr);
-    return 2;
-  }
-  if (o.help) {
-    print_usage(stdout);
-    return 0;
-  }
+  if (const auto status = ctnn_apps::read_command_line("ctnn_init_experiment", argc, argv, o, parse_args, print_usage)) return *status;
   omp_set_num_threads(o.threads);
 
   const auto data = ie::unit_gaussian_input(samples, o.seed);

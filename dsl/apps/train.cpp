@@ -15,6 +15,7 @@
 #include <system_error>
 #include <vector>
 
+#include "command_line.hpp"
 #include <ctnn/io/idx.hpp>
 #include <ctnn/kernels/simd.hpp>
 #include <ctnn/train/schedule.hpp>
@@ -215,9 +216,7 @@ model_defaults defaults_of(model_kind m) {
   return {10, "sgd", "step"};
 }
 
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using ctnn_apps::usage_error;
 
 void print_usage(std::FILE* f) {
   const options d;
@@ -404,17 +403,7 @@ options parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   options o;
-  try {
-    o = parse_args(argc, argv);
-  } catch (const usage_error& e) {
-    std::fprintf(stderr, "ctnn_train: %s\n\n", e.what());
-    print_usage(stderr);
-    return 2;
-  }
-  if (o.help) {
-    print_usage(stdout);
-    return 0;
-  }
+  if (const auto status = ctnn_apps::read_command_line("ctnn_train", argc, argv, o, parse_args, print_usage)) return *status;
   std::printf("simd: %s, threads: %s, batch: %zu, optimizer: %s, lr: %g, schedule: %s, seed: %llu\n",
               ctnn::kernels::simd_name(), threads_text(o).c_str(), batch, o.optimizer_name.c_str(), double(o.lr),
               o.schedule_name.c_str(), static_cast<unsigned long long>(o.seed));

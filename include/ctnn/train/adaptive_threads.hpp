@@ -54,25 +54,24 @@ class adaptive_threads {
       omp_set_num_threads(chosen_);
       return std::forward<F>(f)();
     }
-    if (probing_) {
-      const int threads = candidates_[probe_index_];
-      omp_set_num_threads(threads);
-      const auto t0 = std::chrono::steady_clock::now();
-      struct after_step {
-        adaptive_threads& self;
-        std::chrono::steady_clock::time_point t0;
-        ~after_step() { self.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
-      } timer{*this, t0};
-      return std::forward<F>(f)();
+    const bool probe = probing_;
+    if (probe) {
+      omp_set_num_threads(candidates_[probe_index_]);
+    } else {
+      omp_set_num_threads(chosen_);
+      if (++since_probe_ >= interval_) restart_probe();
     }
-    omp_set_num_threads(chosen_);
-    if (++since_probe_ >= interval_) restart_probe();
-    const auto t0 = std::chrono::steady_clock::now();
-    struct watch_step {
+    // Timed until f returns (or throws): a probe's time is recorded, a chosen
+    // size's time watched for a slowdown.
+    struct timed_step {
       adaptive_threads& self;
-      std::chrono::steady_clock::time_point t0;
-      ~watch_step() { self.watch(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
-    } timer{*this, t0};
+      bool probe;
+      std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+      ~timed_step() {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        probe ? self.record(s) : self.watch(s);
+      }
+    } timer{*this, probe};
     return std::forward<F>(f)();
   }
 
