@@ -10,6 +10,7 @@
 
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/im2col.hpp"
+#include "ctnn/kernels/pool.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/node.hpp"
 #include "ctnn/ops/window.hpp"
@@ -48,57 +49,18 @@ struct pool_op {
     static_assert(Kind != pool_kind::max || HW <= (std::size_t(1) << 24),
                   "ctnn::max_pool: at most 2^24 pixels per plane");
 
-    // The window of output (oy, ox) clipped to the image: [y0, y1) × [x0, x1).
-    static constexpr std::size_t lo(std::size_t o) { return o * S < P ? 0 : o * S - P; }
-    static constexpr std::size_t hi(std::size_t o, std::size_t n) { return std::min(n, o * S + F - P); }
+    static constexpr kernels::window_geometry geometry{H, W, F, S, P, Ho, Wo};
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      for (std::size_t p = 0; p < B * C; ++p) {
-        const T* x = a.in[0] + p * HW;
-        T* y = a.out + p * HWo;
-        for (std::size_t oy = 0; oy < Ho; ++oy)
-          for (std::size_t ox = 0; ox < Wo; ++ox) {
-            const std::size_t y0 = lo(oy), y1 = hi(oy, H), x0 = lo(ox), x1 = hi(ox, W);
-            if constexpr (Kind == pool_kind::max) {
-              std::size_t best = y0 * W + x0;
-              for (std::size_t iy = y0; iy < y1; ++iy)
-                for (std::size_t ix = x0; ix < x1; ++ix)
-                  if (x[iy * W + ix] > x[best]) best = iy * W + ix;
-              y[oy * Wo + ox] = x[best];
-              a.scratch[p * HWo + oy * Wo + ox] = T(best);
-            } else {
-              T s = 0;
-              for (std::size_t iy = y0; iy < y1; ++iy)
-                for (std::size_t ix = x0; ix < x1; ++ix) s += x[iy * W + ix];
-              y[oy * Wo + ox] = s * (T(1) / T(F * F));
-            }
-          }
-      }
+      kernels::pool_forward<Kind == pool_kind::max>(B * C, geometry, a.in[0], a.out, a.scratch);
     }
 
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        // Windows may overlap (S < F): every input gathers from all of its
-        // windows, so the plane is cleared first unless it accumulates.
-        if constexpr (!(Mode & grad_mode::input_accumulate(0))) std::fill_n(a.din[0], B * C * HW, T(0));
-        for (std::size_t p = 0; p < B * C; ++p) {
-          T* dx = a.din[0] + p * HW;
-          const T* dy = a.dout + p * HWo;
-          if constexpr (Kind == pool_kind::max) {
-            const T* win = a.scratch + p * HWo;
-            for (std::size_t o = 0; o < HWo; ++o) dx[std::size_t(win[o])] += dy[o];
-          } else {
-            for (std::size_t oy = 0; oy < Ho; ++oy)
-              for (std::size_t ox = 0; ox < Wo; ++ox) {
-                const T g = dy[oy * Wo + ox] * (T(1) / T(F * F));
-                for (std::size_t iy = lo(oy); iy < hi(oy, H); ++iy)
-                  for (std::size_t ix = lo(ox); ix < hi(ox, W); ++ix) dx[iy * W + ix] += g;
-              }
-          }
-        }
-      }
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        kernels::pool_backward<Kind == pool_kind::max>(B * C, geometry, a.dout, a.scratch, a.din[0],
+                                                       bool(Mode & grad_mode::input_accumulate(0)));
     }
   };
 };

@@ -1,7 +1,7 @@
 /// @file pool.hpp
 /// Max and average pooling over per-sample images [C, H, W] with run-time
 /// window, stride and padding, and global average pooling [C, H, W] → [C]:
-/// the static ops' loops (ctnn/ops/pool.hpp) over run-time sizes.
+/// the static ops' kernels (ctnn/kernels/pool.hpp) with run-time sizes.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ctnn/kernels/im2col.hpp"
+#include "ctnn/kernels/pool.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/pool.hpp"
 #include "ctnn/runtime/op.hpp"
@@ -27,7 +28,6 @@ class pool_op final : public op {
   pool_kind kind_;
   std::size_t f_, s_, p_;
   geometry geo_;
-  std::size_t hw_, hwo_;
 
   static const char* kind_name(pool_kind k) { return k == pool_kind::max ? "max_pool" : "avg_pool"; }
   static geometry check(inputs x, pool_kind kind, std::size_t f, std::size_t s, std::size_t p) {
@@ -46,14 +46,11 @@ class pool_op final : public op {
     return g;
   }
   pool_op(pool_kind kind, std::size_t f, std::size_t s, std::size_t p, geometry g)
-      : op(kind_name(kind), "", node_role::compute, {g.c, g.ho, g.wo}, 1), kind_(kind), f_(f), s_(s), p_(p), geo_(g),
-        hw_(g.h * g.w), hwo_(g.ho * g.wo) {
-    if (kind == pool_kind::max) set_scratch(g.c * hwo_);
+      : op(kind_name(kind), "", node_role::compute, {g.c, g.ho, g.wo}, 1), kind_(kind), f_(f), s_(s), p_(p), geo_(g) {
+    if (kind == pool_kind::max) set_scratch(g.c * g.ho * g.wo);
   }
 
-  // The window of output o clipped to the image: [lo, hi).
-  std::size_t lo(std::size_t o) const { return o * s_ < p_ ? 0 : o * s_ - p_; }
-  std::size_t hi(std::size_t o, std::size_t n) const { return std::min(n, o * s_ + f_ - p_); }
+  kernels::window_geometry windows() const { return {geo_.h, geo_.w, f_, s_, p_, geo_.ho, geo_.wo}; }
 
  public:
   /// `opt.stride` 0 is the window.
@@ -67,53 +64,16 @@ class pool_op final : public op {
   std::size_t padding() const { return p_; }
 
   void forward(const forward_ctx& c) const override {
-    const std::size_t H = geo_.h, W = geo_.w, Ho = geo_.ho, Wo = geo_.wo;
-    const float inv = 1.0f / float(f_ * f_);
-    for (std::size_t p = 0; p < c.batch * geo_.c; ++p) {
-      const float* x = c.in[0] + p * hw_;
-      float* y = c.out + p * hwo_;
-      for (std::size_t oy = 0; oy < Ho; ++oy)
-        for (std::size_t ox = 0; ox < Wo; ++ox) {
-          const std::size_t y0 = lo(oy), y1 = hi(oy, H), x0 = lo(ox), x1 = hi(ox, W);
-          if (kind_ == pool_kind::max) {
-            std::size_t best = y0 * W + x0;
-            for (std::size_t iy = y0; iy < y1; ++iy)
-              for (std::size_t ix = x0; ix < x1; ++ix)
-                if (x[iy * W + ix] > x[best]) best = iy * W + ix;
-            y[oy * Wo + ox] = x[best];
-            c.scratch[p * hwo_ + oy * Wo + ox] = float(best);
-          } else {
-            float s = 0;
-            for (std::size_t iy = y0; iy < y1; ++iy)
-              for (std::size_t ix = x0; ix < x1; ++ix) s += x[iy * W + ix];
-            y[oy * Wo + ox] = s * inv;
-          }
-        }
-    }
+    if (kind_ == pool_kind::max) kernels::pool_forward<true>(c.batch * geo_.c, windows(), c.in[0], c.out, c.scratch);
+    else kernels::pool_forward<false>(c.batch * geo_.c, windows(), c.in[0], c.out, c.scratch);
   }
 
   void backward(const backward_ctx& c) const override {
     if (!c.input(0)) return;
-    const std::size_t H = geo_.h, W = geo_.w, Ho = geo_.ho, Wo = geo_.wo;
-    const float inv = 1.0f / float(f_ * f_);
-    // Windows may overlap (S < F): every input gathers from all of its
-    // windows, so the plane is cleared first unless it accumulates.
-    if (!c.add_input(0)) std::fill_n(c.din[0], c.batch * geo_.c * hw_, 0.0f);
-    for (std::size_t p = 0; p < c.batch * geo_.c; ++p) {
-      float* dx = c.din[0] + p * hw_;
-      const float* dy = c.dout + p * hwo_;
-      if (kind_ == pool_kind::max) {
-        const float* win = c.scratch + p * hwo_;
-        for (std::size_t o = 0; o < hwo_; ++o) dx[std::size_t(win[o])] += dy[o];
-      } else {
-        for (std::size_t oy = 0; oy < Ho; ++oy)
-          for (std::size_t ox = 0; ox < Wo; ++ox) {
-            const float g = dy[oy * Wo + ox] * inv;
-            for (std::size_t iy = lo(oy); iy < hi(oy, H); ++iy)
-              for (std::size_t ix = lo(ox); ix < hi(ox, W); ++ix) dx[iy * W + ix] += g;
-          }
-      }
-    }
+    if (kind_ == pool_kind::max)
+      kernels::pool_backward<true>(c.batch * geo_.c, windows(), c.dout, c.scratch, c.din[0], c.add_input(0));
+    else
+      kernels::pool_backward<false>(c.batch * geo_.c, windows(), c.dout, c.scratch, c.din[0], c.add_input(0));
   }
 };
 
