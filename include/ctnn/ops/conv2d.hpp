@@ -164,19 +164,16 @@ template <fixed_string Name, std::size_t Out, std::size_t F, class... Options>
 struct conv2d_fn {
   static_assert((diagnostic::check_unless<detail::is_conv_option_v<Options>,
                                           diagnostic::conv_option_not_recognized<Name, Options>> && ...));
-  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
-  static_assert(diagnostic::check<diagnostic::dense_options_conflict<
-                    Name, (std::size_t(0) + ... + !std::is_void_v<typename detail::weight_init_of<Options>::type>),
-                    (std::size_t(0) + ... + !std::is_void_v<typename detail::bias_init_of<Options>::type>),
-                    !has_bias>>);
+  using parameters = detail::parameter_options<Name, Options...>;
+  static constexpr bool has_bias = parameters::has_bias;
   using S = detail::window_option<stride, 1, Options...>;
   using P = detail::window_option<padding, 0, Options...>;
   using D = detail::window_option<dilation, 1, Options...>;
   using G = detail::window_option<groups, 1, Options...>;
   static_assert(S::count <= 1 && P::count <= 1 && D::count <= 1 && G::count <= 1,
                 "CTNN_CONV_OPTION: each of stride, padding, dilation and groups at most once");
-  using weight_init = typename detail::first_non_void<init::he_normal, typename detail::weight_init_of<Options>::type...>::type;
-  using bias_init = typename detail::first_non_void<init::zeros, typename detail::bias_init_of<Options>::type...>::type;
+  using weight_init = typename parameters::weight_init;
+  using bias_init = typename parameters::bias_init;
   template <graph_value X>
   constexpr auto operator()(const X& x) const {
     return make_node<conv2d_op<Name, Out, F, S::value, P::value, D::value, G::value, has_bias, act::identity,

@@ -138,17 +138,29 @@ template <fixed_string Name, std::size_t Out, bool HasBias, class WeightInit, cl
 inline constexpr bool is_unfused_dense_v<node<dense_op<Name, Out, HasBias, act::identity, WeightInit, BiasInit>, X>> =
     true;
 
+namespace detail {
+/// The options a layer with a weight and a bias takes (dense, conv2d): bias
+/// or not, and the two initializers (He-normal and zeros unless given), with
+/// at most one of each and no bias_init beside no_bias.
+template <fixed_string Name, class... Options>
+struct parameter_options {
+  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
+  static_assert(diagnostic::check<diagnostic::dense_options_conflict<
+                    Name, (std::size_t(0) + ... + !std::is_void_v<typename weight_init_of<Options>::type>),
+                    (std::size_t(0) + ... + !std::is_void_v<typename bias_init_of<Options>::type>), !has_bias>>);
+  using weight_init = typename first_non_void<init::he_normal, typename weight_init_of<Options>::type...>::type;
+  using bias_init = typename first_non_void<init::zeros, typename bias_init_of<Options>::type...>::type;
+};
+}  // namespace detail
+
 template <fixed_string Name, std::size_t Out, class... Options>
 struct dense_fn {
   static_assert((diagnostic::check_unless<detail::is_dense_option_v<Options>,
                                           diagnostic::dense_option_not_recognized<Name, Options>> && ...));
-  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
-  static_assert(diagnostic::check<diagnostic::dense_options_conflict<
-                    Name, (std::size_t(0) + ... + !std::is_void_v<typename detail::weight_init_of<Options>::type>),
-                    (std::size_t(0) + ... + !std::is_void_v<typename detail::bias_init_of<Options>::type>),
-                    !has_bias>>);
-  using weight_init = typename detail::first_non_void<init::he_normal, typename detail::weight_init_of<Options>::type...>::type;
-  using bias_init = typename detail::first_non_void<init::zeros, typename detail::bias_init_of<Options>::type...>::type;
+  using parameters = detail::parameter_options<Name, Options...>;
+  static constexpr bool has_bias = parameters::has_bias;
+  using weight_init = typename parameters::weight_init;
+  using bias_init = typename parameters::bias_init;
   template <graph_value X>
   constexpr auto operator()(const X& x) const {
     return make_node<dense_op<Name, Out, has_bias, act::identity, weight_init, bias_init>>(x);
