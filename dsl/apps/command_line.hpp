@@ -1,12 +1,16 @@
 /// @file command_line.hpp
-/// What the apps' command lines share: the usage error, and the reading of
+/// What the apps' command lines share: the usage error, numbers, and the reading of
 /// the options with its exit statuses (2 and the usage for a bad option, 0
 /// and the usage for --help).
 #pragma once
 
+#include <charconv>
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
 
 namespace ctnn_apps {
 
@@ -14,6 +18,16 @@ namespace ctnn_apps {
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// The number `text` (all of it) given to `flag`, or a usage error.
+template <class T>
+T parse_number(std::string_view flag, std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    throw usage_error(std::string(flag) + ": '" + std::string(text) + "' is not a valid number");
+  return value;
+}
 
 /// o = parse(argc, argv). Returns the exit status when the program should
 /// stop now (a usage error: 2; --help, o.help set: 0), or nothing to go on.

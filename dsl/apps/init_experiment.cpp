@@ -48,14 +48,7 @@ void print_usage(std::FILE* f) {
                static_cast<unsigned long long>(d.seed), d.threads, d.out.c_str());
 }
 
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    throw usage_error(std::string(flag) + ": '" + std::string(text) + "' is not a valid number");
-  return value;
-}
+using ctnn_apps::parse_number;
 
 options parse_args(int argc, char** argv) {
   options o;

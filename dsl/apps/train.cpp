@@ -264,14 +264,7 @@ void print_usage(std::FILE* f) {
                ctnn::io::default_fashion_mnist_dir.c_str(), d.out.c_str(), batch, batch);
 }
 
-template <class T>
-T parse_number(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    throw usage_error(std::string(flag) + ": '" + std::string(text) + "' is not a valid number");
-  return value;
-}
+using ctnn_apps::parse_number;
 
 float parse_nonnegative(std::string_view flag, std::string_view text) {
   const float v = parse_number<float>(flag, text);
