@@ -182,32 +182,30 @@ inline void write_npz(const std::filesystem::path& path, const std::vector<npy_a
     if (npy.size() >= 0xffffffffu || zip.size() >= 0xffffffffu || name.size() > 0xffff)
       throw data_error("ctnn::io: '" + path.string() + "': archives over 4 GiB are not written");
     const auto offset = std::uint32_t(zip.size());
-    // Local file header: version 2.0, no flags, stored, 1980-01-01 00:00.
+    // What the local header and the central directory entry both say:
+    // version 2.0 needed, no flags, stored, 1980-01-01 00:00, CRC, sizes,
+    // name length.
+    const auto common = [&](std::string& out) {
+      detail::put16(out, 20);
+      detail::put16(out, 0);
+      detail::put16(out, 0);
+      detail::put16(out, 0);
+      detail::put16(out, 0x21);
+      detail::put32(out, crc);
+      detail::put32(out, std::uint32_t(npy.size()));
+      detail::put32(out, std::uint32_t(npy.size()));
+      detail::put16(out, std::uint32_t(name.size()));
+    };
+    // Local file header.
     detail::put32(zip, 0x04034b50);
-    detail::put16(zip, 20);
-    detail::put16(zip, 0);
-    detail::put16(zip, 0);
-    detail::put16(zip, 0);
-    detail::put16(zip, 0x21);
-    detail::put32(zip, crc);
-    detail::put32(zip, std::uint32_t(npy.size()));
-    detail::put32(zip, std::uint32_t(npy.size()));
-    detail::put16(zip, std::uint32_t(name.size()));
-    detail::put16(zip, 0);
+    common(zip);
+    detail::put16(zip, 0);  // extra length
     zip += name;
     zip += npy;
-    // Its central directory entry.
+    // Its central directory entry (made by version 2.0).
     detail::put32(central, 0x02014b50);
     detail::put16(central, 20);
-    detail::put16(central, 20);
-    detail::put16(central, 0);
-    detail::put16(central, 0);
-    detail::put16(central, 0);
-    detail::put16(central, 0x21);
-    detail::put32(central, crc);
-    detail::put32(central, std::uint32_t(npy.size()));
-    detail::put32(central, std::uint32_t(npy.size()));
-    detail::put16(central, std::uint32_t(name.size()));
+    common(central);
     detail::put32(central, 0);  // extra and comment lengths
     detail::put32(central, 0);  // disk number, internal attributes
     detail::put32(central, 0);  // external attributes
