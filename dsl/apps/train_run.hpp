@@ -107,21 +107,21 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   trainer_type trainer(any_optimizer{.kind = o.optimizer, .lr = o.lr, .momentum = o.momentum}, o.seed, o.training);
   run_summary summary{Net::param_count, {}};
   try {
+    const auto joined = [](const std::vector<std::string>& names) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      return list;
+    };
     if (!o.init_from.empty()) {
       summary.loaded = ctnn::load_shared_parameters(o.init_from, trainer.model());
-      std::sort(summary.loaded.begin(), summary.loaded.end());  // the library lists them in its table's order
-      std::string list;
-      for (const std::string& n : summary.loaded) list += (list.empty() ? "" : ", ") + n;
+      // The library lists trainable tensors, then running statistics: one list by name here.
+      std::sort(summary.loaded.begin(), summary.loaded.end());
       std::printf("init: %zu tensors from %s: %s\n", summary.loaded.size(), o.init_from.c_str(),
-                  list.empty() ? "(none shared)" : list.c_str());
+                  summary.loaded.empty() ? "(none shared)" : joined(summary.loaded).c_str());
     }
     if (!o.freeze.empty()) {
       trainer.freeze(o.freeze);
-      std::vector<std::string> frozen = trainer.frozen_parameters();
-      std::sort(frozen.begin(), frozen.end());
-      std::string list;
-      for (const std::string& n : frozen) list += (list.empty() ? "" : ", ") + n;
-      std::printf("frozen: %s\n", list.c_str());
+      std::printf("frozen: %s\n", joined(trainer.frozen_parameters()).c_str());  // sorted by name
     }
   } catch (const std::invalid_argument& e) {  // a name --freeze does not know: a usage error
     std::fprintf(stderr, "ctnn_train: --freeze: %s\n", e.what());
