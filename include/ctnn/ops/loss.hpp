@@ -86,6 +86,55 @@ struct margin {
 
 }  // namespace loss_rule
 
+namespace detail {
+// The batch loops of the losses, shared by the static ops and the runtime
+// twin (ctnn/runtime/loss.hpp); the static ops pass their sizes as constants.
+
+/// out[b] = Rule::loss of sample b's n scores against its label.
+template <class Rule, class T>
+inline void label_loss_forward(std::size_t batch, std::size_t n, const T* s, const T* labels, T* scratch, T* out) {
+  for (std::size_t b = 0; b < batch; ++b)
+    out[b] = Rule::loss(s + b * n, n, std::size_t(labels[b]), Rule::keeps_scratch ? scratch + b * n : nullptr);
+}
+/// ds (= or +=) dout[b] · d loss / d scores, sample by sample.
+template <class Rule, class T>
+inline void label_loss_backward(std::size_t batch, std::size_t n, const T* s, const T* labels, const T* scratch,
+                                const T* dout, T* ds, bool accumulate) {
+  for (std::size_t b = 0; b < batch; ++b) {
+    const T* sb = s + b * n;
+    const T* p = Rule::keeps_scratch ? scratch + b * n : nullptr;
+    const std::size_t y = std::size_t(labels[b]);
+    T* dsb = ds + b * n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const T g = dout[b] * Rule::grad(sb, i, y, p, labels, n);
+      dsb[i] = accumulate ? dsb[i] + g : g;
+    }
+  }
+}
+/// out[b] = Σ_i Rule::loss(prediction, target) over sample b's n elements.
+template <class Rule, class T>
+inline void target_loss_forward(std::size_t batch, std::size_t n, const T* pred, const T* target, T* out) {
+  for (std::size_t b = 0; b < batch; ++b) {
+    T l = 0;
+    for (std::size_t i = 0; i < n; ++i) l += Rule::loss(pred[b * n + i], target[b * n + i]);
+    out[b] = l;
+  }
+}
+/// dpred (= or +=) g and dtarget (= or +=) −g, g = dout · Rule::grad; a null
+/// pointer is a gradient not wanted (−g holds for the symmetric rules only).
+template <class Rule, class T>
+inline void target_loss_backward(std::size_t batch, std::size_t n, const T* pred, const T* target, const T* dout,
+                                 T* dpred, bool accumulate_pred, T* dtarget, bool accumulate_target) {
+  for (std::size_t b = 0; b < batch; ++b)
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = b * n + i;
+      const T g = dout[b] * Rule::grad(pred[k], target[k]);
+      if (dpred) dpred[k] = accumulate_pred ? dpred[k] + g : g;
+      if (dtarget) dtarget[k] = accumulate_target ? dtarget[k] - g : -g;
+    }
+}
+}  // namespace detail
+
 /// A loss of scores against a class label with Classes classes.
 template <class Rule, std::size_t Classes>
 struct label_loss_op {
@@ -101,25 +150,13 @@ struct label_loss_op {
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      for (std::size_t b = 0; b < B; ++b)
-        a.out[b] = Rule::loss(a.in[0] + b * n, n, std::size_t(a.in[1][b]),
-                              Rule::keeps_scratch ? a.scratch + b * n : nullptr);
+      detail::label_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.out);
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        constexpr bool acc = Mode & grad_mode::input_accumulate(0);
-        for (std::size_t b = 0; b < B; ++b) {
-          const T* s = a.in[0] + b * n;
-          const T* p = Rule::keeps_scratch ? a.scratch + b * n : nullptr;
-          const std::size_t y = std::size_t(a.in[1][b]);
-          T* ds = a.din[0] + b * n;
-          for (std::size_t i = 0; i < n; ++i) {
-            const T g = a.dout[b] * Rule::grad(s, i, y, p, a.in[1], n);
-            ds[i] = acc ? ds[i] + g : g;
-          }
-        }
-      }
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        detail::label_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.dout, a.din[0],
+                                          bool(Mode & grad_mode::input_accumulate(0)));
     }
   };
 };
@@ -212,29 +249,20 @@ struct target_loss_op {
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      for (std::size_t b = 0; b < B; ++b) {
-        T l = 0;
-        for (std::size_t i = 0; i < n; ++i) l += Rule::loss(a.in[0][b * n + i], a.in[1][b * n + i]);
-        a.out[b] = l;
-      }
+      detail::target_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.out);
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      constexpr bool acc0 = Mode & grad_mode::input_accumulate(0);
-      constexpr bool acc1 = Mode & grad_mode::input_accumulate(1);
-      for (std::size_t b = 0; b < B; ++b)
-        for (std::size_t i = 0; i < n; ++i) {
-          const std::size_t k = b * n + i;
-          const T g = a.dout[b] * Rule::grad(a.in[0][k], a.in[1][k]);
-          if constexpr (bool(Mode & grad_mode::input(0))) a.din[0][k] = acc0 ? a.din[0][k] + g : g;
-          if constexpr (bool(Mode & grad_mode::input(1))) {
-            // d/dt by a central difference of the rule would be wrong at the
-            // kinks; the supported trainable-target losses are symmetric.
-            static_assert(std::is_same_v<Rule, loss_rule::squared_error> || std::is_same_v<Rule, loss_rule::l1>,
-                          "ctnn: only squared_error and l1_loss take a target that needs a gradient");
-            a.din[1][k] = acc1 ? a.din[1][k] - g : -g;
-          }
-        }
+      // d/dt by a central difference of the rule would be wrong at the
+      // kinks; the supported trainable-target losses are symmetric.
+      static_assert(!(Mode & grad_mode::input(1)) || std::is_same_v<Rule, loss_rule::squared_error> ||
+                        std::is_same_v<Rule, loss_rule::l1>,
+                    "ctnn: only squared_error and l1_loss take a target that needs a gradient");
+      detail::target_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.dout,
+                                         bool(Mode & grad_mode::input(0)) ? a.din[0] : nullptr,
+                                         bool(Mode & grad_mode::input_accumulate(0)),
+                                         bool(Mode & grad_mode::input(1)) ? a.din[1] : nullptr,
+                                         bool(Mode & grad_mode::input_accumulate(1)));
     }
   };
 };

@@ -34,23 +34,12 @@ class label_loss_op final : public op {
   bool differentiable(std::size_t k) const override { return k == 0; }
 
   void forward(const forward_ctx& c) const override {
-    for (std::size_t b = 0; b < c.batch; ++b)
-      c.out[b] = Rule::loss(c.in[0] + b * n_, n_, std::size_t(c.in[1][b]),
-                            Rule::keeps_scratch ? c.scratch + b * n_ : nullptr);
+    ctnn::detail::label_loss_forward<Rule>(c.batch, n_, c.in[0], c.in[1], c.scratch, c.out);
   }
   void backward(const backward_ctx& c) const override {
-    if (!c.input(0)) return;
-    const bool add = c.add_input(0);
-    for (std::size_t b = 0; b < c.batch; ++b) {
-      const float* s = c.in[0] + b * n_;
-      const float* p = Rule::keeps_scratch ? c.scratch + b * n_ : nullptr;
-      const std::size_t y = std::size_t(c.in[1][b]);
-      float* ds = c.din[0] + b * n_;
-      for (std::size_t i = 0; i < n_; ++i) {
-        const float g = c.dout[b] * Rule::grad(s, i, y, p, c.in[1], n_);
-        ds[i] = add ? ds[i] + g : g;
-      }
-    }
+    if (c.input(0))
+      ctnn::detail::label_loss_backward<Rule>(c.batch, n_, c.in[0], c.in[1], c.scratch, c.dout, c.din[0],
+                                              c.add_input(0));
   }
 };
 
@@ -71,22 +60,12 @@ class target_loss_op final : public op {
   bool differentiable(std::size_t k) const override { return k == 0 || target_grad; }
 
   void forward(const forward_ctx& c) const override {
-    for (std::size_t b = 0; b < c.batch; ++b) {
-      float l = 0;
-      for (std::size_t i = 0; i < n_; ++i) l += Rule::loss(c.in[0][b * n_ + i], c.in[1][b * n_ + i]);
-      c.out[b] = l;
-    }
+    ctnn::detail::target_loss_forward<Rule>(c.batch, n_, c.in[0], c.in[1], c.out);
   }
   void backward(const backward_ctx& c) const override {
-    const bool d0 = c.input(0), d1 = target_grad && c.input(1);
-    const bool add0 = c.add_input(0), add1 = c.add_input(1);
-    for (std::size_t b = 0; b < c.batch; ++b)
-      for (std::size_t i = 0; i < n_; ++i) {
-        const std::size_t k = b * n_ + i;
-        const float g = c.dout[b] * Rule::grad(c.in[0][k], c.in[1][k]);
-        if (d0) c.din[0][k] = add0 ? c.din[0][k] + g : g;
-        if (d1) c.din[1][k] = add1 ? c.din[1][k] - g : -g;
-      }
+    ctnn::detail::target_loss_backward<Rule>(c.batch, n_, c.in[0], c.in[1], c.dout, c.input(0) ? c.din[0] : nullptr,
+                                             c.add_input(0), target_grad && c.input(1) ? c.din[1] : nullptr,
+                                             c.add_input(1));
   }
 };
 
