@@ -71,6 +71,32 @@ inline constexpr activation_fn<act::leaky_relu<Slope>> leaky_relu{};
 template <real Alpha = 1.0>
 inline constexpr activation_fn<act::elu<Alpha>> elu{};
 
+namespace detail {
+// Softmax over `rows` rows of n values, and its vector-Jacobian product: the
+// static op and the runtime twin (ctnn/runtime/activation.hpp) both call them.
+template <class T>
+inline void softmax_rows(std::size_t rows, std::size_t n, const T* x, T* y) {
+  for (std::size_t b = 0; b < rows; ++b, x += n, y += n) {
+    const T m = *std::max_element(x, x + n);
+    T s = 0;
+    for (std::size_t i = 0; i < n; ++i) s += (y[i] = std::exp(x[i] - m));
+    for (std::size_t i = 0; i < n; ++i) y[i] /= s;
+  }
+}
+/// dx (= or +=) y ⊙ (dy − ⟨dy, y⟩), row by row.
+template <class T>
+inline void softmax_rows_backward(std::size_t rows, std::size_t n, const T* y, const T* dy, T* dx, bool accumulate) {
+  for (std::size_t b = 0; b < rows; ++b, y += n, dy += n, dx += n) {
+    T dot = 0;
+    for (std::size_t i = 0; i < n; ++i) dot += dy[i] * y[i];
+    for (std::size_t i = 0; i < n; ++i) {
+      const T g = y[i] * (dy[i] - dot);
+      dx[i] = accumulate ? dx[i] + g : g;
+    }
+  }
+}
+}  // namespace detail
+
 /// Softmax over a flat per-sample vector, computed as exp(x − max x) / sum so
 /// that large logits cannot overflow.
 struct softmax_op {
@@ -85,30 +111,12 @@ struct softmax_op {
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      for (std::size_t b = 0; b < B; ++b) {
-        const T* x = a.in[0] + b * n;
-        T* y = a.out + b * n;
-        const T m = *std::max_element(x, x + n);
-        T s = 0;
-        for (std::size_t i = 0; i < n; ++i) s += (y[i] = std::exp(x[i] - m));
-        for (std::size_t i = 0; i < n; ++i) y[i] /= s;
-      }
+      detail::softmax_rows(B, n, a.in[0], a.out);
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        for (std::size_t b = 0; b < B; ++b) {
-          const T* y = a.out + b * n;
-          const T* dy = a.dout + b * n;
-          T* dx = a.din[0] + b * n;
-          T dot = 0;
-          for (std::size_t i = 0; i < n; ++i) dot += dy[i] * y[i];
-          for (std::size_t i = 0; i < n; ++i) {
-            const T g = y[i] * (dy[i] - dot);
-            dx[i] = (Mode & grad_mode::input_accumulate(0)) ? dx[i] + g : g;
-          }
-        }
-      }
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        detail::softmax_rows_backward(B, n, a.out, a.dout, a.din[0], bool(Mode & grad_mode::input_accumulate(0)));
     }
   };
 };

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/ops/activation.hpp"
 #include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/runtime/op.hpp"
 
@@ -63,32 +64,9 @@ class softmax_op final : public op {
       fail("softmax takes a flat vector, but " + x[0]->label() + " gives " + to_string(x[0]->shape()));
   }
 
-  void forward(const forward_ctx& c) const override {
-    const std::size_t n = size();
-    for (std::size_t b = 0; b < c.batch; ++b) {
-      const float* x = c.in[0] + b * n;
-      float* y = c.out + b * n;
-      const float m = *std::max_element(x, x + n);
-      float s = 0;
-      for (std::size_t i = 0; i < n; ++i) s += (y[i] = std::exp(x[i] - m));
-      for (std::size_t i = 0; i < n; ++i) y[i] /= s;
-    }
-  }
+  void forward(const forward_ctx& c) const override { ctnn::detail::softmax_rows(c.batch, size(), c.in[0], c.out); }
   void backward(const backward_ctx& c) const override {
-    if (!c.input(0)) return;
-    const std::size_t n = size();
-    const bool add = c.add_input(0);
-    for (std::size_t b = 0; b < c.batch; ++b) {
-      const float* y = c.out + b * n;
-      const float* dy = c.dout + b * n;
-      float* dx = c.din[0] + b * n;
-      float dot = 0;
-      for (std::size_t i = 0; i < n; ++i) dot += dy[i] * y[i];
-      for (std::size_t i = 0; i < n; ++i) {
-        const float g = y[i] * (dy[i] - dot);
-        dx[i] = add ? dx[i] + g : g;
-      }
-    }
+    if (c.input(0)) ctnn::detail::softmax_rows_backward(c.batch, size(), c.out, c.dout, c.din[0], c.add_input(0));
   }
 };
 
