@@ -14,6 +14,7 @@
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/im2col.hpp"
+#include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/init.hpp"
@@ -76,14 +77,20 @@ struct conv2d_op {
     static constexpr double flops = 2.0 * double(Out) * double(HWo) * double(K);
     // The im2col matrices of every sample are kept: the weight gradient reads them.
     static constexpr std::size_t scratch_size = direct ? 0 : Gs * K * HWo;
-    // Backward: the pre-activation gradient (per sample), then one column
-    // gradient at a time (its K·HWo fit in the per-sample sizes times B).
+    // Backward: the pre-activation gradient and a column gradient per
+    // sample (samples run side by side; the column area first holds half
+    // the batch's weight gradient, hence Out·K ≤ B·K·HWo for that split).
     static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
     static constexpr std::size_t temp_size = act_temp + (direct ? 0 : K * HWo);
 
+    static constexpr double multiply_adds = double(Out) * double(HWo) * double(K);  // per sample
+
+    // Samples are independent in forward and in the data gradient: threads
+    // split the batch (kernels/parallel_samples.hpp), and each sample runs
+    // its products on one thread.
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      for (std::size_t b = 0; b < B; ++b) {
+      kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
         const T* x = a.in[0] + b * C * HW;
         T* y = a.out + b * Out * HWo;
         for (std::size_t g = 0; g < Gs; ++g) {
@@ -104,7 +111,21 @@ struct conv2d_op {
             T* yc = y + c * HWo;
             kernels::map<HWo>(yc, [bc](auto v) { return Act::apply(v + bc); }, yc);
           }
-      }
+      });
+    }
+
+    // The weight gradient of samples [b0, b1) written (or, with Accumulate,
+    // added) into dw.
+    template <bool Accumulate, class T>
+    static void weight_gradient(const backward_args<T>& a, const T* gy, std::size_t b0, std::size_t b1, T* dw) {
+      for (std::size_t b = b0; b < b1; ++b)
+        for (std::size_t g = 0; g < Gs; ++g) {
+          const T* col = direct ? a.in[0] + b * C * HW + g * Cg * HW : a.scratch + (b * Gs + g) * K * HWo;
+          const T* gyg = gy + b * Out * HWo + g * Og * HWo;
+          T* dwg = dw + g * Og * K;
+          if (b == b0 && !Accumulate) kernels::gemm_nt<Og, K, HWo, false>(gyg, col, dwg);
+          else kernels::gemm_nt<Og, K, HWo, true>(gyg, col, dwg);
+        }
     }
 
     template <std::size_t B, unsigned Mode, class T>
@@ -114,16 +135,24 @@ struct conv2d_op {
         kernels::map<B * Out * HWo>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
         gy = a.temp;
       }
+      T* const dcol_area = a.temp + B * act_temp;  // K·HWo per sample
       constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
-      if constexpr (dw)
-        for (std::size_t b = 0; b < B; ++b)
-          for (std::size_t g = 0; g < Gs; ++g) {
-            const T* col = direct ? a.in[0] + b * C * HW + g * Cg * HW : a.scratch + (b * Gs + g) * K * HWo;
-            const T* gyg = gy + b * Out * HWo + g * Og * HWo;
-            T* dwg = a.dparam[0] + g * Og * K;
-            if (b == 0 && !dw_acc) kernels::gemm_nt<Og, K, HWo, false>(gyg, col, dwg);
-            else kernels::gemm_nt<Og, K, HWo, true>(gyg, col, dwg);
-          }
+      // The weight gradient sums over the batch: its two halves are summed
+      // separately (the second into the column-gradient area, free until
+      // the data gradient) and then added, on two threads when there are.
+      // The split is fixed, so the sum is the same whatever the team size.
+      constexpr bool halves = B >= 2 && !direct && Out * K <= B * K * HWo;
+      if constexpr (dw && halves) {
+        kernels::both_halves(multiply_adds * double(B), [&](std::size_t h) {
+          if (h == 0) weight_gradient<dw_acc>(a, gy, 0, B / 2, a.dparam[0]);
+          else weight_gradient<false>(a, gy, B / 2, B, dcol_area);
+        });
+        T* dw_out = a.dparam[0];
+        kernels::map<Out * K>(dw_out, [](auto u, auto v) { return u + v; }, static_cast<const T*>(dw_out),
+                              static_cast<const T*>(dcol_area));
+      } else if constexpr (dw) {
+        weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0]);
+      }
       if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
         for (std::size_t c = 0; c < Out; ++c) {
           T s = 0;
@@ -132,7 +161,7 @@ struct conv2d_op {
         }
       if constexpr (bool(Mode & grad_mode::input(0))) {
         constexpr bool acc = bool(Mode & grad_mode::input_accumulate(0));
-        for (std::size_t b = 0; b < B; ++b)
+        kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
           for (std::size_t g = 0; g < Gs; ++g) {
             const T* wg = a.param[0] + g * Og * K;
             const T* gyg = gy + b * Out * HWo + g * Og * HWo;
@@ -140,11 +169,12 @@ struct conv2d_op {
             if constexpr (direct) {
               kernels::gemm_tn<K, HWo, Og, acc>(wg, gyg, dx);
             } else {
-              T* dcol = a.temp + B * act_temp;
+              T* dcol = dcol_area + b * K * HWo;
               kernels::gemm_tn<K, HWo, Og>(wg, gyg, dcol);
               kernels::col2im<acc, Cg, H, W, F, S, P, D, Ho, Wo>(dcol, dx);
             }
           }
+        });
       }
     }
   };

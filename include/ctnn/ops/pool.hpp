@@ -10,6 +10,7 @@
 
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/im2col.hpp"
+#include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/kernels/pool.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/node.hpp"
@@ -54,16 +55,26 @@ struct pool_op {
 
     static constexpr kernels::window_geometry geometry{H, W, F, S, P, Ho, Wo};
 
+    // Samples side by side on the team, as for convolution (comparisons
+    // count as multiply-adds for the threshold).
+    static constexpr double work = double(C) * double(HWo) * double(F * F);
+
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      kernels::pool_forward<Kind == pool_kind::max>(B * C, geometry, a.in[0], a.out, a.scratch);
+      kernels::for_each_sample<B>(work, [&](std::size_t b) {
+        kernels::pool_forward<Kind == pool_kind::max>(C, geometry, a.in[0] + b * C * HW, a.out + b * C * HWo,
+                                                      Kind == pool_kind::max ? a.scratch + b * C * HWo : nullptr);
+      });
     }
 
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::pool_backward<Kind == pool_kind::max>(B * C, geometry, a.dout, a.scratch, a.din[0],
-                                                       bool(Mode & grad_mode::input_accumulate(0)));
+        kernels::for_each_sample<B>(work, [&](std::size_t b) {
+          kernels::pool_backward<Kind == pool_kind::max>(
+              C, geometry, a.dout + b * C * HWo, Kind == pool_kind::max ? a.scratch + b * C * HWo : nullptr,
+              a.din[0] + b * C * HW, bool(Mode & grad_mode::input_accumulate(0)));
+        });
     }
   };
 };

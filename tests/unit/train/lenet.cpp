@@ -1,13 +1,16 @@
 // LeNet (dsl/models/lenet.hpp): its summary, a few training steps on
-// synthetic data that lower the loss, and step()/predict()/predict_one()
-// without a heap allocation.
+// synthetic data that lower the loss, the same bits on one thread and two,
+// and step()/predict()/predict_one() without a heap allocation.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <omp.h>
 
 #include <ctnn/ctnn.hpp>
 #include <models/lenet.hpp>
@@ -60,6 +63,25 @@ TEST_CASE("LeNet: a few SGD steps on synthetic data lower the loss", "[lenet]") 
   INFO("loss " << first << " -> " << last);
   CHECK(std::isfinite(last));
   CHECK(last < 0.5f * first);
+}
+
+// Convolution and pooling split the batch over the team and sum the
+// weight gradient's two halves in a fixed order, so the team size must not
+// change a single bit of the parameters.
+TEST_CASE("LeNet: the same parameters, bit for bit, after steps on one thread and on two", "[lenet][threads]") {
+  const synthetic data(64, 11);
+  const int saved = omp_get_max_threads();
+  const auto train = [&](int threads) {
+    omp_set_num_threads(threads);
+    ctnn::trainer<net, ctnn::batch<64>> t({.lr = 0.01f, .momentum = 0.9f}, 3);
+    for (int i = 0; i < 3; ++i) t.step(data.x.data(), data.y.data());
+    const auto p = t.model().parameters();
+    return std::vector<float>(p.begin(), p.end());
+  };
+  const auto one = train(1), two = train(2);
+  omp_set_num_threads(saved);
+  REQUIRE(one.size() == two.size());
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("LeNet: no heap allocation in step, predict and predict_one", "[lenet][alloc]") {

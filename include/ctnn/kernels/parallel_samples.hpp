@@ -1,0 +1,55 @@
+/// @file parallel_samples.hpp
+/// The samples of a batch side by side on the OpenMP team. A convolution's
+/// per-sample products are small (LeNet's conv2: 50×64×500), so splitting
+/// each of them over threads pays a fork and a barrier per sample; splitting
+/// the batch pays one per layer. Each sample's arithmetic is the same whatever
+/// the team size, so results do not depend on the thread count.
+#pragma once
+
+#include <cstddef>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace ctnn::kernels {
+
+/// Batches with less work than this (multiply-adds) stay on the calling thread.
+inline constexpr double parallel_samples_threshold = 4.0e5;
+
+/// f(b) for every sample b < B; over the team when B > 1, the batch has
+/// enough work and no team is running yet (nested calls stay serial).
+template <std::size_t B, class F>
+inline void for_each_sample(double multiply_adds_per_sample, F&& f) {
+#if defined(_OPENMP)
+  if constexpr (B > 1) {
+    if (omp_get_max_threads() > 1 && !omp_in_parallel() &&
+        double(B) * multiply_adds_per_sample > parallel_samples_threshold) {
+#pragma omp parallel for schedule(static)
+      for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(B); ++b) f(std::size_t(b));
+      return;
+    }
+  }
+#endif
+  (void)multiply_adds_per_sample;
+  for (std::size_t b = 0; b < B; ++b) f(b);
+}
+
+/// f(0) and f(1), on two threads when a team is available and the work
+/// is worth it, else one after the other: the two halves of a reduction
+/// whose split must not depend on the thread count.
+template <class F>
+inline void both_halves(double multiply_adds, F&& f) {
+#if defined(_OPENMP)
+  if (omp_get_max_threads() > 1 && !omp_in_parallel() && multiply_adds > parallel_samples_threshold) {
+#pragma omp parallel for schedule(static) num_threads(2)
+    for (int h = 0; h < 2; ++h) f(std::size_t(h));
+    return;
+  }
+#endif
+  (void)multiply_adds;
+  f(0);
+  f(1);
+}
+
+}  // namespace ctnn::kernels
