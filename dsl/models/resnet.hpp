@@ -20,7 +20,9 @@
 /// input side (the global pool makes them independent of it).
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <type_traits>
 
 #include <ctnn/ctnn.hpp>
 
