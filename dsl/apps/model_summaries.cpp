@@ -8,6 +8,7 @@
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
 #include <models/mlp.hpp>
+#include <models/resnet.hpp>
 #include <models/tiny_mlp.hpp>
 
 namespace {
@@ -35,5 +36,11 @@ int main() {
   section<ctnn::models::init_experiment::tanh_xavier>(
       "Initialization experiment (one of five)", "dsl/models/init_experiment.hpp",
       "10 tanh layers of 500 units without biases; the other four differ only in activation and initializer.");
+  section<ctnn::models::resnet::resnet18<224>>("ResNet-18", "dsl/models/resnet.hpp",
+                                               "He et al. 2015 in torchvision's layout, basic blocks, at 224×224.");
+  section<ctnn::models::resnet::resnet34<224>>("ResNet-34", "dsl/models/resnet.hpp",
+                                               "basic blocks [3, 4, 6, 3], at 224×224.");
+  section<ctnn::models::resnet::resnet50<224>>("ResNet-50", "dsl/models/resnet.hpp",
+                                               "bottleneck blocks [3, 4, 6, 3] (stride on the 3×3), at 224×224.");
   return 0;
 }

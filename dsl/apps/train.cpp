@@ -247,7 +247,7 @@ void print_usage(std::FILE* f) {
                "  --max-norm C      clamp each unit's incoming weight vector to norm C (default 0: off)\n"
                "  --dropout P       mlp only: dropout after each hidden ReLU, P one of 0, 0.1, 0.2, 0.3,\n"
                "                    0.5 (compiled in; default 0)\n"
-               "  --batch-norm      mlp only: batch normalization after fc1 and fc2 (layers bn1, bn2)\n"
+               "  --batch-norm      batch normalization after fc1 and fc2 (mlp) or conv1 and conv2 (lenet) (layers bn1, bn2)\n"
                "  --init-from FILE  load the parameters a checkpoint (.npz) shares with this network\n"
                "                    by name before training (shapes must match)\n"
                "  --freeze NAMES    comma-separated parameters or layers not to train, e.g. conv1 or fc1,bn1\n"
@@ -378,9 +378,8 @@ options parse_args(int argc, char** argv) {
     else if (arg == "--out") o.out = std::string(next());
     else throw usage_error("unknown option '" + std::string(argv[i]) + "'");
   }
-  if (o.model != model_kind::mlp && (o.batch_norm || o.dropout > 0.0f))
-    throw usage_error(std::string(o.batch_norm ? "--batch-norm" : "--dropout") +
-                      " is for --model mlp only: LeNet has no batch norm or dropout layer");
+  if (o.model != model_kind::mlp && o.dropout > 0.0f)
+    throw usage_error("--dropout is for --model mlp only: LeNet has no dropout layer");
   const model_defaults d = defaults_of(o.model);
   if (o.epochs == 0) o.epochs = d.epochs;
   if (o.optimizer_name.empty()) o.optimizer = parse_optimizer(o.optimizer_name = d.optimizer);

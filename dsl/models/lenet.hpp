@@ -21,8 +21,19 @@ inline constexpr auto logits = ctnn::dense<"ip2", 10>(ctnn::relu(ctnn::dense<"ip
 using network =
     decltype(ctnn::network(ctnn::softmax_cross_entropy(logits, ctnn::label<"class", 10>), ctnn::outputs(logits)));
 
+/// The variant with batch norm after each convolution (the main job's
+/// --batch-norm): conv1 and conv2 lose their biases (the norm removes any
+/// shift) and gain "bn1" and "bn2": 431,080 − 70 + 2·70 = 431,150 parameters.
+inline constexpr auto features_bn = ctnn::max_pool<2>(ctnn::batch_norm<"bn2">(ctnn::conv2d<"conv2", 50, 5, ctnn::no_bias>(
+    ctnn::max_pool<2>(ctnn::batch_norm<"bn1">(ctnn::conv2d<"conv1", 20, 5, ctnn::no_bias>(image))))));
+inline constexpr auto logits_bn =
+    ctnn::dense<"ip2", 10>(ctnn::relu(ctnn::dense<"ip1", 500>(ctnn::flatten(features_bn))));
+using network_bn = decltype(ctnn::network(ctnn::softmax_cross_entropy(logits_bn, ctnn::label<"class", 10>),
+                                          ctnn::outputs(logits_bn)));
+
 static_assert(std::is_same_v<decltype(features)::out_shape, ctnn::shape<50, 4, 4>>);
 static_assert(std::is_same_v<decltype(logits)::out_shape, ctnn::shape<10>>);
 static_assert(network::param_count == 431'080);
+static_assert(network_bn::param_count == 431'150);
 
 }  // namespace ctnn::models::lenet

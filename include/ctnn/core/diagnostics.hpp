@@ -167,6 +167,15 @@ struct concat_shapes_differ {
                 "dimensions must agree");
 };
 
+/// Batch normalization normalizes each feature of a flat [N] input, or each
+/// channel of an image [C, H, W] over the batch and all positions.
+template <fixed_string Layer, class InputShape>
+struct batch_norm_input_is_not_flat_or_image {
+  static_assert(InputShape::rank == 1 || InputShape::rank == 3,
+                "CTNN_BATCH_NORM_INPUT: batch_norm takes a flat per-sample input [features] or an image "
+                "[channels, height, width]; flatten the input or reshape it to an image");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;

@@ -13,7 +13,7 @@ namespace ctnn {
 
 namespace detail {
 inline std::string pad(std::string s, std::size_t w) {
-  if (s.size() < w) s.append(w - s.size(), ' ');
+  s.append(s.size() < w ? w - s.size() : 1, ' ');  // a long value still ends with a space
   return s;
 }
 inline std::string grouped(double v) {

@@ -135,6 +135,20 @@ inline void map_add(S n, T* out, F f, const In*... in) {
   map_into<true>(n, out, f, in...);
 }
 
+/// Σ f(in0[i], in1[i], ...) over i < n, accumulated in one vector and the
+/// scalar tail: a per-channel reduction such as a variance or a dot product.
+template <extent S, class F, class T, class... In>
+inline T map_sum(S size, F f, const T* in0, const In*... in) {
+  constexpr std::size_t L = lanes<T>;
+  const std::size_t n = extent_value(size);
+  const std::size_t nv = n / L * L;
+  vec<T> acc(T(0));
+  for (std::size_t i = 0; i < nv; i += L) acc += f(vec<T>::load_unaligned(in0 + i), vec<T>::load_unaligned(in + i)...);
+  T s = xsimd::hadd(acc);
+  for (std::size_t i = nv; i < n; ++i) s += f(in0[i], in[i]...);
+  return s;
+}
+
 // The compile-time-size spellings used by the static graph: map<N>(out, f, in...).
 template <std::size_t N, class T, class F, class... In>
 inline void map(T* out, F f, const In*... in) {

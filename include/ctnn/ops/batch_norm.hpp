@@ -1,22 +1,27 @@
 /// @file batch_norm.hpp
-/// Batch normalization of a flat layer (Ioffe & Szegedy): each feature is
-/// normalized by the batch's mean and variance in training and by running
-/// averages at inference, then scaled by γ and shifted by β.
+/// Batch normalization (Ioffe & Szegedy): each feature of a flat layer, or
+/// each channel of an image [C, H, W] (over the batch and all H·W positions,
+/// the paper's §3.2), is normalized by the batch's mean and variance in
+/// training and by running averages at inference, then scaled by γ and
+/// shifted by β.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <string_view>
 
+#include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/real.hpp"
+#include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
 
-/// Parameters "<name>.gamma" (ones) and "<name>.beta" (zeros); non-trainable
-/// state "<name>.running_mean" (zeros) and "<name>.running_var" (ones),
-/// updated as r ← momentum·r + (1 − momentum)·batch value, the variance
-/// unbiased (× B/(B − 1)).
+/// Parameters "<name>.gamma" (ones) and "<name>.beta" (zeros), one per
+/// feature or channel; non-trainable state "<name>.running_mean" (zeros) and
+/// "<name>.running_var" (ones), updated as r ← momentum·r + (1 − momentum)·
+/// batch value, the variance unbiased (× m/(m − 1) for the m = B values of a
+/// feature, or the m = B·H·W values of a channel).
 template <fixed_string Name, real Momentum = 0.9, real Epsilon = 1e-5>
 struct batch_norm_op {
   static constexpr auto name = Name;
@@ -27,23 +32,124 @@ struct batch_norm_op {
 
   template <class In>
   struct spec : spec_defaults {
-    static_assert(In::rank == 1, "ctnn::batch_norm: the input must be flat [features]; use a spatial batch norm "
-                                 "for feature maps");
+    static_assert(diagnostic::check<diagnostic::batch_norm_input_is_not_flat_or_image<Name, In>>);
     static constexpr std::string_view kind = "batch_norm";
     using out_shape = In;
     static constexpr std::size_t n = In::size;
+    /// An image is normalized per channel: C channels of HW values each.
+    static constexpr bool spatial = In::rank == 3;
+    static constexpr std::size_t C = [] {
+      if constexpr (spatial) return In::dims[0];
+      else return n;
+    }();
+    static constexpr std::size_t HW = n / C;
     static constexpr std::array<param_decl, 4> params{
-        param_decl{gamma_name.view(), info_of<shape<n>>(), init_kind::ones, n, n, true, false},
-        param_decl{beta_name.view(), info_of<shape<n>>(), init_kind::zeros, n, n, true, false},
-        param_decl{mean_name.view(), info_of<shape<n>>(), init_kind::zeros, n, n, false, false},
-        param_decl{var_name.view(), info_of<shape<n>>(), init_kind::ones, n, n, false, false}};
-    // x̂ for every sample, then 1/sqrt(var + ε) once (the per-sample area is
-    // doubled so that the batch-wide vector always fits).
-    static constexpr std::size_t scratch_size = 2 * n;
+        param_decl{gamma_name.view(), info_of<shape<C>>(), init_kind::ones, C, C, true, false},
+        param_decl{beta_name.view(), info_of<shape<C>>(), init_kind::zeros, C, C, true, false},
+        param_decl{mean_name.view(), info_of<shape<C>>(), init_kind::zeros, C, C, false, false},
+        param_decl{var_name.view(), info_of<shape<C>>(), init_kind::ones, C, C, false, false}};
+    // Flat: x̂ for every sample, then 1/sqrt(var + ε) once (the per-sample
+    // area is doubled so that the batch-wide vector always fits). Spatial:
+    // only each channel's mean and 1/σ; backward recomputes x̂ from the
+    // input, which training keeps, rather than storing a second copy of
+    // every feature map.
+    static constexpr std::size_t scratch_size = spatial ? 2 * C : 2 * n;
     static constexpr double flops = 8.0 * n;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
+      if constexpr (spatial) forward_spatial<B>(a);
+      else forward_flat<B>(a);
+    }
+
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      if constexpr (spatial) backward_spatial<B, Mode>(a);
+      else backward_flat<B, Mode>(a);
+    }
+    static constexpr std::size_t temp_size = spatial ? 0 : 2 * n;
+
+    // Per channel c, over the m = B·HW values x of the batch's planes:
+    // μ = Σx/m, σ² = Σ(x − μ)²/m (two passes, as the flat case), then
+    // y = γ(x − μ)/sqrt(σ² + ε) + β, one vectorized pass per plane.
+    template <std::size_t B, class T>
+    static void forward_spatial(const forward_args<T>& a) {
+      using kernels::fixed;
+      const T* gamma = a.param[0];
+      const T* beta = a.param[1];
+      T* running_mean = a.param[2];
+      T* running_var = a.param[3];
+      const T eps = T(Epsilon.value());
+      auto normalize = [&](std::size_t c, T mu, T inv_std) {
+        const T g = gamma[c] * inv_std, be = beta[c];
+        for (std::size_t b = 0; b < B; ++b) {
+          const std::size_t o = (b * C + c) * HW;
+          kernels::map<HW>(a.out + o, [mu, g, be](auto v) { return (v - mu) * g + be; }, a.in[0] + o);
+        }
+      };
+      if (!a.training) {
+        for (std::size_t c = 0; c < C; ++c) normalize(c, running_mean[c], T(1) / std::sqrt(running_var[c] + eps));
+        return;
+      }
+      constexpr std::size_t m = B * HW;
+      T* mean = a.scratch;
+      T* inv_std = a.scratch + C;
+      const T momentum = T(Momentum.value());
+      for (std::size_t c = 0; c < C; ++c) {
+        T s = 0;
+        for (std::size_t b = 0; b < B; ++b)
+          s += kernels::map_sum(fixed<HW>{}, [](auto v) { return v; }, a.in[0] + (b * C + c) * HW);
+        const T mu = s / T(m);
+        T q = 0;
+        for (std::size_t b = 0; b < B; ++b)
+          q += kernels::map_sum(
+              fixed<HW>{}, [mu](auto v) { return (v - mu) * (v - mu); }, a.in[0] + (b * C + c) * HW);
+        const T var = q / T(m);
+        running_mean[c] = momentum * running_mean[c] + (T(1) - momentum) * mu;
+        running_var[c] = momentum * running_var[c] + (T(1) - momentum) * (m > 1 ? var * T(m) / T(m - 1) : var);
+        mean[c] = mu;
+        inv_std[c] = T(1) / std::sqrt(var + eps);
+        normalize(c, mu, inv_std[c]);
+      }
+    }
+
+    // The flat case's formulas with the sums over all m = B·HW values of a
+    // channel: dβ = Σ dy, dγ = Σ dy·x̂ = Σ dy·(x − μ)/σ, and
+    // dx = γ/σ · (dy − dβ/m − x̂·dγ/m).
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward_spatial(const backward_args<T>& a) {
+      using kernels::fixed;
+      constexpr std::size_t m = B * HW;
+      const T* mean = a.scratch;
+      const T* inv_std = a.scratch + C;
+      const T* gamma = a.param[0];
+      for (std::size_t c = 0; c < C; ++c) {
+        const T mu = mean[c], is = inv_std[c];
+        T dbeta = 0, dxc = 0;  // Σ dy and Σ dy·(x − μ)
+        for (std::size_t b = 0; b < B; ++b) {
+          const std::size_t o = (b * C + c) * HW;
+          dbeta += kernels::map_sum(fixed<HW>{}, [](auto d) { return d; }, a.dout + o);
+          dxc += kernels::map_sum(fixed<HW>{}, [mu](auto d, auto v) { return d * (v - mu); }, a.dout + o, a.in[0] + o);
+        }
+        const T dgamma = dxc * is;
+        if constexpr (bool(Mode & grad_mode::param(0)))
+          a.dparam[0][c] = (Mode & grad_mode::param_accumulate(0)) ? a.dparam[0][c] + dgamma : dgamma;
+        if constexpr (bool(Mode & grad_mode::param(1)))
+          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + dbeta : dbeta;
+        if constexpr (bool(Mode & grad_mode::input(0))) {
+          constexpr bool acc = Mode & grad_mode::input_accumulate(0);
+          const T g = gamma[c] * is, mb = dbeta / T(m), mg = is * dgamma / T(m);
+          auto dx = [mu, g, mb, mg](auto d, auto v) { return g * (d - mb - (v - mu) * mg); };
+          for (std::size_t b = 0; b < B; ++b) {
+            const std::size_t o = (b * C + c) * HW;
+            kernels::map_into<acc, HW>(a.din[0] + o, dx, a.dout + o, a.in[0] + o);
+          }
+        }
+      }
+    }
+
+    template <std::size_t B, class T>
+    static void forward_flat(const forward_args<T>& a) {
       const T* x = a.in[0];
       const T* gamma = a.param[0];
       const T* beta = a.param[1];
@@ -91,7 +197,7 @@ struct batch_norm_op {
     // dx = γ/(Bσ) · (B·dy − dβ − x̂·dγ), the full chain through the batch
     // mean and variance (seed 001's derivation, collected).
     template <std::size_t B, unsigned Mode, class T>
-    static void backward(const backward_args<T>& a) {
+    static void backward_flat(const backward_args<T>& a) {
       const T* xhat = a.scratch;
       const T* inv_std = a.scratch + B * n;
       const T* gamma = a.param[0];
@@ -120,7 +226,6 @@ struct batch_norm_op {
           }
       }
     }
-    static constexpr std::size_t temp_size = 2 * n;
   };
 };
 
@@ -129,7 +234,9 @@ struct batch_norm_fn {
   template <graph_value X>
   constexpr auto operator()(const X& x) const { return make_node<batch_norm_op<Name, Momentum, Epsilon>>(x); }
 };
-/// `batch_norm<"bn1">(dense<"fc1", 256, no_bias>(x))`, then the activation.
+/// `batch_norm<"bn1">(dense<"fc1", 256, no_bias>(x))` or
+/// `batch_norm<"bn1">(conv2d<"conv1", 64, 3, padding<1>, no_bias>(x))`, then
+/// the activation.
 template <fixed_string Name, real Momentum = 0.9, real Epsilon = 1e-5>
 inline constexpr batch_norm_fn<Name, Momentum, Epsilon> batch_norm{};
 
