@@ -20,6 +20,9 @@
 #include <models/lenet.hpp>
 #include <models/mlp.hpp>
 #include <models/tiny_mlp.hpp>
+// Not compared with the twin (it has no dropout); included for their static checks.
+#include <models/alexnet.hpp>
+#include <models/vgg16.hpp>
 
 namespace {
 
