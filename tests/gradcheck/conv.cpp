@@ -2,9 +2,10 @@
 // stride {1, 2}, padding {0, 1}, dilation {1, 2} and groups {1, 2} (3×3
 // filters on a 9×7 image, so that height and width cannot be swapped
 // unnoticed), the 1×1 paths, fused activations, tied filters, max and
-// average pooling, global average pooling, flatten and concat. Only
-// parameters are perturbed, so every op under test sits behind a 1×1
-// convolution "c0" whose weight gradient goes through the op's data gradient.
+// average pooling (with floor and ceil rounding), global average pooling,
+// flatten and concat. Only parameters are perturbed, so every op under test
+// sits behind a 1×1 convolution "c0" whose weight gradient goes through the
+// op's data gradient.
 #include "support.hpp"
 
 using ctnn::dilation;
@@ -114,9 +115,10 @@ TEST_CASE("gradcheck: relu(conv2d) fused, and tied filters", "[gradcheck][conv]"
 namespace {
 // The largest gap between each window's best and second best input, for max
 // pooling: the check needs every winner clear of a tie.
-template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P>
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P,
+          ctnn::window_rounding R>
 bool windows_untied(std::span<const double> v, std::size_t batch) {
-  const std::size_t Ho = (H - F + 2 * P) / S + 1, Wo = (W - F + 2 * P) / S + 1;
+  const std::size_t Ho = ctnn::detail::window_out(H, F, P, S, R), Wo = ctnn::detail::window_out(W, F, P, S, R);
   for (std::size_t p = 0; p < batch * C; ++p)
     for (std::size_t oy = 0; oy < Ho; ++oy)
       for (std::size_t ox = 0; ox < Wo; ++ox) {
@@ -139,7 +141,7 @@ bool windows_untied(std::span<const double> v, std::size_t batch) {
 }
 
 template <class Net, std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P,
-          std::size_t XN, std::size_t TN>
+          std::size_t XN, std::size_t TN, ctnn::window_rounding R = ctnn::window_rounding::exact>
 void check_max_pool(const char* what) {
   std::array<double, XN> x{};
   std::array<double, TN> t{};
@@ -153,7 +155,7 @@ void check_max_pool(const char* what) {
       },
       [&](auto& mm) {
         mm.forward(x.data(), t.data());
-        return windows_untied<C, H, W, F, S, P>(mm.value(gc::node_named<Net>("c0")), gc::B);
+        return windows_untied<C, H, W, F, S, P, R>(mm.value(gc::node_named<Net>("c0")), gc::B);
       });
   INFO(what);
   GC_REQUIRE_BELOW(gc::check(what, m, x.data(), t.data()), 1e-6);
@@ -172,12 +174,22 @@ using max_3s1p1 = net_of<decltype(ctnn::max_pool<3, stride<1>, padding<1>>(h))>;
 using avg_3s2p1 = net_of<decltype(ctnn::avg_pool<3, stride<2>, padding<1>>(ctnn::conv2d<"c0", 3, 1>(ctnn::input<"x", ctnn::shape<2, 7, 5>>)))>;
 using avg_2 = net_of<decltype(ctnn::avg_pool<2>(ctnn::conv2d<"c0", 3, 1>(ctnn::input<"x", ctnn::shape<2, 6, 4>>)))>;
 using global = net_of<decltype(ctnn::global_avg_pool(h))>;
+// Windows that do not tile 6×5: ceil_mode adds an overhanging last window
+// (3 rows of outputs from 6 inputs), floor_mode drops the partial one.
+using max_3s2_ceil = net_of<decltype(ctnn::max_pool<3, stride<2>, ctnn::ceil_mode>(h))>;
+using max_3s2p1_floor = net_of<decltype(ctnn::max_pool<3, stride<2>, padding<1>, ctnn::floor_mode>(h))>;
+using avg_3s2p1_ceil = net_of<decltype(ctnn::avg_pool<3, stride<2>, padding<1>, ctnn::ceil_mode>(h))>;
+using conv_floor = net_of<decltype(ctnn::tanh(ctnn::conv2d<"c1", 2, 3, stride<2>, ctnn::floor_mode>(h)))>;
 }  // namespace pools
 
 TEST_CASE("gradcheck: max pooling, windows apart, overlapping and padded", "[gradcheck][pool]") {
   check_max_pool<pools::max_2, 3, 6, 4, 2, 2, 0, gc::B * 2 * 6 * 4, gc::B * 4>("max_pool 2x2/2");
   check_max_pool<pools::max_3s2p1, 3, 7, 5, 3, 2, 1, gc::B * 2 * 7 * 5, gc::B * 4>("max_pool 3x3/2 p1");
   check_max_pool<pools::max_3s1p1, 3, 6, 5, 3, 1, 1, gc::B * 2 * 6 * 5, gc::B * 4>("max_pool 3x3/1 p1");
+  check_max_pool<pools::max_3s2_ceil, 3, 6, 5, 3, 2, 0, gc::B * 2 * 6 * 5, gc::B * 4, ctnn::window_rounding::ceil>(
+      "max_pool 3x3/2 ceil");
+  check_max_pool<pools::max_3s2p1_floor, 3, 6, 5, 3, 2, 1, gc::B * 2 * 6 * 5, gc::B * 4,
+                 ctnn::window_rounding::floor>("max_pool 3x3/2 p1 floor");
 }
 
 TEST_CASE("gradcheck: average and global average pooling", "[gradcheck][pool]") {
@@ -202,6 +214,20 @@ TEST_CASE("gradcheck: average and global average pooling", "[gradcheck][pool]") 
     const auto x = r.uniform_array<gc::B * 2 * 6 * 5>(-1, 1);
     const auto t = r.uniform_array<gc::B * 4>(-1, 1);
     GC_REQUIRE_BELOW(gc::check("global_avg_pool", m, x.data(), t.data()), 1e-6);
+  }
+  {
+    ctnn::model<pools::avg_3s2p1_ceil, gc::B, double> m;
+    gc::randomize(m, 8);
+    const auto x = r.uniform_array<gc::B * 2 * 6 * 5>(-1, 1);
+    const auto t = r.uniform_array<gc::B * 4>(-1, 1);
+    GC_REQUIRE_BELOW(gc::check("avg_pool 3x3/2 p1 ceil", m, x.data(), t.data()), 1e-6);
+  }
+  {
+    ctnn::model<pools::conv_floor, gc::B, double> m;
+    gc::randomize(m, 9, 0.5);
+    const auto x = r.uniform_array<gc::B * 2 * 6 * 5>(-1, 1);
+    const auto t = r.uniform_array<gc::B * 4>(-1, 1);
+    GC_REQUIRE_BELOW(gc::check("conv2d 3x3/2 floor", m, x.data(), t.data()), 1e-6);
   }
 }
 

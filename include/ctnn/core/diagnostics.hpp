@@ -125,7 +125,8 @@ struct window_does_not_tile_input {
   static_assert(F <= W + 2 * P && (W + 2 * P - F) % S == 0,
                 "CTNN_CONV_GEOMETRY: the output size is (W - F + 2P)/S + 1, so W - F + 2P must be "
                 "non-negative and divisible by the stride S; the arguments are <layer, axis, W: input size, "
-                "F: filter extent (D(F-1)+1 when dilated), P: zero padding, S: stride>");
+                "F: filter extent (D(F-1)+1 when dilated), P: zero padding, S: stride>. To round instead, add "
+                "ctnn::floor_mode (drop the last partial window, as PyTorch) or, for pooling, ctnn::ceil_mode");
 };
 
 template <fixed_string Layer, std::size_t F, std::size_t P>
@@ -143,8 +144,9 @@ template <fixed_string Layer, class Option>
 struct conv_option_not_recognized {
   static_assert(sizeof(Option) == 0,
                 "CTNN_CONV_OPTION: conv2d<name, C, F, options...> takes stride<S>, padding<P>, dilation<D>, "
-                "groups<G>, no_bias, a ctnn::init:: scheme (not sparse) for the weight and bias_init<...>, each "
-                "at most once; pooling takes stride<S> and padding<P>");
+                "groups<G>, floor_mode, no_bias, a ctnn::init:: scheme (not sparse) for the weight and "
+                "bias_init<...>, each at most once; pooling takes stride<S>, padding<P> and floor_mode or "
+                "ceil_mode");
 };
 
 template <class A, class B>

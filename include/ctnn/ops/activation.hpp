@@ -51,7 +51,8 @@ struct activation_fn {
       // relu(conv2d(x)) likewise: its per-channel bias pass applies relu.
       using c = typename X::op;
       return make_node<conv2d_op<c::name, X::out_shape::dims[0], c::filter, c::stride_v, c::padding_v, c::dilation_v,
-                                 c::groups_v, c::has_bias, F, typename c::weight_init, typename c::bias_init>>(
+                                 c::groups_v, c::has_bias, F, typename c::weight_init, typename c::bias_init,
+                                 c::rounding>>(
           detail::head_t<typename X::raw_inputs>{});
     } else {
       return make_node<activation_op<F>>(x);

@@ -26,7 +26,7 @@ namespace ctnn {
 /// "<name>.bias" [C_out]. `Act` is fused by `relu(conv2d<...>(x))`.
 template <fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
           std::size_t G, bool HasBias = true, class Act = act::identity, class WeightInit = init::he_normal,
-          class BiasInit = init::zeros>
+          class BiasInit = init::zeros, window_rounding R = window_rounding::exact>
 struct conv2d_op {
   static_assert(Out > 0 && F > 0, "ctnn::conv2d: needs at least one output channel and a filter of size 1 or more");
   static_assert(WeightInit::value.kind != init_kind::sparse && BiasInit::value.kind != init_kind::sparse,
@@ -39,6 +39,7 @@ struct conv2d_op {
   using bias_init = BiasInit;
   static constexpr bool has_bias = HasBias;
   static constexpr std::size_t filter = F, stride_v = S, padding_v = P, dilation_v = D, groups_v = G;
+  static constexpr window_rounding rounding = R;
 
   template <class In>
   struct spec : spec_defaults {
@@ -47,9 +48,11 @@ struct conv2d_op {
                                  W = detail::dim_or_one<In, 2>;
     static_assert(diagnostic::check<diagnostic::conv_groups_do_not_divide_channels<Name, C, Out, G>>);
     static constexpr std::size_t Fe = D * (F - 1) + 1;  // the dilated extent
-    static_assert(diagnostic::check<diagnostic::window_does_not_tile_input<Name, "height", H, Fe, P, S>>);
-    static_assert(diagnostic::check<diagnostic::window_does_not_tile_input<Name, "width", W, Fe, P, S>>);
-    static constexpr std::size_t Ho = detail::window_out(H, Fe, P, S), Wo = detail::window_out(W, Fe, P, S);
+    static_assert(diagnostic::check_unless<detail::window_fits(H, Fe, P, S, R),
+                                           diagnostic::window_does_not_tile_input<Name, "height", H, Fe, P, S>>);
+    static_assert(diagnostic::check_unless<detail::window_fits(W, Fe, P, S, R),
+                                           diagnostic::window_does_not_tile_input<Name, "width", W, Fe, P, S>>);
+    static constexpr std::size_t Ho = detail::window_out(H, Fe, P, S, R), Wo = detail::window_out(W, Fe, P, S, R);
     static constexpr std::size_t Gs = G > 0 && C % G == 0 && Out % G == 0 ? G : 1;
     static constexpr std::size_t Cg = C / Gs, Og = Out / Gs;  // channels per group
     static constexpr std::size_t K = Cg * F * F;              // the GEMM's inner size
@@ -57,7 +60,7 @@ struct conv2d_op {
     static constexpr bool direct = F == 1 && S == 1 && P == 0;  // the input is its own im2col matrix
 
     static constexpr auto kind_text = [] {
-      const auto k = fixed_string("conv2d ") + detail::window_text<F, S, P, D, G>();
+      const auto k = fixed_string("conv2d ") + detail::window_text<F, S, P, D, G, R>();
       if constexpr (act::is_identity_v<Act>) return k;
       else return k + "+" + Act::tag;
     }();
@@ -150,14 +153,14 @@ struct conv2d_op {
 template <class T>
 inline constexpr bool is_unfused_conv2d_v = false;
 template <fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
-          std::size_t G, bool HasBias, class WeightInit, class BiasInit, class X>
-inline constexpr bool
-    is_unfused_conv2d_v<node<conv2d_op<Name, Out, F, S, P, D, G, HasBias, act::identity, WeightInit, BiasInit>, X>> =
-        true;
+          std::size_t G, bool HasBias, class WeightInit, class BiasInit, window_rounding R, class X>
+inline constexpr bool is_unfused_conv2d_v<
+    node<conv2d_op<Name, Out, F, S, P, D, G, HasBias, act::identity, WeightInit, BiasInit, R>, X>> = true;
 
 namespace detail {
 template <class O>
-inline constexpr bool is_conv_option_v = is_window_option_v<O> || is_dense_option_v<O>;
+inline constexpr bool is_conv_option_v =
+    is_window_option_v<O> || is_dense_option_v<O> || std::is_same_v<O, floor_mode>;
 }
 
 template <fixed_string Name, std::size_t Out, std::size_t F, class... Options>
@@ -170,20 +173,21 @@ struct conv2d_fn {
   using P = detail::window_option<padding, 0, Options...>;
   using D = detail::window_option<dilation, 1, Options...>;
   using G = detail::window_option<groups, 1, Options...>;
-  static_assert(S::count <= 1 && P::count <= 1 && D::count <= 1 && G::count <= 1,
-                "CTNN_CONV_OPTION: each of stride, padding, dilation and groups at most once");
+  static_assert(S::count <= 1 && P::count <= 1 && D::count <= 1 && G::count <= 1 &&
+                    detail::rounding_option<Options...>::count <= 1,
+                "CTNN_CONV_OPTION: each of stride, padding, dilation, groups and floor_mode at most once");
   using weight_init = typename parameters::weight_init;
   using bias_init = typename parameters::bias_init;
   template <graph_value X>
   constexpr auto operator()(const X& x) const {
     return make_node<conv2d_op<Name, Out, F, S::value, P::value, D::value, G::value, has_bias, act::identity,
-                               weight_init, bias_init>>(x);
+                               weight_init, bias_init, detail::rounding_option<Options...>::value>>(x);
   }
 };
 
 /// `conv2d<"conv1", 20, 5>(x)`: 20 output channels, 5×5 filters; options
 /// after the filter size, in any order: `stride<S>`, `padding<P>`,
-/// `dilation<D>`, `groups<G>`, `no_bias`, an `init::` scheme,
+/// `dilation<D>`, `groups<G>`, `floor_mode`, `no_bias`, an `init::` scheme,
 /// `bias_init<...>`. The input is [C, H, W]; the output [20, Ho, Wo] with
 /// Ho = (H − F' + 2P)/S + 1, F' = D·(F − 1) + 1, which must be whole.
 template <fixed_string Name, std::size_t Out, std::size_t F, class... Options>

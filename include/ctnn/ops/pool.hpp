@@ -22,8 +22,9 @@ enum class pool_kind { max, average };
 /// F×F windows moved by S. Max pooling ignores padded positions (as if they
 /// were −∞) and keeps each output's winning input index in its scratch for
 /// backward (the first maximum wins a tie). Average pooling divides by F·F,
-/// padded zeros included (Caffe's and PyTorch's default).
-template <pool_kind Kind, std::size_t F, std::size_t S, std::size_t P>
+/// padded zeros included (Caffe's and PyTorch's default); a ceil-mode window
+/// that overhangs the padded input divides by the part inside it.
+template <pool_kind Kind, std::size_t F, std::size_t S, std::size_t P, window_rounding R = window_rounding::exact>
 struct pool_op {
   static constexpr auto name = no_name;
   static constexpr auto op_name = Kind == pool_kind::max ? fixed_string("max_pool") : fixed_string("avg_pool");
@@ -34,12 +35,14 @@ struct pool_op {
     static_assert(diagnostic::check<diagnostic::pool_padding_not_below_window<op_name, F, P>>);
     static constexpr std::size_t C = detail::dim_or_one<In, 0>, H = detail::dim_or_one<In, 1>,
                                  W = detail::dim_or_one<In, 2>;
-    static_assert(diagnostic::check<diagnostic::window_does_not_tile_input<op_name, "height", H, F, P, S>>);
-    static_assert(diagnostic::check<diagnostic::window_does_not_tile_input<op_name, "width", W, F, P, S>>);
-    static constexpr std::size_t Ho = detail::window_out(H, F, P, S), Wo = detail::window_out(W, F, P, S);
+    static_assert(diagnostic::check_unless<detail::window_fits(H, F, P, S, R),
+                                           diagnostic::window_does_not_tile_input<op_name, "height", H, F, P, S>>);
+    static_assert(diagnostic::check_unless<detail::window_fits(W, F, P, S, R),
+                                           diagnostic::window_does_not_tile_input<op_name, "width", W, F, P, S>>);
+    static constexpr std::size_t Ho = detail::window_out(H, F, P, S, R), Wo = detail::window_out(W, F, P, S, R);
     static constexpr std::size_t HW = H * W, HWo = Ho * Wo;
 
-    static constexpr auto kind_text = op_name + " " + detail::window_text<F, S, P>();
+    static constexpr auto kind_text = op_name + " " + detail::window_text<F, S, P, 1, 1, R>();
     static constexpr std::string_view kind = kind_text.view();
     using out_shape = shape<C, Ho, Wo>;
     static constexpr double flops = double(C) * double(HWo) * double(F * F);
@@ -98,18 +101,21 @@ namespace detail {
 template <pool_kind Kind, std::size_t F, class... Options>
 struct pool_fn {
   static_assert((diagnostic::check_unless<
-                     option_of<stride, Options>::count + option_of<padding, Options>::count == 1,
+                     option_of<stride, Options>::count + option_of<padding, Options>::count +
+                             std::size_t(is_rounding_option_v<Options>) ==
+                         1,
                      diagnostic::conv_option_not_recognized<Kind == pool_kind::max ? fixed_string("max_pool")
                                                                                     : fixed_string("avg_pool"),
                                                             Options>> &&
                  ...));
   using S = window_option<stride, F, Options...>;
   using P = window_option<padding, 0, Options...>;
-  static_assert(F > 0 && S::count <= 1 && P::count <= 1,
-                "CTNN_CONV_OPTION: pooling takes a positive window and stride<S> and padding<P> at most once each");
+  static_assert(F > 0 && S::count <= 1 && P::count <= 1 && rounding_option<Options...>::count <= 1,
+                "CTNN_CONV_OPTION: pooling takes a positive window, and stride<S>, padding<P> and one of "
+                "floor_mode and ceil_mode at most once each");
   template <graph_value X>
   constexpr auto operator()(const X& x) const {
-    return make_node<pool_op<Kind, F, S::value, P::value>>(x);
+    return make_node<pool_op<Kind, F, S::value, P::value, rounding_option<Options...>::value>>(x);
   }
 };
 struct global_avg_pool_fn {
@@ -119,7 +125,8 @@ struct global_avg_pool_fn {
 }  // namespace detail
 
 /// `max_pool<2>(x)`: 2×2 windows, stride 2 (the stride defaults to the
-/// window); `max_pool<3, stride<2>, padding<1>>(x)`.
+/// window); `max_pool<3, stride<2>, padding<1>>(x)`; `floor_mode` or
+/// `ceil_mode` for windows that do not tile the input.
 template <std::size_t F, class... Options>
 inline constexpr detail::pool_fn<pool_kind::max, F, Options...> max_pool{};
 /// `avg_pool<2>(x)`, options as for max_pool.

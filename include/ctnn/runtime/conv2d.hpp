@@ -46,8 +46,10 @@ class conv2d_op final : public op {
                                   ", from " + x[0]->label() + ") and the output channels (" + std::to_string(out) +
                                   ")");
     const std::size_t fe = o.dilation * (f - 1) + 1;  // the dilated extent
-    return {in[0], in[1], in[2], detail::window_out(who, "height", in[1], fe, o.padding, o.stride),
-            detail::window_out(who, "width", in[2], fe, o.padding, o.stride)};
+    if (o.rounding == window_rounding::ceil)
+      throw std::invalid_argument("ctnn::runtime: " + who + ": ceil rounding is for pooling only");
+    return {in[0], in[1], in[2], detail::window_out(who, "height", in[1], fe, o.padding, o.stride, o.rounding),
+            detail::window_out(who, "width", in[2], fe, o.padding, o.stride, o.rounding)};
   }
   conv2d_op(geometry g, std::string name, std::size_t out, std::size_t f, conv_options o, bool bias,
             initializer weight_init, initializer bias_init)

@@ -113,21 +113,21 @@ struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act, WeightInit, BiasInit>> 
   }
 };
 template <class N, fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
-          std::size_t G, bool HasBias, class Act, class WeightInit, class BiasInit>
-struct emit<N, ::ctnn::conv2d_op<Name, Out, F, S, P, D, G, HasBias, Act, WeightInit, BiasInit>> {
+          std::size_t G, bool HasBias, class Act, class WeightInit, class BiasInit, window_rounding R>
+struct emit<N, ::ctnn::conv2d_op<Name, Out, F, S, P, D, G, HasBias, Act, WeightInit, BiasInit, R>> {
   static constexpr bool supported = act::is_identity_v<Act> || activation<Act>::supported;
   static node_id run(graph& g, const node_id* in) {
     const node_id c =
-        g.conv2d(str(Name.view()), Out, F, in[0], {S, P, D, G}, HasBias, WeightInit::value, BiasInit::value);
+        g.conv2d(str(Name.view()), Out, F, in[0], {S, P, D, G, R}, HasBias, WeightInit::value, BiasInit::value);
     if constexpr (act::is_identity_v<Act>) return c;
     else return activation<Act>::emit(g, c);  // the twin does not fuse
   }
 };
-template <class N, pool_kind Kind, std::size_t F, std::size_t S, std::size_t P>
-struct emit<N, ::ctnn::pool_op<Kind, F, S, P>> {
+template <class N, pool_kind Kind, std::size_t F, std::size_t S, std::size_t P, window_rounding R>
+struct emit<N, ::ctnn::pool_op<Kind, F, S, P, R>> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) {
-    return Kind == pool_kind::max ? g.max_pool(in[0], F, {S, P}) : g.avg_pool(in[0], F, {S, P});
+    return Kind == pool_kind::max ? g.max_pool(in[0], F, {S, P, R}) : g.avg_pool(in[0], F, {S, P, R});
   }
 };
 template <class N>

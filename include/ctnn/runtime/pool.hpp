@@ -20,17 +20,19 @@ namespace ctnn::runtime {
 /// F×F windows moved by S. Max pooling ignores padded positions and keeps
 /// each output's winning input index (as a float) in its scratch for
 /// backward, the first maximum winning a tie; average pooling divides by
-/// F·F, padded zeros included. Anonymous, as on the static side.
+/// F·F, padded zeros included (fewer for a ceil-mode window overhanging the
+/// padded input). Anonymous, as on the static side.
 class pool_op final : public op {
   struct geometry {
     std::size_t c, h, w, ho, wo;
   };
   pool_kind kind_;
   std::size_t f_, s_, p_;
+  window_rounding r_;
   geometry geo_;
 
   static const char* kind_name(pool_kind k) { return k == pool_kind::max ? "max_pool" : "avg_pool"; }
-  static geometry check(inputs x, pool_kind kind, std::size_t f, std::size_t s, std::size_t p) {
+  static geometry check(inputs x, pool_kind kind, std::size_t f, std::size_t s, std::size_t p, window_rounding r) {
     const std::string who = std::string(kind_name(kind)) + " " + std::to_string(f) + "x" + std::to_string(f) +
                             " after " + x[0]->label();
     detail::require_image(who, *x[0]);
@@ -39,14 +41,15 @@ class pool_op final : public op {
       throw std::invalid_argument("ctnn::runtime: " + who + ": a pooling window's padding (" + std::to_string(p) +
                                   ") must be smaller than the window (" + std::to_string(f) + ")");
     const dims& in = x[0]->shape();
-    const geometry g{in[0], in[1], in[2], detail::window_out(who, "height", in[1], f, p, s),
-                     detail::window_out(who, "width", in[2], f, p, s)};
+    const geometry g{in[0], in[1], in[2], detail::window_out(who, "height", in[1], f, p, s, r),
+                     detail::window_out(who, "width", in[2], f, p, s, r)};
     if (kind == pool_kind::max && g.h * g.w > (std::size_t(1) << 24))
       throw std::invalid_argument("ctnn::runtime: " + who + ": max pooling takes at most 2^24 pixels per plane");
     return g;
   }
-  pool_op(pool_kind kind, std::size_t f, std::size_t s, std::size_t p, geometry g)
-      : op(kind_name(kind), "", node_role::compute, {g.c, g.ho, g.wo}, 1), kind_(kind), f_(f), s_(s), p_(p), geo_(g) {
+  pool_op(pool_kind kind, std::size_t f, std::size_t s, std::size_t p, window_rounding r, geometry g)
+      : op(kind_name(kind), "", node_role::compute, {g.c, g.ho, g.wo}, 1), kind_(kind), f_(f), s_(s), p_(p), r_(r),
+        geo_(g) {
     if (kind == pool_kind::max) set_scratch(g.c * g.ho * g.wo);
   }
 
@@ -55,13 +58,14 @@ class pool_op final : public op {
  public:
   /// `opt.stride` 0 is the window.
   pool_op(inputs x, pool_kind kind, std::size_t window, pool_options opt = {})
-      : pool_op(kind, window, opt.stride ? opt.stride : window, opt.padding,
-                check(x, kind, window, opt.stride ? opt.stride : window, opt.padding)) {}
+      : pool_op(kind, window, opt.stride ? opt.stride : window, opt.padding, opt.rounding,
+                check(x, kind, window, opt.stride ? opt.stride : window, opt.padding, opt.rounding)) {}
 
   pool_kind pooling() const { return kind_; }
   std::size_t window() const { return f_; }
   std::size_t stride() const { return s_; }
   std::size_t padding() const { return p_; }
+  window_rounding rounding() const { return r_; }
 
   void forward(const forward_ctx& c) const override {
     if (kind_ == pool_kind::max) kernels::pool_forward<true>(c.batch * geo_.c, windows(), c.in[0], c.out, c.scratch);

@@ -9,17 +9,19 @@
 #include <stdexcept>
 #include <string>
 
+#include "ctnn/ops/window.hpp"
 #include "ctnn/runtime/op.hpp"
 
 namespace ctnn::runtime {
 
 /// conv2d's window: `{.stride = 2, .padding = 1}`, or positionally
-/// `{stride, padding, dilation, groups}`.
+/// `{stride, padding, dilation, groups, rounding}`.
 struct conv_options {
   std::size_t stride = 1;
   std::size_t padding = 0;
   std::size_t dilation = 1;  // taps D apart: the window's extent is D·(F − 1) + 1
   std::size_t groups = 1;    // independent convolutions over C_in/G channels each
+  window_rounding rounding = window_rounding::exact;  // floor: drop a last partial window (ceil is for pooling)
 };
 
 /// A pooling window's stride and padding; a stride of 0 means the window
@@ -27,6 +29,7 @@ struct conv_options {
 struct pool_options {
   std::size_t stride = 0;
   std::size_t padding = 0;
+  window_rounding rounding = window_rounding::exact;  // floor or ceil: windows that need not tile the input
 };
 
 namespace detail {
@@ -39,9 +42,10 @@ inline void require_image(const std::string& who, const op& x) {
 }
 
 /// The output size along `axis` of a window of extent f moved by s over w
-/// inputs with p padding on each side: (w − f + 2p)/s + 1, which must be whole.
+/// inputs with p padding on each side: (w − f + 2p)/s + 1, which must be
+/// whole unless rounded.
 inline std::size_t window_out(const std::string& who, const char* axis, std::size_t w, std::size_t f, std::size_t p,
-                              std::size_t s) {
+                              std::size_t s, window_rounding r = window_rounding::exact) {
   const std::string values = "W = " + std::to_string(w) + ", F = " + std::to_string(f) + ", P = " +
                              std::to_string(p) + ", S = " + std::to_string(s);
   if (s == 0) throw std::invalid_argument("ctnn::runtime: " + who + ": the stride must be positive (" + values + ")");
@@ -49,11 +53,12 @@ inline std::size_t window_out(const std::string& who, const char* axis, std::siz
     throw std::invalid_argument("ctnn::runtime: " + who + ": along the " + axis + ", the window (extent F, " +
                                 "D(F-1)+1 when dilated) is larger than the padded input, so W - F + 2P < 0 (" +
                                 values + ")");
-  if ((w + 2 * p - f) % s != 0)
+  if (r == window_rounding::exact && (w + 2 * p - f) % s != 0)
     throw std::invalid_argument("ctnn::runtime: " + who + ": along the " + axis + ", W - F + 2P = " +
                                 std::to_string(w + 2 * p - f) + " is not divisible by the stride S, so the output " +
-                                "size (W - F + 2P)/S + 1 is not whole (" + values + ")");
-  return (w + 2 * p - f) / s + 1;
+                                "size (W - F + 2P)/S + 1 is not whole (" + values + "); to round it, set the " +
+                                "options' rounding to floor (or, for pooling, ceil)");
+  return ::ctnn::detail::window_out(w, f, p, s, r);
 }
 
 }  // namespace detail

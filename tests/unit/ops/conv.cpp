@@ -134,6 +134,57 @@ TEST_CASE("max_pool and avg_pool 2x2/2 on 1..16; max_pool 3x3/2 p1 on 1..25", "[
   CHECK(run_forward<mp3>(x25.data(), {}, win3.data()) == std::vector<double>{7, 9, 10, 17, 19, 20, 22, 24, 25});
 }
 
+TEST_CASE("floor_mode and ceil_mode on 1..25 (5x5): 2x2/2 windows that do not tile it", "[conv][pool][known]") {
+  static constexpr auto x5 = ctnn::input<"x", ctnn::shape<1, 5, 5>>;
+  std::array<double, 25> x{};
+  std::iota(x.begin(), x.end(), 1.0);
+  // floor: the last row and column are left out; windows {0,1}, {2,3}.
+  using conv = decltype(ctnn::conv2d<"c", 1, 2, stride<2>, ctnn::floor_mode, ctnn::no_bias>(x5));
+  static_assert(std::is_same_v<conv::out_shape, ctnn::shape<1, 2, 2>>);
+  std::array<double, 4> w{1, 1, 1, 1};
+  std::vector<double> col(conv::spec::scratch_size);
+  CHECK(run_forward<conv>(x.data(), {w.data()}, col.data()) == std::vector<double>{16, 24, 56, 64});
+  // ceil: a third window {4} per axis, overhanging the input.
+  using mp = decltype(ctnn::max_pool<2, ctnn::ceil_mode>(x5));
+  static_assert(std::is_same_v<mp::out_shape, ctnn::shape<1, 3, 3>>);
+  std::array<double, 9> win{};
+  CHECK(run_forward<mp>(x.data(), {}, win.data()) == std::vector<double>{7, 9, 10, 17, 19, 20, 22, 24, 25});
+  // The average divides by the positions inside the input: 4, 2 or 1.
+  using ap = decltype(ctnn::avg_pool<2, ctnn::ceil_mode>(x5));
+  CHECK(run_forward<ap>(x.data()) == std::vector<double>{4, 6, 7.5, 14, 16, 17.5, 21.5, 23.5, 25});
+  // Backward of the average: the corner window's one input takes its whole gradient.
+  const std::array<double, 9> dy{0, 0, 0, 0, 0, 0, 0, 0, 1};
+  std::array<double, 25> dx{};
+  ctnn::backward_args<double> a;
+  a.dout = dy.data();
+  a.din[0] = dx.data();
+  ap::spec::backward<1, ctnn::grad_mode::input(0)>(a);
+  CHECK(dx[24] == 1.0);
+  CHECK(std::accumulate(dx.begin(), dx.end(), 0.0) == 1.0);
+}
+
+// The reference networks' odd windows: ResNet's 7×7/2 p3 convolution and
+// 3×3/2 p1 pool (floor, PyTorch), GoogLeNet's 3×3/2 pools (ceil, Caffe).
+static_assert(std::is_same_v<decltype(ctnn::conv2d<"conv1", 64, 7, stride<2>, padding<3>, ctnn::floor_mode>(
+                                 ctnn::input<"x", ctnn::shape<3, 224, 224>>))::out_shape,
+                             ctnn::shape<64, 112, 112>>);
+static_assert(std::is_same_v<decltype(ctnn::max_pool<3, stride<2>, padding<1>, ctnn::floor_mode>(
+                                 ctnn::input<"x", ctnn::shape<64, 112, 112>>))::out_shape,
+                             ctnn::shape<64, 56, 56>>);
+static_assert(std::is_same_v<decltype(ctnn::max_pool<3, stride<2>, ctnn::ceil_mode>(
+                                 ctnn::input<"x", ctnn::shape<64, 112, 112>>))::out_shape,
+                             ctnn::shape<64, 56, 56>>);
+static_assert(std::is_same_v<decltype(ctnn::max_pool<3, stride<2>, ctnn::ceil_mode>(
+                                 ctnn::input<"x", ctnn::shape<480, 28, 28>>))::out_shape,
+                             ctnn::shape<480, 14, 14>>);
+// A ceil-mode window may not start in the trailing padding: 2×2/2 p1 on 3
+// gives 2 windows, not ceil(3/2) + 1 = 3.
+static_assert(ctnn::detail::window_out(3, 2, 1, 2, ctnn::window_rounding::ceil) == 2);
+static_assert(ctnn::detail::window_out(5, 2, 0, 2, ctnn::window_rounding::ceil) == 3);
+static_assert(ctnn::detail::window_out(5, 2, 0, 2, ctnn::window_rounding::floor) == 2);
+static_assert(!ctnn::detail::window_fits(5, 2, 0, 2) && ctnn::detail::window_fits(5, 2, 0, 2, ctnn::window_rounding::floor));
+static_assert(!ctnn::detail::window_fits(1, 3, 0, 1, ctnn::window_rounding::floor));  // larger than the input
+
 TEST_CASE("global_avg_pool, flatten and concat", "[pool][concat][known]") {
   static constexpr auto a = ctnn::input<"a", ctnn::shape<2, 1, 2>>;
   static constexpr auto b = ctnn::input<"b", ctnn::shape<1, 1, 2>>;

@@ -141,7 +141,7 @@ TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
 // (tests/gradcheck/conv.cpp) in one network: stride 2, padding 1, dilation
 // 2, groups 2, 1×1 convolutions direct and strided, no bias, fused
 // activations (split in two by the twin), overlapping max pooling, average
-// pooling with and without padding, global average pooling, channel and
+// pooling with and without padding, floor and ceil rounding, global average pooling, channel and
 // flat concat, a filter bank tied by name and fan-out (c0 feeds three
 // branches).
 namespace conv_configs {
@@ -162,9 +162,15 @@ inline constexpr auto s = ctnn::conv2d<"s", 4, 3, padding<1>>(ctnn::conv2d<"s", 
 inline constexpr auto g = ctnn::global_avg_pool(ctnn::concat(a2, ctnn::max_pool<3, stride<2>>(ctnn::ref<s>)));
 // [4, 5, 4]: average pooling 3×3/2 with padding.
 inline constexpr auto p = ctnn::avg_pool<3, stride<2>, padding<1>>(ctnn::ref<s>);
-// [8 + 12 + 80]: flat concat of three.
+// [2, 4, 3] → [4, 2, 2]: a 2×2/2 convolution that does not tile 9×7
+// (floor_mode), then 2×2/2 pools that do not tile 4×3 (ceil_mode: the last
+// column's windows overhang; average divides by the two inside).
+inline constexpr auto rc = ctnn::conv2d<"r", 2, 2, stride<2>, ctnn::floor_mode>(ctnn::ref<c0>);
+inline constexpr auto r =
+    ctnn::concat(ctnn::max_pool<2, ctnn::ceil_mode>(ctnn::ref<rc>), ctnn::avg_pool<2, ctnn::ceil_mode>(ctnn::ref<rc>));
+// [8 + 12 + 80 + 16]: flat concat of four.
 inline constexpr auto logits =
-    ctnn::dense<"out", 5>(ctnn::concat(g, ctnn::flatten(b), ctnn::flatten(p)));
+    ctnn::dense<"out", 5>(ctnn::concat(g, ctnn::flatten(b), ctnn::flatten(p), ctnn::flatten(r)));
 using network =
     decltype(ctnn::network(ctnn::softmax_cross_entropy(ctnn::ref<logits>, ctnn::label<"c", 5>), ctnn::outputs(ctnn::ref<logits>)));
 static_assert(std::is_same_v<decltype(a)::out_shape, ctnn::shape<4, 4, 3>>);
@@ -172,6 +178,8 @@ static_assert(std::is_same_v<decltype(a2)::out_shape, ctnn::shape<4, 4, 3>>);
 static_assert(std::is_same_v<decltype(b)::out_shape, ctnn::shape<2, 3, 2>>);
 static_assert(std::is_same_v<decltype(g)::out_shape, ctnn::shape<8>>);
 static_assert(std::is_same_v<decltype(p)::out_shape, ctnn::shape<4, 5, 4>>);
+static_assert(std::is_same_v<decltype(rc)::out_shape, ctnn::shape<2, 4, 3>>);
+static_assert(std::is_same_v<decltype(r)::out_shape, ctnn::shape<4, 2, 2>>);
 }  // namespace conv_configs
 
 TEST_CASE("twin of a network with every convolution and pooling configuration", "[runtime][conv]") {
@@ -179,8 +187,8 @@ TEST_CASE("twin of a network with every convolution and pooling configuration", 
   const auto x = uniform(B * 2 * 9 * 7, -1.0f, 1.0f, 10);
   const auto c = classes(B, 5, 11);
   const auto gr = ctnn::runtime::from<conv_configs::network>();
-  // c0, a, b, s (one, tied), out: weights and biases but b's.
-  CHECK(gr.params().size() == 9);
+  // c0, a, b, s (one, tied), r, out: weights and biases but b's.
+  CHECK(gr.params().size() == 11);
   check_twin<conv_configs::network, B>([&](auto f) { f(x.data(), c.data()); }, [&](auto f) { f(x.data()); });
 }
 
