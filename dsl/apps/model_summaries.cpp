@@ -7,6 +7,7 @@
 
 #include <ctnn/ctnn.hpp>
 #include <models/alexnet.hpp>
+#include <models/googlenet.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
 #include <models/mlp.hpp>
@@ -62,5 +63,9 @@ int main() {
   section<ctnn::models::vgg16::network>("VGG16", "dsl/models/vgg16.hpp",
                                         "configuration D of Simonyan and Zisserman, seed 003's table.");
   activation_table<ctnn::models::vgg16::network>();
+  section<ctnn::models::googlenet::network>(
+      "GoogLeNet", "dsl/models/googlenet.hpp",
+      "Caffe's bvlc_googlenet with its two auxiliary classifiers (loss1, loss2; weighted 0.3), without its two LRN "
+      "layers.");
   return 0;
 }
