@@ -1,21 +1,43 @@
 // Writes docs/models.md: the summary table of every model in dsl/models, as
 // the compiler computes it (ctnn::summary), so the document cannot drift from
 // the code (a test compares the two).
+#include <cstddef>
 #include <cstdio>
 #include <string>
 
 #include <ctnn/ctnn.hpp>
+#include <models/alexnet.hpp>
+#include <models/googlenet.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
 #include <models/mlp.hpp>
 #include <models/resnet.hpp>
 #include <models/tiny_mlp.hpp>
+#include <models/vgg16.hpp>
 
 namespace {
 
 template <class Net>
 void section(const char* title, const char* header, const char* about) {
   std::printf("## %s\n\n`%s`: %s\n\n```\n%s```\n\n", title, header, about, ctnn::summary<Net>().c_str());
+}
+
+// Seed 003's VGG16 memory table as the network's nodes give it.
+template <class Net>
+void activation_table() {
+  using ctnn::detail::grouped;
+  std::printf("Seed 003's memory table (biases not counted), read off the nodes:\n\n"
+              "| layer | output | values | weights |\n|---|---|---|---|\n");
+  std::size_t values = 0, weights = 0;
+  for (const auto& r : ctnn::models::vgg16::activation_table<Net>()) {
+    const std::string layer = r.name.empty() ? std::string(r.kind) : std::string(r.kind) + " " + std::string(r.name);
+    std::printf("| %s | %s | %s | %s |\n", layer.c_str(),
+                ctnn::to_string(r.out).c_str(), grouped(double(r.values)).c_str(), grouped(double(r.weights)).c_str());
+    values += r.values;
+    weights += r.weights;
+  }
+  std::printf("| total | | %s (%.1f MB in float) | %s |\n\n", grouped(double(values)).c_str(),
+              double(values * sizeof(float)) / 1e6, grouped(double(weights)).c_str());
 }
 
 }  // namespace
@@ -42,5 +64,15 @@ int main() {
                                                "basic blocks [3, 4, 6, 3], at 224×224.");
   section<ctnn::models::resnet::resnet50<224>>("ResNet-50", "dsl/models/resnet.hpp",
                                                "bottleneck blocks [3, 4, 6, 3] (stride on the 3×3), at 224×224.");
+  section<ctnn::models::alexnet::network>(
+      "AlexNet", "dsl/models/alexnet.hpp",
+      "Caffe's bvlc_alexnet on [3, 227, 227], without its two LRN layers (no parameters; ctnn has no LRN op).");
+  section<ctnn::models::vgg16::network>("VGG16", "dsl/models/vgg16.hpp",
+                                        "configuration D of Simonyan and Zisserman, seed 003's table.");
+  activation_table<ctnn::models::vgg16::network>();
+  section<ctnn::models::googlenet::network>(
+      "GoogLeNet", "dsl/models/googlenet.hpp",
+      "Caffe's bvlc_googlenet with its two auxiliary classifiers (loss1, loss2; weighted 0.3), without its two LRN "
+      "layers.");
   return 0;
 }

@@ -3,6 +3,7 @@
 /// node its op, name, output shape, parameters, FLOPs and activation bytes.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -34,7 +35,9 @@ std::string summary() {
   using detail::grouped;
   using detail::pad;
   const auto& p = Graph::plan;
-  std::string s = pad("#", 5) + pad("op", 32) + pad("name", 16) + pad("output", 16) + pad("params", 12) +
+  std::size_t name_width = 16;  // wider when a name needs it (GoogLeNet's "inception_4e/3x3_reduce")
+  for (std::size_t i = 0; i < Graph::node_count; ++i) name_width = std::max(name_width, p.nodes[i].name.size() + 1);
+  std::string s = pad("#", 5) + pad("op", 32) + pad("name", name_width) + pad("output", 16) + pad("params", 12) +
                   pad("flops", 14) + "bytes\n";
   double bytes = 0;
   std::size_t param_total = 0;
@@ -49,7 +52,7 @@ std::string summary() {
     std::string kind(n.kind);
     if (p.is_loss_root[i]) kind += " (loss)";
     if (p.is_output[i]) kind += " (output)";
-    s += pad(std::to_string(i), 5) + pad(kind, 32) + pad(std::string(n.name), 16) + pad(to_string(n.out), 16) +
+    s += pad(std::to_string(i), 5) + pad(kind, 32) + pad(std::string(n.name), name_width) + pad(to_string(n.out), 16) +
          pad(grouped(double(params)), 12) + pad(grouped(n.flops), 14) + grouped(b) + "\n";
   }
   s += "parameters: " + grouped(double(Graph::param_count)) + " (" + std::to_string(p.params.unique) +

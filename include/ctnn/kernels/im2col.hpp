@@ -116,14 +116,16 @@ inline T sum(SN sn, const T* p) {
   const std::size_t N = extent_value(sn);
   constexpr std::size_t L = lanes<T>;
   vec<T> s0(T(0)), s1(T(0));
-  std::size_t i = 0;
-  for (; i + 2 * L <= N; i += 2 * L) {
+  // Loop bounds computed up front: with N a multiple of L, g++ 12 otherwise
+  // warns about the (empty) scalar tail (-Waggressive-loop-optimizations).
+  const std::size_t pairs_end = N / (2 * L) * (2 * L), vec_end = N / L * L;
+  for (std::size_t i = 0; i < pairs_end; i += 2 * L) {
     s0 += vec<T>::load_unaligned(p + i);
     s1 += vec<T>::load_unaligned(p + i + L);
   }
-  for (; i + L <= N; i += L) s0 += vec<T>::load_unaligned(p + i);
+  if (vec_end > pairs_end) s0 += vec<T>::load_unaligned(p + pairs_end);
   T t = xsimd::hadd(s0 + s1);
-  for (; i < N; ++i) t += p[i];
+  for (std::size_t i = vec_end; i < N; ++i) t += p[i];
   return t;
 }
 

@@ -21,6 +21,9 @@
 #include <models/mlp.hpp>
 #include <models/tiny_mlp.hpp>
 // not compared with the twin: <models/resnet.hpp> (batch_norm: the twin has no batch norm)
+// not compared with the twin: <models/alexnet.hpp> (dropout, which the twin lacks)
+// not compared with the twin: <models/vgg16.hpp> (dropout, which the twin lacks)
+// not compared with the twin: <models/googlenet.hpp> (dropout, which the twin lacks)
 
 namespace {
 
