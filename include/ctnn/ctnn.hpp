@@ -12,6 +12,7 @@
 #include "ctnn/ops/batch_norm.hpp"
 #include "ctnn/ops/concat.hpp"
 #include "ctnn/ops/conv2d.hpp"
+#include "ctnn/ops/conv2d_transpose.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/dropout.hpp"
 #include "ctnn/ops/elementwise.hpp"
