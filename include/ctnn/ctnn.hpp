@@ -10,6 +10,7 @@
 #include "ctnn/graph/summary.hpp"
 #include "ctnn/ops/activation.hpp"
 #include "ctnn/ops/batch_norm.hpp"
+#include "ctnn/ops/channel_dropout.hpp"
 #include "ctnn/ops/concat.hpp"
 #include "ctnn/ops/conv2d.hpp"
 #include "ctnn/ops/conv2d_transpose.hpp"
