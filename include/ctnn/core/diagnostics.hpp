@@ -149,6 +149,14 @@ struct conv_option_not_recognized {
                 "ceil_mode");
 };
 
+template <fixed_string Layer, class Option>
+struct conv_transpose_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_CONV_OPTION: conv2d_transpose<name, C, F, options...> takes stride<S>, padding<P>, "
+                "dilation<D>, groups<G>, output_padding<A>, no_bias, a ctnn::init:: scheme (not sparse) for the "
+                "weight and bias_init<...>, each at most once");
+};
+
 /// A transposed convolution's output size along Axis is
 /// (H − 1)·S − 2P + F + A with F the dilated extent D·(F−1)+1.
 template <fixed_string Layer, fixed_string Axis, std::size_t H, std::size_t F, std::size_t S, std::size_t P,

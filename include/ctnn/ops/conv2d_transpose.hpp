@@ -179,14 +179,16 @@ inline constexpr bool is_unfused_conv2d_transpose_v<
     node<conv2d_transpose_op<Name, Out, F, S, P, D, G, A, HasBias, act::identity, WeightInit, BiasInit>, X>> = true;
 
 namespace detail {
+// conv2d's options but the rounding ones (the output size is always whole), and output_padding.
 template <class O>
-inline constexpr bool is_conv_transpose_option_v = is_conv_option_v<O> || option_of<output_padding, O>::count > 0;
+inline constexpr bool is_conv_transpose_option_v =
+    is_window_option_v<O> || is_dense_option_v<O> || option_of<output_padding, O>::count > 0;
 }
 
 template <fixed_string Name, std::size_t Out, std::size_t F, class... Options>
 struct conv2d_transpose_fn {
   static_assert((diagnostic::check_unless<detail::is_conv_transpose_option_v<Options>,
-                                          diagnostic::conv_option_not_recognized<Name, Options>> && ...));
+                                          diagnostic::conv_transpose_option_not_recognized<Name, Options>> && ...));
   using parameters = detail::parameter_options<Name, Options...>;
   using S = detail::window_option<stride, 1, Options...>;
   using P = detail::window_option<padding, 0, Options...>;
