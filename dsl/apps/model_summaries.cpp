@@ -10,6 +10,7 @@
 #include <models/googlenet.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
+#include <models/lenet_aux.hpp>
 #include <models/mlp.hpp>
 #include <models/resnet.hpp>
 #include <models/tiny_mlp.hpp>
@@ -55,6 +56,9 @@ int main() {
                                            "the embedded-network benchmark (tanh, squared error).");
   section<ctnn::models::lenet::network>("LeNet", "dsl/models/lenet.hpp",
                                         "the Caffe MNIST LeNet of seed 001.");
+  section<ctnn::models::lenet_aux::network>(
+      "LeNet with an auxiliary classifier", "dsl/models/lenet_aux.hpp",
+      "LeNet plus a side classifier ip1_side on pool1; loss L + 0.3 l1 (deep supervision, seed 001).");
   section<ctnn::models::init_experiment::tanh_xavier>(
       "Initialization experiment (one of five)", "dsl/models/init_experiment.hpp",
       "10 tanh layers of 500 units without biases; the other four differ only in activation and initializer.");

@@ -1,7 +1,8 @@
-// ctnn_train: trains LeNet (dsl/models/lenet.hpp, the default) or the MLP
-// (dsl/models/mlp.hpp) on Fashion-MNIST and writes a report. Run with --help
-// for the flags. This file parses the flags and writes the report; the
-// networks are trained in train_lenet.cpp, train_mlp.cpp and train_mlp_bn.cpp.
+// ctnn_train: trains LeNet (dsl/models/lenet.hpp, the default), LeNet with a
+// side classifier (lenet_aux.hpp) or the MLP (dsl/models/mlp.hpp) on
+// Fashion-MNIST and writes a report. Run with --help for the flags. This file
+// parses the flags and writes the report; the networks are trained in
+// train_lenet.cpp, train_lenet_aux.cpp, train_mlp.cpp and train_mlp_bn.cpp.
 #include <unistd.h>
 
 #include <algorithm>
@@ -194,7 +195,7 @@ using namespace train_app;
 float default_lr(model_kind m, optimizer_kind k) {
   switch (k) {
     case optimizer_kind::sgd:
-    case optimizer_kind::nesterov: return m == model_kind::lenet ? 0.01f : 0.03f;
+    case optimizer_kind::nesterov: return m == model_kind::mlp ? 0.03f : 0.01f;
     case optimizer_kind::adagrad: return 0.01f;
     case optimizer_kind::adam:
     case optimizer_kind::rmsprop: break;
@@ -212,7 +213,7 @@ struct model_defaults {
 };
 
 model_defaults defaults_of(model_kind m) {
-  if (m == model_kind::lenet) return {5, "adam", "cosine"};
+  if (m != model_kind::mlp) return {5, "adam", "cosine"};  // LeNet, with or without its side classifier
   return {10, "sgd", "step"};
 }
 
@@ -226,6 +227,8 @@ void print_usage(std::FILE* f) {
                "Trains LeNet or an MLP on Fashion-MNIST and writes a report and its curves.\n\n"
                "  --model NAME      lenet: Caffe's LeNet, conv 20 5x5, pool 2, conv 50 5x5, pool 2,\n"
                "                    ip 500 + ReLU, ip 10, on the image as [1, 28, 28] (default);\n"
+               "                    lenet_aux: LeNet plus a side classifier ip1_side on pool1, loss\n"
+               "                    L + 0.3 l1 (deep supervision; the weight is compiled in);\n"
                "                    mlp: 784-256-128-10 with ReLU\n"
                "  --epochs N        epochs to train (default %d for lenet, %d for mlp)\n"
                "  --seed S          seed for the weights, the dropout masks and the shuffling (default %llu)\n"
@@ -275,8 +278,9 @@ float parse_nonnegative(std::string_view flag, std::string_view text) {
 
 model_kind parse_model(std::string_view text) {
   if (text == "lenet") return model_kind::lenet;
+  if (text == "lenet_aux") return model_kind::lenet_aux;
   if (text == "mlp") return model_kind::mlp;
-  throw usage_error("--model: '" + std::string(text) + "' is not one of lenet, mlp");
+  throw usage_error("--model: '" + std::string(text) + "' is not one of lenet, lenet_aux, mlp");
 }
 
 optimizer_kind parse_optimizer(std::string_view text) {
@@ -380,6 +384,8 @@ options parse_args(int argc, char** argv) {
   }
   if (o.model != model_kind::mlp && o.dropout > 0.0f)
     throw usage_error("--dropout is for --model mlp only: LeNet has no dropout layer");
+  if (o.model == model_kind::lenet_aux && o.batch_norm)
+    throw usage_error("--batch-norm is for --model lenet or mlp: lenet_aux has no batch-norm variant");
   const model_defaults d = defaults_of(o.model);
   if (o.epochs == 0) o.epochs = d.epochs;
   if (o.optimizer_name.empty()) o.optimizer = parse_optimizer(o.optimizer_name = d.optimizer);
@@ -421,5 +427,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (o.model == model_kind::lenet) return run_lenet(o, train, test);
+  if (o.model == model_kind::lenet_aux) return run_lenet_aux(o, train, test);
   return o.batch_norm ? run_mlp_bn(o, train, test) : run_mlp(o, train, test);
 }

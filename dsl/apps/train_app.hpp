@@ -36,7 +36,7 @@ inline constexpr std::size_t batch = 64;  // a template argument of the trainer,
 inline constexpr std::size_t classes = ctnn::io::fashion_mnist_classes;
 inline constexpr std::size_t train_eval_images = 10'000;  // training accuracy: on the first 10,000 images
 
-enum class model_kind { lenet, mlp };
+enum class model_kind { lenet, lenet_aux, mlp };
 enum class optimizer_kind { sgd, nesterov, adam, rmsprop, adagrad };
 enum class schedule_kind { step, cosine, exponential, none };
 // Drop probabilities compiled in: each is a network type of its own.
@@ -99,6 +99,7 @@ struct any_optimizer {
 int run_mlp(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);     // train_mlp.cpp
 int run_mlp_bn(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);  // train_mlp_bn.cpp
 int run_lenet(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);   // train_lenet.cpp
+int run_lenet_aux(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);  // train_lenet_aux.cpp
 
 // Defined in train.cpp.
 float learning_rate(const options& o, int epoch, std::size_t step, std::size_t total_steps);

@@ -149,6 +149,35 @@ struct conv_option_not_recognized {
                 "ceil_mode");
 };
 
+template <fixed_string Layer, class Option>
+struct conv_transpose_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_CONV_OPTION: conv2d_transpose<name, C, F, options...> takes stride<S>, padding<P>, "
+                "dilation<D>, groups<G>, output_padding<A>, no_bias, a ctnn::init:: scheme (not sparse) for the "
+                "weight and bias_init<...>, each at most once");
+};
+
+/// A transposed convolution's output size along Axis is
+/// (H − 1)·S − 2P + F + A with F the dilated extent D·(F−1)+1.
+template <fixed_string Layer, fixed_string Axis, std::size_t H, std::size_t F, std::size_t S, std::size_t P,
+          std::size_t A>
+struct conv_transpose_output_not_positive {
+  static_assert((H - 1) * S + F + A > 2 * P,
+                "CTNN_CONV_TRANSPOSE_GEOMETRY: the output size (H - 1)S - 2P + F + A must be positive; the "
+                "arguments are <layer, axis, H: input size, F: filter extent (D(F-1)+1 when dilated), S: stride, "
+                "P: padding, A: output_padding>");
+};
+
+/// output_padding picks one of the S input sizes a strided convolution maps
+/// to the same output; it must be below the stride or the dilation
+/// (PyTorch's rule), or the added rows would receive nothing.
+template <fixed_string Layer, std::size_t A, std::size_t S, std::size_t D>
+struct conv_transpose_output_padding_too_large {
+  static_assert(A < S || A < D,
+                "CTNN_CONV_TRANSPOSE_GEOMETRY: output_padding<A> must be smaller than the stride S or the "
+                "dilation D; the arguments are <layer, A: output_padding, S: stride, D: dilation>");
+};
+
 template <class A, class B>
 constexpr bool same_but_first_dim() {
   if constexpr (A::rank != B::rank || A::rank == 0) {

@@ -10,6 +10,7 @@
 
 #include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/ops/conv2d.hpp"
+#include "ctnn/ops/conv2d_transpose.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/node.hpp"
 
@@ -53,6 +54,12 @@ struct activation_fn {
       return make_node<conv2d_op<c::name, X::out_shape::dims[0], c::filter, c::stride_v, c::padding_v, c::dilation_v,
                                  c::groups_v, c::has_bias, F, typename c::weight_init, typename c::bias_init,
                                  c::rounding>>(
+          detail::head_t<typename X::raw_inputs>{});
+    } else if constexpr (is_unfused_conv2d_transpose_v<X>) {
+      using c = typename X::op;
+      return make_node<conv2d_transpose_op<c::name, X::out_shape::dims[0], c::filter, c::stride_v, c::padding_v,
+                                           c::dilation_v, c::groups_v, c::output_padding_v, c::has_bias, F,
+                                           typename c::weight_init, typename c::bias_init>>(
           detail::head_t<typename X::raw_inputs>{});
     } else {
       return make_node<activation_op<F>>(x);

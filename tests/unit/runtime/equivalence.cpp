@@ -18,6 +18,7 @@
 #include <ctnn/runtime.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
+#include <models/lenet_aux.hpp>
 #include <models/mlp.hpp>
 #include <models/tiny_mlp.hpp>
 // not compared with the twin: <models/resnet.hpp> (batch_norm: the twin has no batch norm)
@@ -136,6 +137,16 @@ TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
   // conv1, pool, conv2, pool, flatten, ip1, relu, ip2 and the leaves and loss.
   CHECK(g.size() == 11);
   check_twin<ctnn::models::lenet::network, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
+}
+
+TEST_CASE("twin of dsl/models/lenet_aux.hpp", "[runtime][conv]") {
+  constexpr std::size_t B = 4;
+  const auto x = uniform(B * 28 * 28, 0.0f, 1.0f, 10);
+  const auto y = classes(B, 10, 11);
+  using net = ctnn::models::lenet_aux::network;
+  // LeNet's 11 nodes, then flatten, ip1_side, its loss and the scale by 0.3.
+  CHECK(ctnn::runtime::from<net>().size() == 15);
+  check_twin<net, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
 }
 
 // Every convolution configuration of the static gradient checks
