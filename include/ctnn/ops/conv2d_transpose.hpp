@@ -15,6 +15,7 @@
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/im2col.hpp"
+#include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/ops/conv2d.hpp"
 #include "ctnn/ops/dense.hpp"
@@ -100,16 +101,19 @@ struct conv2d_transpose_op {
         p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, K, C * F * F, true, /*regularize=*/false};
       return p;
     }();
-    static constexpr double flops = 2.0 * double(Cg) * double(HW) * double(Out * F * F);
-    // Forward builds one column matrix at a time; backward one im2col of the
-    // output gradient at a time, after the pre-activation gradient.
+    static constexpr double multiply_adds = double(Cg) * double(HW) * double(Out * F * F);  // per sample
+    static constexpr double flops = 2.0 * multiply_adds;
+    // Samples run side by side (kernels/parallel_samples.hpp, as conv2d), so
+    // each has its own column matrix: in forward the scratch, in backward the
+    // temp after the pre-activation gradient, where the column matrices of
+    // the output gradient stay from the data gradient to the weight gradient.
     static constexpr std::size_t scratch_size = direct ? 0 : K * HW;
     static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
     static constexpr std::size_t temp_size = act_temp + (direct ? 0 : K * HW);
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      for (std::size_t b = 0; b < B; ++b) {
+      kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
         const T* x = a.in[0] + b * C * HW;
         T* y = a.out + b * Out * HWo;
         for (std::size_t g = 0; g < Gs; ++g) {
@@ -117,8 +121,9 @@ struct conv2d_transpose_op {
           if constexpr (direct) {
             kernels::gemm_tn<K, HW, Cg>(wg, x + g * Cg * HW, y + g * Og * HWo);
           } else {
-            kernels::gemm_tn<K, HW, Cg>(wg, x + g * Cg * HW, a.scratch);
-            kernels::col2im<false, Og, Ho, Wo, F, S, P, D, H, W>(a.scratch, y + g * Og * HWo);
+            T* col = a.scratch + b * K * HW;
+            kernels::gemm_tn<K, HW, Cg>(wg, x + g * Cg * HW, col);
+            kernels::col2im<false, Og, Ho, Wo, F, S, P, D, H, W>(col, y + g * Og * HWo);
           }
         }
         if constexpr (HasBias || !act::is_identity_v<Act>)
@@ -127,7 +132,7 @@ struct conv2d_transpose_op {
             T* yc = y + c * HWo;
             kernels::map<HWo>(yc, [bc](auto v) { return Act::apply(v + bc); }, yc);
           }
-      }
+      });
     }
 
     template <std::size_t B, unsigned Mode, class T>
@@ -145,28 +150,40 @@ struct conv2d_transpose_op {
           for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
           a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + s : s;
         }
-      if constexpr (dw || dx)
+      // The output gradient of sample b and group g as a column matrix
+      // [K, H·W] (the convolution's im2col, on the output's geometry); with
+      // G > 1 the groups of a sample take turns in its area, so the weight
+      // gradient, which needs them all, then rebuilds its own.
+      T* const col_area = a.temp + B * act_temp;  // K·H·W per sample
+      const auto column = [&](std::size_t b, std::size_t g) -> const T* {
+        const T* gyg = gy + b * Out * HWo + g * Og * HWo;
+        if constexpr (direct) {
+          return gyg;
+        } else {
+          T* c = col_area + b * K * HW;
+          kernels::im2col<Og, Ho, Wo, F, S, P, D, H, W>(gyg, c);
+          return c;
+        }
+      };
+      if constexpr (dx)  // dx_g = W_g · col, samples side by side
+        kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
+          for (std::size_t g = 0; g < Gs; ++g)
+            kernels::gemm_nn<Cg, HW, K, dx_acc>(a.param[0] + g * Cg * K, column(b, g),
+                                                a.din[0] + b * C * HW + g * Cg * HW);
+        });
+      // dW_g = Σ_b x_g · colᵀ: a sum over the batch, in sample order on one
+      // thread (the GEMM's own threads), so the bits do not depend on the team.
+      if constexpr (dw) {
+        constexpr bool reuse = dx && Gs == 1;  // the columns are still there
         for (std::size_t b = 0; b < B; ++b)
           for (std::size_t g = 0; g < Gs; ++g) {
-            // The output gradient as a column matrix [K, H·W]: the
-            // convolution's im2col, on the output's geometry.
-            const T* gyg = gy + b * Out * HWo + g * Og * HWo;
-            const T* col = gyg;
-            if constexpr (!direct) {
-              T* c = a.temp + B * act_temp;
-              kernels::im2col<Og, Ho, Wo, F, S, P, D, H, W>(gyg, c);
-              col = c;
-            }
+            const T* col = reuse && !direct ? col_area + b * K * HW : column(b, g);
             const T* xg = a.in[0] + b * C * HW + g * Cg * HW;
-            const T* wg = a.param[0] + g * Cg * K;
-            if constexpr (dw) {  // dW_g = x_g · colᵀ
-              T* dwg = a.dparam[0] + g * Cg * K;
-              if (b == 0 && !dw_acc) kernels::gemm_nt<Cg, K, HW, false>(xg, col, dwg);
-              else kernels::gemm_nt<Cg, K, HW, true>(xg, col, dwg);
-            }
-            if constexpr (dx)  // dx_g = W_g · col
-              kernels::gemm_nn<Cg, HW, K, dx_acc>(wg, col, a.din[0] + b * C * HW + g * Cg * HW);
+            T* dwg = a.dparam[0] + g * Cg * K;
+            if (b == 0 && !dw_acc) kernels::gemm_nt<Cg, K, HW, false>(xg, col, dwg);
+            else kernels::gemm_nt<Cg, K, HW, true>(xg, col, dwg);
           }
+      }
     }
   };
 };

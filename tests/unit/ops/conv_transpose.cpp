@@ -5,10 +5,13 @@
 // weight array, which is what makes it the transpose.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <numeric>
 #include <random>
 #include <vector>
+
+#include <omp.h>
 
 #include <ctnn/ctnn.hpp>
 
@@ -149,4 +152,39 @@ TEST_CASE("conv2d_transpose: the adjoint of conv2d with the same weights", "[con
   check_adjoint<2, 3, 3, 2, 4, 3, 2, 1, 1>(3);  // stride 3, even filter, wide padding
   check_adjoint<4, 6, 3, 3, 1, 1, 0, 1, 2>(4);  // 1×1, the direct path
   check_adjoint<2, 2, 2, 3, 1, 2, 0, 1, 1>(5);  // 1×1 with stride 2: through col2im
+}
+
+namespace threads_case {
+// Large enough (4 samples × 262,144 multiply-adds) for the samples to be
+// split over the OpenMP team.
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<16, 8, 8>>;
+// Behind a 1×1 convolution, so that the data gradient runs too.
+inline constexpr auto y =
+    ctnn::relu(ctnn::conv2d_transpose<"up", 16, 4, stride<2>, padding<1>>(ctnn::conv2d<"c0", 16, 1>(x)));
+using net = decltype(ctnn::network(ctnn::squared_error(ctnn::flatten(y), ctnn::input<"t", ctnn::shape<16 * 16 * 16>>),
+                                   ctnn::outputs(y)));
+static_assert(std::is_same_v<decltype(y)::out_shape, ctnn::shape<16, 16, 16>>);
+}  // namespace threads_case
+
+TEST_CASE("conv2d_transpose: the same bits on one thread and on the team", "[conv_transpose][threads]") {
+  using net = threads_case::net;
+  constexpr std::size_t B = 4;
+  std::mt19937_64 gen(9);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> x(B * 16 * 64), t(B * 16 * 256);
+  for (auto* v : {&x, &t})
+    for (double& e : *v) e = u(gen);
+  const auto run = [&](int threads) {
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    ctnn::model<net, B, double> m(4);
+    const double loss = m.forward_backward(x.data(), t.data());
+    std::vector<double> r(m.gradients().begin(), m.gradients().end());
+    r.push_back(loss);
+    omp_set_num_threads(before);
+    return r;
+  };
+  const auto one = run(1), team = run(2);
+  CHECK(one == team);
+  CHECK(std::any_of(one.begin(), one.end(), [](double v) { return v != 0.0; }));
 }
