@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -16,30 +15,10 @@
 #include <models/lenet.hpp>
 
 #include "../../support/count_allocations.hpp"
+#include "synthetic_squares.hpp"
 
 using ctnn_test::allocations;
 using net = ctnn::models::lenet::network;
-
-namespace {
-// Ten classes, each a bright 6×6 square at its own place on a dim, noisy
-// background: learnable in a few steps, and deterministic.
-struct synthetic {
-  std::vector<float> x;
-  std::vector<unsigned char> y;
-  explicit synthetic(std::size_t n, std::uint64_t seed) : x(n * 784), y(n) {
-    std::mt19937_64 gen(seed);
-    for (std::size_t i = 0; i < n; ++i) {
-      const unsigned c = unsigned(gen() % 10);
-      y[i] = static_cast<unsigned char>(c);
-      float* img = x.data() + i * 784;
-      for (std::size_t p = 0; p < 784; ++p) img[p] = 0.1f * float(gen() >> 40) / float(1ull << 24);
-      const std::size_t r0 = 2 + (c / 5) * 12, c0 = 2 + (c % 5) * 5;
-      for (std::size_t r = r0; r < r0 + 6; ++r)
-        for (std::size_t q = c0; q < c0 + 6 && q < 28; ++q) img[r * 28 + q] = 1.0f;
-    }
-  }
-};
-}  // namespace
 
 TEST_CASE("LeNet: shapes, parameter count and summary rows", "[lenet]") {
   STATIC_REQUIRE(net::param_count == 431'080);
@@ -55,7 +34,7 @@ TEST_CASE("LeNet: shapes, parameter count and summary rows", "[lenet]") {
 
 TEST_CASE("LeNet: a few SGD steps on synthetic data lower the loss", "[lenet]") {
   constexpr std::size_t B = 16;
-  const synthetic data(B, 5);
+  const ctnn_test::synthetic_squares data(B, 5);
   ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.02f, .momentum = 0.9f}, 3);
   const float first = t.step(data.x.data(), data.y.data());
   float last = first;
@@ -69,7 +48,7 @@ TEST_CASE("LeNet: a few SGD steps on synthetic data lower the loss", "[lenet]") 
 // weight gradient's two halves in a fixed order, so the team size must not
 // change a single bit of the parameters.
 TEST_CASE("LeNet: the same parameters, bit for bit, after steps on one thread and on two", "[lenet][threads]") {
-  const synthetic data(64, 11);
+  const ctnn_test::synthetic_squares data(64, 11);
   const int saved = omp_get_max_threads();
   const auto train = [&](int threads) {
     omp_set_num_threads(threads);
@@ -86,7 +65,7 @@ TEST_CASE("LeNet: the same parameters, bit for bit, after steps on one thread an
 
 TEST_CASE("LeNet: no heap allocation in step, predict and predict_one", "[lenet][alloc]") {
   constexpr std::size_t B = 8;
-  const synthetic data(B, 9);
+  const ctnn_test::synthetic_squares data(B, 9);
   ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.01f, .momentum = 0.9f}, 7);
   t.step(data.x.data(), data.y.data());  // warm-up: the OpenMP team starts here
   const long before = allocations.load();

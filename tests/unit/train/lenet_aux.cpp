@@ -8,13 +8,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
 #include <models/lenet_aux.hpp>
+
+#include "synthetic_squares.hpp"
 
 namespace aux = ctnn::models::lenet_aux;
 using net = aux::network;
@@ -29,26 +31,6 @@ static_assert(net_side_only::param_count == 520 + 28'810);  // conv1 and ip1_sid
 
 namespace {
 constexpr double alpha = 0.3;
-
-// Ten classes, each a bright 6×6 square at its own place on a dim, noisy
-// background (as in lenet.cpp).
-template <class T>
-struct synthetic {
-  std::vector<T> x;
-  std::vector<unsigned char> y;
-  explicit synthetic(std::size_t n, std::uint64_t seed) : x(n * 784), y(n) {
-    std::mt19937_64 gen(seed);
-    for (std::size_t i = 0; i < n; ++i) {
-      const unsigned c = unsigned(gen() % 10);
-      y[i] = static_cast<unsigned char>(c);
-      T* img = x.data() + i * 784;
-      for (std::size_t p = 0; p < 784; ++p) img[p] = T(0.1) * T(gen() >> 40) / T(1ull << 24);
-      const std::size_t r0 = 2 + (c / 5) * 12, c0 = 2 + (c % 5) * 5;
-      for (std::size_t r = r0; r < r0 + 6; ++r)
-        for (std::size_t q = c0; q < c0 + 6 && q < 28; ++q) img[r * 28 + q] = 1;
-    }
-  }
-};
 
 // The batch mean of log Σ exp s − s_y over rows of 10 scores.
 template <class T>
@@ -76,7 +58,7 @@ void copy_shared(To& to, From& from, std::initializer_list<const char*> names) {
 
 TEST_CASE("LeNet aux: the loss is the main loss plus 0.3 times the side loss", "[lenet_aux]") {
   constexpr std::size_t B = 6;
-  const synthetic<double> data(B, 3);
+  const ctnn_test::synthetic_squares<double> data(B, 3);
   ctnn::model<net, B, double> m(11);
   const double loss = m.forward(data.x.data(), data.y.data());
   const auto main_scores = m.predict<0>(data.x.data());
@@ -93,7 +75,7 @@ TEST_CASE("LeNet aux: the loss is the main loss plus 0.3 times the side loss", "
 
 TEST_CASE("LeNet aux: the side loss reaches conv1 scaled by alpha, and not conv2", "[lenet_aux]") {
   constexpr std::size_t B = 4;
-  const synthetic<double> data(B, 7);
+  const ctnn_test::synthetic_squares<double> data(B, 7);
   ctnn::model<net, B, double> with(5);
   ctnn::model<net_alpha0, B, double> without;
   ctnn::model<net_side_only, B, double> side;
@@ -141,7 +123,7 @@ TEST_CASE("LeNet aux: the side loss reaches conv1 scaled by alpha, and not conv2
 
 TEST_CASE("LeNet aux: a few Adam steps lower both losses", "[lenet_aux]") {
   constexpr std::size_t B = 16;
-  const synthetic<float> data(B, 5);
+  const ctnn_test::synthetic_squares<float> data(B, 5);
   ctnn::trainer<net, ctnn::batch<B>, ctnn::optim::adam> t(ctnn::optim::adam{.lr = 1e-3f}, 3);
   const auto losses = [&] {
     return std::pair{mean_cross_entropy(t.predict<0>(data.x.data()), data.y),
