@@ -28,23 +28,21 @@ PY
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for header in dsl/models/*.hpp; do
-  model=$(basename "$header" .hpp)
-  # Only trainable models (a `network` with a loss); the init experiment's
-  # networks are outputs only.
-  if ! grep -q "^using network" "$header"; then
-    echo "compile_cost: $model skipped (no trainable 'network' type)"
-    continue
-  fi
+# The network types to measure: each header's `network`, or those listed
+# here for a header that defines a family of them.
+declare -A types=([resnet]="resnet18<224> resnet34<224> resnet50<224>")
+
+measure() {  # header, network type, the name in the report
+  local header=$1 type=$2 model=$3
   cat > "$tmp/$model.cpp" <<CPP
-#include "models/$model.hpp"
+#include "models/$(basename "$header")"
 
 #include <cstdio>
 #include <utility>
 #include <vector>
 
 // What a program training and running this model instantiates.
-using net = ctnn::models::$model::network;
+using net = ctnn::models::$(basename "$header" .hpp)::$type;
 template <std::size_t... I>
 float drive(std::index_sequence<I...>) {
   static ctnn::trainer<net, ctnn::batch<64>> t;
@@ -56,11 +54,27 @@ int main() {
   std::printf("%zu %zu %f\n", net::node_count, net::param_count, drive(std::make_index_sequence<net::leaf_count>{}));
 }
 CPP
-  stats=$( { /usr/bin/time -f "%e %M" "${command[@]}" -c "$tmp/$model.cpp" -o "$tmp/$model.o" 2>&1 >/dev/null; } | tail -1)
-  seconds=${stats% *}
-  kb=${stats#* }
+  if ! /usr/bin/time -f "%e %M" -o "$tmp/$model.time" "${command[@]}" -c "$tmp/$model.cpp" -o "$tmp/$model.o" \
+      > "$tmp/$model.log" 2>&1; then
+    echo "compile_cost: $model ($type) does not compile:" >&2
+    head -n 40 "$tmp/$model.log" >&2
+    exit 1
+  fi
+  read -r seconds kb < <(tail -n 1 "$tmp/$model.time")
   printf '%s,%s,%s\n' "$model" "$seconds" "$((kb / 1024))" >> "$out.tmp.$$"
   echo "compile_cost: $model ${seconds} s, $((kb / 1024)) MB"
+}
+
+for header in dsl/models/*.hpp; do
+  family=$(basename "$header" .hpp)
+  if [[ -n "${types[$family]:-}" ]]; then
+    for type in ${types[$family]}; do measure "$header" "$type" "${type%%<*}"; done
+  elif grep -q "^using network" "$header"; then
+    measure "$header" network "$family"
+  else
+    # The init experiment's networks are outputs only: nothing to train.
+    echo "compile_cost: $family skipped (no trainable 'network' type)"
+  fi
 done
 { echo "model,seconds,peak_mb"; cat "$out.tmp.$$"; } > "$out"
 rm -f "$out.tmp.$$"
