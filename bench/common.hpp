@@ -59,6 +59,10 @@ inline constexpr double tiny_flops = 2.0 * (16 * 64 + 64 * 64 + 64 * 1);
 inline constexpr std::size_t mlp_in = 784, mlp_h1 = 256, mlp_h2 = 128, mlp_out = 10;
 inline constexpr double mlp_flops = 2.0 * (784 * 256 + 256 * 128 + 128 * 10);
 inline constexpr std::size_t train_batch = 64;
+/// The training steps' SGD rate (momentum 0.9) in every implementation:
+/// small enough that tens of thousands of steps on random labels do not
+/// diverge (at 0.01 LeNet's loss overflows within a few seconds of steps).
+inline constexpr float train_lr = 0.001f;
 /// Forward + backward (input and weight gradients, not the input layer's
 /// input gradient) per sample: 3× the forward minus the first layer's dX.
 inline constexpr double mlp_train_flops_per_sample = 3.0 * mlp_flops - 2.0 * 784 * 256;

@@ -140,7 +140,7 @@ struct eigen_mlp_trainer {
   rmat<B, 256> h1, dh1;
   rmat<B, 128> h2, dh2;
   rmat<B, 10> z, dz;
-  float lr = 0.01f, momentum = 0.9f;
+  float lr = sh::train_lr, momentum = 0.9f;
 
   eigen_mlp_trainer() {
     fill(w1, 31, 0.05f), fill(w2, 32, 0.08f), fill(w3, 33, 0.1f);

@@ -30,7 +30,7 @@ void infer1(benchmark::State& state, double flops) {
 template <class Net, std::size_t In, std::size_t Classes>
 void step(benchmark::State& state, double flops_per_sample) {
   ctnn_bench::set_threads(int(state.range(0)));
-  ctnn::runtime::trainer t(ctnn::runtime::from<Net>(), sh::train_batch, {.lr = 0.01f, .momentum = 0.9f}, 1);
+  ctnn::runtime::trainer t(ctnn::runtime::from<Net>(), sh::train_batch, {.lr = sh::train_lr, .momentum = 0.9f}, 1);
   const auto x = ctnn_bench::uniform(sh::train_batch * In, 4, 0.0f, 1.0f);
   const auto y = ctnn_bench::classes(sh::train_batch, 5, int(Classes));
   for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));

@@ -40,7 +40,7 @@ void mlp_infer1(benchmark::State& state) {
 void mlp_step(benchmark::State& state) {
   const int threads = int(state.range(0));
   ctnn_bench::set_threads(threads);
-  ctnn::trainer<ctnn::models::mlp::network, ctnn::batch<sh::train_batch>> t({.lr = 0.01f, .momentum = 0.9f}, 1);
+  ctnn::trainer<ctnn::models::mlp::network, ctnn::batch<sh::train_batch>> t({.lr = sh::train_lr, .momentum = 0.9f}, 1);
   const auto x = ctnn_bench::uniform(sh::train_batch * sh::mlp_in, 4, 0.0f, 1.0f);
   const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::mlp_out);
   for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
@@ -61,7 +61,7 @@ void lenet_infer1(benchmark::State& state) {
 
 void lenet_step(benchmark::State& state) {
   ctnn_bench::set_threads(int(state.range(0)));
-  ctnn::trainer<ctnn::models::lenet::network, ctnn::batch<sh::train_batch>> t({.lr = 0.01f, .momentum = 0.9f}, 1);
+  ctnn::trainer<ctnn::models::lenet::network, ctnn::batch<sh::train_batch>> t({.lr = sh::train_lr, .momentum = 0.9f}, 1);
   const auto x = ctnn_bench::uniform(sh::train_batch * sh::lenet_in, 4, 0.0f, 1.0f);
   const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::lenet_out);
   for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));

@@ -91,7 +91,7 @@ void train_step(benchmark::State& state, double flops_per_sample) {
   torch::set_num_threads(threads);
   torch::manual_seed(1);
   auto net = Make();
-  torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(sh::train_lr).momentum(0.9));
   const std::int64_t B = std::int64_t(sh::train_batch);
   const auto pixels = ctnn_bench::uniform(sh::train_batch * (Image ? sh::lenet_in : sh::mlp_in), 4, 0.0f, 1.0f);
   const auto x = Image ? tensor_of(pixels, {B, 1, 28, 28}) : tensor_of(pixels, {B, std::int64_t(sh::mlp_in)});

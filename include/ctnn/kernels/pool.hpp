@@ -5,9 +5,10 @@
 ///
 /// Each row of outputs is computed in two passes: a vector pass down the
 /// window's rows reduces every input column it covers (its max and the first
-/// row holding it, or its sum), then a short scalar pass across each window
-/// reduces those columns. The rows are contiguous, so the pass that does
-/// F·F/(F + 1) of the work runs at full vector width, whatever the stride.
+/// row holding it, or its sum), then a short branch-free scalar pass across
+/// each window folds those columns. Rows are contiguous, so the pass over
+/// the F rows of input runs at full vector width whatever the stride, with
+/// no gathers; the pass across reads one value per column and window.
 #pragma once
 
 #include <algorithm>
@@ -33,6 +34,8 @@ namespace detail {
 /// The input columns one block of outputs reduces at a time: the column
 /// passes keep them on the stack (a window wider than this is split).
 inline constexpr std::size_t pool_block = 256;
+/// The reduced columns of several rows of outputs wait in this many values.
+inline constexpr std::size_t pool_rows = 2048;
 
 /// Outputs [o, o + count) of a row, whose windows cover input columns
 /// [c0, c1): the largest run from `o` that fits in pool_block columns.
@@ -47,16 +50,15 @@ inline output_block block_from(const window_geometry& g, std::size_t o) {
 
 /// For columns [0, n) of the rows [y0, y1) starting at x (row pitch w):
 /// best = the column's max and row = the first row holding it (Max), or
-/// best = the column's sum.
+/// best = the column's sum. The last partial vector is a masked one.
 template <bool Max, class T>
 inline void reduce_columns(const T* x, std::size_t w, std::size_t y0, std::size_t y1, std::size_t n, T* best, T* row) {
   constexpr std::size_t L = lanes<T>;
-  const std::size_t nv = n / L * L;
-  for (std::size_t i = 0; i < nv; i += L) {
-    vec<T> m = vec<T>::load_unaligned(x + y0 * w + i);
+  const auto reduce = [&](std::size_t i, auto load, auto store) {
+    vec<T> m = load(x + y0 * w + i);
     vec<T> r = vec<T>(T(y0));
     for (std::size_t iy = y0 + 1; iy < y1; ++iy) {
-      const vec<T> v = vec<T>::load_unaligned(x + iy * w + i);
+      const vec<T> v = load(x + iy * w + i);
       if constexpr (Max) {
         const auto greater = v > m;  // strict: the first row keeps a tie
         m = xsimd::select(greater, v, m);
@@ -65,22 +67,117 @@ inline void reduce_columns(const T* x, std::size_t w, std::size_t y0, std::size_
         m += v;
       }
     }
-    m.store_unaligned(best + i);
-    if constexpr (Max) r.store_unaligned(row + i);
+    store(best + i, m);
+    if constexpr (Max) store(row + i, r);
+  };
+  const std::size_t nv = n / L * L;
+  for (std::size_t i = 0; i < nv; i += L)
+    reduce(i, [](const T* p) { return vec<T>::load_unaligned(p); }, [](T* p, vec<T> v) { v.store_unaligned(p); });
+  if (const std::size_t tail = n - nv; tail > 0)
+    reduce(nv, [tail](const T* p) { return load_partial(p, tail); },
+           [tail](T* p, vec<T> v) { store_partial(p, v, tail); });
+}
+
+/// Folds a window's reduced columns, left to right: for Max the index of
+/// the largest value, a tie going to the earlier row (then the earlier
+/// column: row-major order); else their sum. Max keeps an index and updates
+/// it by a mask, not a branch: the comparisons are data, and a mispredicted
+/// branch per window cost more than the whole vector pass.
+template <bool Max, class T>
+struct window_fold {
+  const T* best;  // indexed by input column
+  const T* row;
+  std::size_t c;  // Max: the winning column
+  T sum;          // else: the sum so far
+  window_fold(const T* b, const T* r, std::size_t ix) : best(b), row(r), c(ix), sum(b[ix]) {}
+  void add(std::size_t ix) {
+    if constexpr (Max) {
+      const T v = best[ix], m = best[c];
+      const std::size_t take = std::size_t(v > m) | (std::size_t(v == m) & std::size_t(row[ix] < row[c]));
+      c += (ix - c) & (std::size_t(0) - take);
+    } else {
+      sum += best[ix];
+    }
   }
-  for (std::size_t i = nv; i < n; ++i) {
-    T m = x[y0 * w + i], r = T(y0);
-    for (std::size_t iy = y0 + 1; iy < y1; ++iy) {
-      const T v = x[iy * w + i];
-      if constexpr (Max) {
-        if (v > m) m = v, r = T(iy);
-      } else {
-        m += v;
+};
+
+/// Writes output k of row oy from its fold.
+template <bool Max, class T>
+inline void pool_store(const window_geometry& g, std::size_t oy, std::size_t k, const window_fold<Max, T>& f, T* y,
+                       T* winners) {
+  if constexpr (Max) {
+    y[oy * g.wo + k] = f.best[f.c];
+    winners[oy * g.wo + k] = T(std::size_t(f.row[f.c]) * g.w + f.c);
+  } else {
+    y[oy * g.wo + k] = f.sum / T(g.taps(oy, g.h) * g.taps(k, g.w));
+  }
+}
+
+/// pool_forward for the outputs of one block. The columns of up to
+/// pool_rows rows of outputs are reduced before any is folded: a scalar load
+/// right after the vector store of the same line would wait for the store
+/// to retire (store forwarding does not split a vector), so the folds read
+/// rows stored some time before.
+template <bool Max, class T>
+inline void pool_block_forward(std::size_t planes, const window_geometry& g, const output_block& blk, const T* x, T* y,
+                               T* winners) {
+  const std::size_t hw = g.h * g.w, hwo = g.ho * g.wo, span = blk.c1 - blk.c0;
+  const std::size_t rows = std::max<std::size_t>(1, pool_rows / span);
+  alignas(64) T best[pool_rows];
+  alignas(64) T row[pool_rows];
+  for (std::size_t p = 0; p < planes; ++p, x += hw, y += hwo, winners += Max ? hwo : 0)
+    for (std::size_t oy0 = 0; oy0 < g.ho; oy0 += rows) {
+      const std::size_t oy1 = std::min(g.ho, oy0 + rows);
+      for (std::size_t oy = oy0; oy < oy1; ++oy)
+        reduce_columns<Max>(x + blk.c0, g.w, g.lo(oy), g.hi(oy, g.h), span, best + (oy - oy0) * span,
+                            row + (oy - oy0) * span);
+      for (std::size_t oy = oy0; oy < oy1; ++oy) {
+        const T* b = best + (oy - oy0) * span - blk.c0;  // indexed by input column
+        const T* r = row + (oy - oy0) * span - blk.c0;
+        for (std::size_t k = blk.o; k < blk.o + blk.count; ++k) {
+          const std::size_t x0 = g.lo(k), x1 = g.hi(k, g.w);
+          window_fold<Max, T> f(b, r, x0);
+          for (std::size_t ix = x0 + 1; ix < x1; ++ix) f.add(ix);
+          pool_store(g, oy, k, f, y, winners);
+        }
       }
     }
-    best[i] = m;
-    if constexpr (Max) row[i] = r;
-  }
+}
+
+/// pool_forward for output column k, whose window is wider than a block:
+/// its columns are reduced and folded a block at a time.
+template <bool Max, class T>
+inline void pool_wide_forward(std::size_t planes, const window_geometry& g, std::size_t k, const T* x, T* y,
+                              T* winners) {
+  const std::size_t hw = g.h * g.w, hwo = g.ho * g.wo;
+  const std::size_t x0 = g.lo(k), x1 = g.hi(k, g.w);
+  alignas(64) T best[pool_block];
+  alignas(64) T row[pool_block];
+  for (std::size_t p = 0; p < planes; ++p, x += hw, y += hwo, winners += Max ? hwo : 0)
+    for (std::size_t oy = 0; oy < g.ho; ++oy) {
+      // Each run of columns folds on its own; the runs combine in column
+      // order, so the same rule picks the winner.
+      T m{}, r{}, sum{};
+      std::size_t c = x0;
+      for (std::size_t a = x0; a < x1; a += pool_block) {
+        const std::size_t b = std::min(x1, a + pool_block);
+        reduce_columns<Max>(x + a, g.w, g.lo(oy), g.hi(oy, g.h), b - a, best, row);
+        window_fold<Max, T> f(best - a, row - a, a);
+        for (std::size_t ix = a + 1; ix < b; ++ix) f.add(ix);
+        if constexpr (Max) {
+          const T v = f.best[f.c], vr = f.row[f.c];
+          if (a == x0 || v > m || (v == m && vr < r)) m = v, r = vr, c = f.c;
+        } else {
+          sum += f.sum;
+        }
+      }
+      if constexpr (Max) {
+        y[oy * g.wo + k] = m;
+        winners[oy * g.wo + k] = T(std::size_t(r) * g.w + c);
+      } else {
+        y[oy * g.wo + k] = sum / T(g.taps(oy, g.h) * g.taps(k, g.w));
+      }
+    }
 }
 
 }  // namespace detail
@@ -93,47 +190,12 @@ inline void reduce_columns(const T* x, std::size_t w, std::size_t y0, std::size_
 /// `winners` alone.
 template <bool Max, class T>
 inline void pool_forward(std::size_t planes, const window_geometry& g, const T* x, T* y, T* winners) {
-  const std::size_t hw = g.h * g.w, hwo = g.ho * g.wo;
-  alignas(64) T best[detail::pool_block];
-  alignas(64) T row[detail::pool_block];
-  for (std::size_t p = 0; p < planes; ++p, x += hw, y += hwo)
-    for (std::size_t oy = 0; oy < g.ho; ++oy) {
-      const std::size_t y0 = g.lo(oy), y1 = g.hi(oy, g.h), ty = g.taps(oy, g.h);
-      for (std::size_t o = 0; o < g.wo;) {
-        const auto blk = detail::block_from(g, o);
-        const bool whole = blk.c1 - blk.c0 <= detail::pool_block;  // else one window, split in column runs
-        for (std::size_t k = blk.o; k < blk.o + blk.count; ++k) {
-          const std::size_t x0 = g.lo(k), x1 = g.hi(k, g.w);
-          T m{}, r{};
-          std::size_t c{};
-          for (std::size_t a = x0; a < x1; a += detail::pool_block) {
-            const std::size_t b = std::min(x1, a + detail::pool_block);
-            // The block's columns were reduced once for all its windows.
-            if (!whole || (a == x0 && k == blk.o))
-              detail::reduce_columns<Max>(x + (whole ? blk.c0 : a), g.w, y0, y1,
-                                          whole ? blk.c1 - blk.c0 : b - a, best, row);
-            const std::size_t base = whole ? blk.c0 : a;
-            for (std::size_t ix = a; ix < b; ++ix) {
-              const T v = best[ix - base];
-              if constexpr (Max) {
-                const T vr = row[ix - base];
-                // Row-major order: a larger value, or the same one in an earlier row.
-                if (ix == x0 || v > m || (v == m && vr < r)) m = v, r = vr, c = ix;
-              } else {
-                m = ix == x0 ? v : m + v;
-              }
-            }
-          }
-          if constexpr (Max) {
-            y[oy * g.wo + k] = m;
-            winners[p * hwo + oy * g.wo + k] = T(std::size_t(r) * g.w + c);
-          } else {
-            y[oy * g.wo + k] = m / T(ty * g.taps(k, g.w));
-          }
-        }
-        o += blk.count;
-      }
-    }
+  for (std::size_t o = 0; o < g.wo;) {
+    const auto blk = detail::block_from(g, o);
+    if (blk.c1 - blk.c0 <= detail::pool_block) detail::pool_block_forward<Max>(planes, g, blk, x, y, winners);
+    else detail::pool_wide_forward<Max>(planes, g, blk.o, x, y, winners);  // a block of one window
+    o += blk.count;
+  }
 }
 
 /// dx (= or, with accumulate, +=) the gradient of pool_forward: max pooling
@@ -145,31 +207,29 @@ inline void pool_backward(std::size_t planes, const window_geometry& g, const T*
                           bool accumulate) {
   const std::size_t hw = g.h * g.w, hwo = g.ho * g.wo;
   if (!accumulate) std::fill_n(dx, planes * hw, T(0));
-  alignas(64) T spread[detail::pool_block];
-  for (std::size_t p = 0; p < planes; ++p, dx += hw, dy += hwo) {
-    if constexpr (Max) {
-      const T* win = winners + p * hwo;
-      for (std::size_t o = 0; o < hwo; ++o) dx[std::size_t(win[o])] += dy[o];
-    } else {
-      // Per row of outputs: what each input column of the block receives,
-      // added to each of the window's rows as one vector run.
-      for (std::size_t oy = 0; oy < g.ho; ++oy) {
-        const std::size_t y0 = g.lo(oy), y1 = g.hi(oy, g.h), ty = g.taps(oy, g.h);
-        for (std::size_t o = 0; o < g.wo;) {
-          const auto blk = detail::block_from(g, o);
-          for (std::size_t a = blk.c0; a < blk.c1; a += detail::pool_block) {
-            const std::size_t b = std::min(blk.c1, a + detail::pool_block);
+  if constexpr (Max) {
+    for (std::size_t p = 0; p < planes; ++p, dx += hw, dy += hwo, winners += hwo)
+      for (std::size_t o = 0; o < hwo; ++o) dx[std::size_t(winners[o])] += dy[o];
+  } else {
+    // Per row of outputs and run of columns: what each input column receives
+    // from the windows, then added to each of the window's rows as vectors.
+    alignas(64) T spread[detail::pool_block];
+    for (std::size_t o = 0; o < g.wo;) {
+      const auto blk = detail::block_from(g, o);
+      for (std::size_t a = blk.c0; a < blk.c1; a += detail::pool_block) {
+        const std::size_t b = std::min(blk.c1, a + detail::pool_block);
+        for (std::size_t p = 0; p < planes; ++p)
+          for (std::size_t oy = 0; oy < g.ho; ++oy) {
             std::fill_n(spread, b - a, T(0));
             for (std::size_t k = blk.o; k < blk.o + blk.count; ++k) {
-              const T d = dy[oy * g.wo + k] / T(ty * g.taps(k, g.w));
+              const T d = dy[p * hwo + oy * g.wo + k] / T(g.taps(oy, g.h) * g.taps(k, g.w));
               for (std::size_t ix = std::max(a, g.lo(k)); ix < std::min(b, g.hi(k, g.w)); ++ix) spread[ix - a] += d;
             }
-            for (std::size_t iy = y0; iy < y1; ++iy)
-              map_add(b - a, dx + iy * g.w + a, [](auto v) { return v; }, static_cast<const T*>(spread));
+            for (std::size_t iy = g.lo(oy); iy < g.hi(oy, g.h); ++iy)
+              map_add(b - a, dx + p * hw + iy * g.w + a, [](auto v) { return v; }, static_cast<const T*>(spread));
           }
-          o += blk.count;
-        }
       }
+      o += blk.count;
     }
   }
 }
