@@ -85,18 +85,22 @@ inline void reduce_columns(const T* x, std::size_t w, std::size_t y0, std::size_
 /// branch per window cost more than the whole vector pass.
 template <bool Max, class T>
 struct window_fold {
-  const T* best;  // indexed by input column
+  const T* best;     // the reduced columns from input column `base` on
   const T* row;
-  std::size_t c;  // Max: the winning column
-  T sum;          // else: the sum so far
-  window_fold(const T* b, const T* r, std::size_t ix) : best(b), row(r), c(ix), sum(b[ix]) {}
+  std::size_t base;
+  std::size_t c;     // Max: the winning input column
+  T sum;             // else: the sum so far
+  window_fold(const T* b, const T* r, std::size_t first_column, std::size_t ix)
+      : best(b), row(r), base(first_column), c(ix), sum(b[ix - first_column]) {}
+  T value() const { return best[c - base]; }
+  T value_row() const { return row[c - base]; }
   void add(std::size_t ix) {
     if constexpr (Max) {
-      const T v = best[ix], m = best[c];
-      const std::size_t take = std::size_t(v > m) | (std::size_t(v == m) & std::size_t(row[ix] < row[c]));
+      const T v = best[ix - base], m = value();
+      const std::size_t take = std::size_t(v > m) | (std::size_t(v == m) & std::size_t(row[ix - base] < value_row()));
       c += (ix - c) & (std::size_t(0) - take);
     } else {
-      sum += best[ix];
+      sum += best[ix - base];
     }
   }
 };
@@ -106,18 +110,15 @@ template <bool Max, class T>
 inline void pool_store(const window_geometry& g, std::size_t oy, std::size_t k, const window_fold<Max, T>& f, T* y,
                        T* winners) {
   if constexpr (Max) {
-    y[oy * g.wo + k] = f.best[f.c];
-    winners[oy * g.wo + k] = T(std::size_t(f.row[f.c]) * g.w + f.c);
+    y[oy * g.wo + k] = f.value();
+    winners[oy * g.wo + k] = T(std::size_t(f.value_row()) * g.w + f.c);
   } else {
     y[oy * g.wo + k] = f.sum / T(g.taps(oy, g.h) * g.taps(k, g.w));
   }
 }
 
-/// pool_forward for the outputs of one block. The columns of up to
-/// pool_rows rows of outputs are reduced before any is folded: a scalar load
-/// right after the vector store of the same line would wait for the store
-/// to retire (store forwarding does not split a vector), so the folds read
-/// rows stored some time before.
+/// pool_forward for the outputs of one block: the columns of as many rows
+/// of outputs as pool_rows values hold are reduced, then folded.
 template <bool Max, class T>
 inline void pool_block_forward(std::size_t planes, const window_geometry& g, const output_block& blk, const T* x, T* y,
                                T* winners) {
@@ -132,11 +133,11 @@ inline void pool_block_forward(std::size_t planes, const window_geometry& g, con
         reduce_columns<Max>(x + blk.c0, g.w, g.lo(oy), g.hi(oy, g.h), span, best + (oy - oy0) * span,
                             row + (oy - oy0) * span);
       for (std::size_t oy = oy0; oy < oy1; ++oy) {
-        const T* b = best + (oy - oy0) * span - blk.c0;  // indexed by input column
-        const T* r = row + (oy - oy0) * span - blk.c0;
+        const T* b = best + (oy - oy0) * span;  // from input column blk.c0 on
+        const T* r = row + (oy - oy0) * span;
         for (std::size_t k = blk.o; k < blk.o + blk.count; ++k) {
           const std::size_t x0 = g.lo(k), x1 = g.hi(k, g.w);
-          window_fold<Max, T> f(b, r, x0);
+          window_fold<Max, T> f(b, r, blk.c0, x0);
           for (std::size_t ix = x0 + 1; ix < x1; ++ix) f.add(ix);
           pool_store(g, oy, k, f, y, winners);
         }
@@ -162,10 +163,10 @@ inline void pool_wide_forward(std::size_t planes, const window_geometry& g, std:
       for (std::size_t a = x0; a < x1; a += pool_block) {
         const std::size_t b = std::min(x1, a + pool_block);
         reduce_columns<Max>(x + a, g.w, g.lo(oy), g.hi(oy, g.h), b - a, best, row);
-        window_fold<Max, T> f(best - a, row - a, a);
+        window_fold<Max, T> f(best, row, a, a);
         for (std::size_t ix = a + 1; ix < b; ++ix) f.add(ix);
         if constexpr (Max) {
-          const T v = f.best[f.c], vr = f.row[f.c];
+          const T v = f.value(), vr = f.value_row();
           if (a == x0 || v > m || (v == m && vr < r)) m = v, r = vr, c = f.c;
         } else {
           sum += f.sum;
