@@ -63,7 +63,9 @@ inline void im2col(SC sc, SH sh, SW sw, SF sf, SS ss, SP sp, SD sd, SHo sho, SWo
             const T* xr = x + (c * H + std::size_t(std::ptrdiff_t(oy * S) + offy)) * W;
             std::fill(r, r + xs.lo, T(0));
             if constexpr (decltype(unit)::value) {
-              std::copy(xr + std::ptrdiff_t(xs.lo) + offx, xr + std::ptrdiff_t(xs.hi) + offx, r + xs.lo);
+              // Rows are short (LeNet's are 8 and 24 values): vector copies
+              // inline, not a call to memmove per row.
+              map(xs.hi - xs.lo, r + xs.lo, [](auto v) { return v; }, xr + std::ptrdiff_t(xs.lo) + offx);
             } else {
               for (std::size_t ox = xs.lo; ox < xs.hi; ++ox) r[ox] = xr[std::ptrdiff_t(ox * S) + offx];
             }

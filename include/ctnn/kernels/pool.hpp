@@ -9,10 +9,17 @@
 /// each window folds those columns. Rows are contiguous, so the pass over
 /// the F rows of input runs at full vector width whatever the stride, with
 /// no gathers; the pass across reads one value per column and window.
+///
+/// Max pooling over 2×2 windows moved by 2 on an even plane without padding
+/// (LeNet's and VGG's) has a path of its own: the rows of each pair are
+/// reduced as vectors, neighbours are then split into even and odd lanes and
+/// compared as vectors too, and the backward writes every input once (the
+/// gradient or 0) without clearing the planes first.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 
 #include "ctnn/kernels/simd.hpp"
 
@@ -181,6 +188,125 @@ inline void pool_wide_forward(std::size_t planes, const window_geometry& g, std:
     }
 }
 
+/// The values one group of rows of the 2×2 path keeps on the stack (a wider
+/// plane takes the general path).
+inline constexpr std::size_t pair_values = 2048;
+
+/// 2×2 windows moved by 2 that tile an even plane: the path below.
+constexpr bool tiles_in_pairs(const window_geometry& g) {
+  return g.f == 2 && g.s == 2 && g.p == 0 && g.h % 2 == 0 && g.w % 2 == 0 && g.ho == g.h / 2 && g.wo == g.w / 2 &&
+         g.w <= pair_values;
+}
+
+/// Max pooling over 2×2/2 windows. For a group of output rows: each pair of
+/// input rows gives, per column, the larger value and its index in the plane
+/// (the upper one on a tie); these W values per output row lie end to end,
+/// so the windows are the neighbouring pairs of one flat array, which is
+/// split into even and odd lanes and folded as vectors. A tie between the
+/// two columns goes to the smaller plane index: row-major order.
+template <class T>
+inline void pool_pairs_forward(std::size_t planes, const window_geometry& g, const T* x, T* y, T* winners) {
+  constexpr std::size_t L = lanes<T>;
+  const std::size_t W = g.w, hw = g.h * W, hwo = g.ho * g.wo, rows = pair_values / W;
+  const std::size_t nv = W / L * L;
+  const vec<T> lane = iota<T>(T(0));
+  alignas(64) T best[pair_values];
+  alignas(64) T index[pair_values];
+  for (std::size_t p = 0; p < planes; ++p, x += hw, y += hwo, winners += hwo)
+    for (std::size_t oy0 = 0; oy0 < g.ho; oy0 += rows) {
+      const std::size_t oy1 = std::min(g.ho, oy0 + rows);
+      for (std::size_t oy = oy0; oy < oy1; ++oy) {
+        const T* top = x + 2 * oy * W;
+        T* b = best + (oy - oy0) * W;
+        T* ix = index + (oy - oy0) * W;
+        const auto pair = [&](std::size_t c, vec<T> u, vec<T> d) {
+          const auto lower = d > u;
+          const vec<T> at = lane + T(2 * oy * W + c);
+          return std::pair{xsimd::select(lower, d, u), xsimd::select(lower, at + T(W), at)};
+        };
+        for (std::size_t c = 0; c < nv; c += L) {
+          const auto [v, i] = pair(c, vec<T>::load_unaligned(top + c), vec<T>::load_unaligned(top + W + c));
+          v.store_unaligned(b + c);
+          i.store_unaligned(ix + c);
+        }
+        if (const std::size_t tail = W - nv; tail > 0) {
+          const auto [v, i] = pair(nv, load_partial(top + nv, tail), load_partial(top + W + nv, tail));
+          store_partial(b + nv, v, tail);
+          store_partial(ix + nv, i, tail);
+        }
+      }
+      const std::size_t n = (oy1 - oy0) * W;  // even: pairs never straddle two rows
+      T* out = y + oy0 * g.wo;
+      T* win = winners + oy0 * g.wo;
+      std::size_t j = 0;
+      for (; j + 2 * L <= n; j += 2 * L) {
+        vec<T> ve, vo, ie, io;
+        deinterleave(vec<T>::load_aligned(best + j), vec<T>::load_aligned(best + j + L), ve, vo);
+        deinterleave(vec<T>::load_aligned(index + j), vec<T>::load_aligned(index + j + L), ie, io);
+        const auto odd = (vo > ve) | ((vo == ve) & (io < ie));
+        xsimd::select(odd, vo, ve).store_unaligned(out + j / 2);
+        xsimd::select(odd, io, ie).store_unaligned(win + j / 2);
+      }
+      for (; j < n; j += 2) {
+        const bool odd = best[j + 1] > best[j] || (best[j + 1] == best[j] && index[j + 1] < index[j]);
+        out[j / 2] = best[j + odd];
+        win[j / 2] = index[j + odd];
+      }
+    }
+}
+
+/// The gradient of pool_pairs_forward: each output's gradient and winner
+/// are doubled into neighbouring lanes (interleave), then each input row
+/// takes the gradient where its index is the winner and 0 elsewhere.
+template <class T>
+inline void pool_pairs_backward(std::size_t planes, const window_geometry& g, const T* dy, const T* winners, T* dx,
+                                bool accumulate) {
+  constexpr std::size_t L = lanes<T>;
+  const std::size_t W = g.w, hw = g.h * W, hwo = g.ho * g.wo, rows = pair_values / W;
+  const std::size_t nv = W / L * L;
+  const vec<T> lane = iota<T>(T(0));
+  alignas(64) T grad[pair_values];
+  alignas(64) T winner[pair_values];
+  for (std::size_t p = 0; p < planes; ++p, dx += hw, dy += hwo, winners += hwo)
+    for (std::size_t oy0 = 0; oy0 < g.ho; oy0 += rows) {
+      const std::size_t oy1 = std::min(g.ho, oy0 + rows), n = (oy1 - oy0) * g.wo;
+      const T* d = dy + oy0 * g.wo;
+      const T* w = winners + oy0 * g.wo;
+      std::size_t o = 0;
+      for (; o + L <= n; o += L) {
+        vec<T> lo, hi;
+        const vec<T> dv = vec<T>::load_unaligned(d + o), wv = vec<T>::load_unaligned(w + o);
+        interleave(dv, dv, lo, hi);
+        lo.store_aligned(grad + 2 * o);
+        hi.store_aligned(grad + 2 * o + L);
+        interleave(wv, wv, lo, hi);
+        lo.store_aligned(winner + 2 * o);
+        hi.store_aligned(winner + 2 * o + L);
+      }
+      for (; o < n; ++o) grad[2 * o] = grad[2 * o + 1] = d[o], winner[2 * o] = winner[2 * o + 1] = w[o];
+      for (std::size_t oy = oy0; oy < oy1; ++oy)
+        for (std::size_t r = 0; r < 2; ++r) {
+          const std::size_t row = 2 * oy + r;
+          const T* gr = grad + (oy - oy0) * W;
+          const T* wr = winner + (oy - oy0) * W;
+          T* out = dx + row * W;
+          const auto routed = [&](std::size_t c, vec<T> gv, vec<T> wv) {
+            return xsimd::select(wv == lane + T(row * W + c), gv, vec<T>(T(0)));
+          };
+          for (std::size_t c = 0; c < nv; c += L) {
+            vec<T> v = routed(c, vec<T>::load_unaligned(gr + c), vec<T>::load_unaligned(wr + c));
+            if (accumulate) v += vec<T>::load_unaligned(out + c);
+            v.store_unaligned(out + c);
+          }
+          if (const std::size_t tail = W - nv; tail > 0) {
+            vec<T> v = routed(nv, load_partial(gr + nv, tail), load_partial(wr + nv, tail));
+            if (accumulate) v += load_partial(out + nv, tail);
+            store_partial(out + nv, v, tail);
+          }
+        }
+    }
+}
+
 }  // namespace detail
 
 /// y = the max (Max) or the mean over F·F positions, padded zeros included
@@ -191,6 +317,8 @@ inline void pool_wide_forward(std::size_t planes, const window_geometry& g, std:
 /// `winners` alone.
 template <bool Max, class T>
 inline void pool_forward(std::size_t planes, const window_geometry& g, const T* x, T* y, T* winners) {
+  if constexpr (Max)
+    if (detail::tiles_in_pairs(g)) return detail::pool_pairs_forward(planes, g, x, y, winners);
   for (std::size_t o = 0; o < g.wo;) {
     const auto blk = detail::block_from(g, o);
     if (blk.c1 - blk.c0 <= detail::pool_block) detail::pool_block_forward<Max>(planes, g, blk, x, y, winners);
@@ -206,6 +334,8 @@ inline void pool_forward(std::size_t planes, const window_geometry& g, const T* 
 template <bool Max, class T>
 inline void pool_backward(std::size_t planes, const window_geometry& g, const T* dy, const T* winners, T* dx,
                           bool accumulate) {
+  if constexpr (Max)
+    if (detail::tiles_in_pairs(g)) return detail::pool_pairs_backward(planes, g, dy, winners, dx, accumulate);
   const std::size_t hw = g.h * g.w, hwo = g.ho * g.wo;
   if (!accumulate) std::fill_n(dx, planes * hw, T(0));
   if constexpr (Max) {

@@ -103,6 +103,100 @@ inline void store_partial(T* p, vec<T> v, std::size_t n) {
   std::memcpy(p, t, n * sizeof(T));
 }
 
+// --- even and odd lanes ------------------------------------------------------------
+// xsimd 8.1 has no deinterleave, and its zip_lo/zip_hi interleave within each
+// 128-bit half on AVX, so these two are written per instruction set.
+
+/// even = (a0, a2, …, b0, b2, …), odd = (a1, a3, …, b1, b3, …): pairs of
+/// neighbours split apart (2×2 pooling's horizontal step).
+template <class T>
+inline void deinterleave(vec<T> a, vec<T> b, vec<T>& even, vec<T>& odd) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(vec<T>) == 64) {
+    if constexpr (std::is_same_v<T, float>) {
+      const __m512i e = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+      even = _mm512_permutex2var_ps(a, e, b);
+      odd = _mm512_permutex2var_ps(a, _mm512_add_epi32(e, _mm512_set1_epi32(1)), b);
+    } else {
+      const __m512i e = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+      even = _mm512_permutex2var_pd(a, e, b);
+      odd = _mm512_permutex2var_pd(a, _mm512_add_epi64(e, _mm512_set1_epi64(1)), b);
+    }
+    return;
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (sizeof(vec<T>) == 32) {
+    if constexpr (std::is_same_v<T, float>) {
+      // Within each half, then the 64-bit quarters put in order.
+      const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)), o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+      even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+      odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+    } else {
+      even = _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), _MM_SHUFFLE(3, 1, 2, 0));
+      odd = _mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), _MM_SHUFFLE(3, 1, 2, 0));
+    }
+    return;
+  }
+#endif
+  constexpr std::size_t L = lanes<T>;
+  alignas(64) T in[2 * L], e[L], o[L];
+  a.store_aligned(in);
+  b.store_aligned(in + L);
+  for (std::size_t i = 0; i < L; ++i) e[i] = in[2 * i], o[i] = in[2 * i + 1];
+  even = vec<T>::load_aligned(e);
+  odd = vec<T>::load_aligned(o);
+}
+
+/// lo = (a0, b0, a1, b1, …) over the first half of the lanes, hi the same
+/// over the second half: the inverse of deinterleave.
+template <class T>
+inline void interleave(vec<T> a, vec<T> b, vec<T>& lo, vec<T>& hi) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(vec<T>) == 64) {
+    if constexpr (std::is_same_v<T, float>) {
+      const __m512i l = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      lo = _mm512_permutex2var_ps(a, l, b);
+      hi = _mm512_permutex2var_ps(a, _mm512_add_epi32(l, _mm512_set1_epi32(8)), b);
+    } else {
+      const __m512i l = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+      lo = _mm512_permutex2var_pd(a, l, b);
+      hi = _mm512_permutex2var_pd(a, _mm512_add_epi64(l, _mm512_set1_epi64(4)), b);
+    }
+    return;
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (sizeof(vec<T>) == 32) {
+    if constexpr (std::is_same_v<T, float>) {
+      const __m256 u = _mm256_unpacklo_ps(a, b), v = _mm256_unpackhi_ps(a, b);
+      lo = _mm256_permute2f128_ps(u, v, 0x20);
+      hi = _mm256_permute2f128_ps(u, v, 0x31);
+    } else {
+      const __m256d u = _mm256_unpacklo_pd(a, b), v = _mm256_unpackhi_pd(a, b);
+      lo = _mm256_permute2f128_pd(u, v, 0x20);
+      hi = _mm256_permute2f128_pd(u, v, 0x31);
+    }
+    return;
+  }
+#endif
+  constexpr std::size_t L = lanes<T>;
+  alignas(64) T x[L], y[L], out[2 * L];
+  a.store_aligned(x);
+  b.store_aligned(y);
+  for (std::size_t i = 0; i < L; ++i) out[2 * i] = x[i], out[2 * i + 1] = y[i];
+  lo = vec<T>::load_aligned(out);
+  hi = vec<T>::load_aligned(out + L);
+}
+
+/// (0, 1, …, lanes − 1) + first.
+template <class T>
+inline vec<T> iota(T first) {
+  alignas(64) T t[lanes<T>];
+  for (std::size_t i = 0; i < lanes<T>; ++i) t[i] = first + T(i);
+  return vec<T>::load_aligned(t);
+}
+
 // --- map ---------------------------------------------------------------------------
 
 /// out[i] = f(in0[i], in1[i], ...) (Accumulate: out[i] += ...) for i < n; `f`

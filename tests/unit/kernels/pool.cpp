@@ -97,7 +97,12 @@ void check_against_reference(const window_geometry& g, std::uint64_t seed) {
 template <class T>
 void check_all() {
   const window_geometry cases[] = {
-      geometry(24, 24, 2, 2, 0, false),    // LeNet
+      geometry(24, 24, 2, 2, 0, false),    // LeNet's pool1 (the 2x2/2 path)
+      geometry(8, 8, 2, 2, 0, false),      // LeNet's pool2: four outputs a row
+      geometry(6, 34, 2, 2, 0, false),     // rows not a multiple of the vector
+      geometry(2, 2, 2, 2, 0, false),      // one window
+      geometry(10, 1000, 2, 2, 0, false),  // two rows to a group of the 2x2 path
+      geometry(4, 2050, 2, 2, 0, false),   // wider than that path takes
       geometry(13, 13, 3, 2, 0, true),     // Caffe's ceil-mode pooling
       geometry(9, 11, 3, 2, 1, true),      // padding and overhanging windows
       geometry(7, 7, 3, 1, 1, false),      // overlapping, stride 1
