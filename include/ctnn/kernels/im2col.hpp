@@ -77,6 +77,39 @@ inline void im2col(SC sc, SH sh, SW sw, SF sf, SS ss, SP sp, SD sd, SHo sho, SWo
   });
 }
 
+/// im2col's matrix transposed, written a row at a time:
+/// row[oy·Wo + ox][(c·F + ky)·F + kx] = x[c][oy·S − P + ky·D][ox·S − P + kx·D]
+/// (0 outside). The weight gradient dY·colᵀ becomes dY·row, a product that
+/// reads both operands in place instead of transposing col for it.
+template <extent SC, extent SH, extent SW, extent SF, extent SS, extent SP, extent SD, extent SHo, extent SWo,
+          class T>
+inline void im2row(SC sc, SH sh, SW sw, SF sf, SS ss, SP sp, SD sd, SHo sho, SWo swo, const T* x, T* row) {
+  using detail::im2col::valid;
+  const std::size_t C = extent_value(sc), H = extent_value(sh), W = extent_value(sw), F = extent_value(sf),
+                    S = extent_value(ss), P = extent_value(sp), D = extent_value(sd), Ho = extent_value(sho),
+                    Wo = extent_value(swo);
+  for (std::size_t oy = 0; oy < Ho; ++oy)
+    for (std::size_t ox = 0; ox < Wo; ++ox) {
+      // The taps of this output position that fall inside the image.
+      const std::ptrdiff_t y0 = std::ptrdiff_t(oy * S) - std::ptrdiff_t(P),
+                           x0 = std::ptrdiff_t(ox * S) - std::ptrdiff_t(P);
+      const auto ks = valid(x0, W, F, D);
+      const auto kys = valid(y0, H, F, D);
+      T* r = row + (oy * Wo + ox) * (C * F * F);
+      for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t ky = 0; ky < F; ++ky, r += F) {
+          if (ky < kys.lo || ky >= kys.hi) {
+            std::fill(r, r + F, T(0));
+            continue;
+          }
+          const T* xr = x + (c * H + std::size_t(y0 + std::ptrdiff_t(ky * D))) * W;
+          for (std::size_t kx = 0; kx < ks.lo; ++kx) r[kx] = T(0);
+          for (std::size_t kx = ks.lo; kx < ks.hi; ++kx) r[kx] = xr[x0 + std::ptrdiff_t(kx * D)];
+          for (std::size_t kx = ks.hi; kx < F; ++kx) r[kx] = T(0);
+        }
+    }
+}
+
 /// The adjoint of im2col: dx (= or +=) the sum, over every tap, of the
 /// column entries that read each input pixel.
 template <bool Accumulate, extent SC, extent SH, extent SW, extent SF, extent SS, extent SP, extent SD, extent SHo,
@@ -138,6 +171,12 @@ template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_
 inline void im2col(const T* x, T* col) {
   im2col(fixed<C>{}, fixed<H>{}, fixed<W>{}, fixed<F>{}, fixed<S>{}, fixed<P>{}, fixed<D>{}, fixed<Ho>{}, fixed<Wo>{},
          x, col);
+}
+template <std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
+          std::size_t Ho, std::size_t Wo, class T>
+inline void im2row(const T* x, T* row) {
+  im2row(fixed<C>{}, fixed<H>{}, fixed<W>{}, fixed<F>{}, fixed<S>{}, fixed<P>{}, fixed<D>{}, fixed<Ho>{}, fixed<Wo>{},
+         x, row);
 }
 template <bool Accumulate, std::size_t C, std::size_t H, std::size_t W, std::size_t F, std::size_t S, std::size_t P,
           std::size_t D, std::size_t Ho, std::size_t Wo, class T>

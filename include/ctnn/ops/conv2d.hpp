@@ -115,16 +115,27 @@ struct conv2d_op {
     }
 
     // The weight gradient of samples [b0, b1) written (or, with Accumulate,
-    // added) into dw.
+    // added) into dw: dY·colᵀ, with colᵀ rebuilt from the input into `rows`
+    // (K·HWo values) by im2row, which costs less than transposing the kept
+    // col inside the product (a 1×1 direct convolution has no col to
+    // rebuild and transposes its input).
     template <bool Accumulate, class T>
-    static void weight_gradient(const backward_args<T>& a, const T* gy, std::size_t b0, std::size_t b1, T* dw) {
+    static void weight_gradient(const backward_args<T>& a, const T* gy, std::size_t b0, std::size_t b1, T* dw,
+                                T* rows) {
       for (std::size_t b = b0; b < b1; ++b)
         for (std::size_t g = 0; g < Gs; ++g) {
-          const T* col = direct ? a.in[0] + b * C * HW + g * Cg * HW : a.scratch + (b * Gs + g) * K * HWo;
+          const T* xg = a.in[0] + b * C * HW + g * Cg * HW;
           const T* gyg = gy + b * Out * HWo + g * Og * HWo;
           T* dwg = dw + g * Og * K;
-          if (b == b0 && !Accumulate) kernels::gemm_nt<Og, K, HWo, false>(gyg, col, dwg);
-          else kernels::gemm_nt<Og, K, HWo, true>(gyg, col, dwg);
+          const bool first = b == b0 && !Accumulate;
+          if constexpr (direct) {
+            if (first) kernels::gemm_nt<Og, K, HWo, false>(gyg, xg, dwg);
+            else kernels::gemm_nt<Og, K, HWo, true>(gyg, xg, dwg);
+          } else {
+            kernels::im2row<Cg, H, W, F, S, P, D, Ho, Wo>(xg, rows);
+            if (first) kernels::gemm_nn<Og, K, HWo, false>(gyg, rows, dwg);
+            else kernels::gemm_nn<Og, K, HWo, true>(gyg, rows, dwg);
+          }
         }
     }
 
@@ -139,19 +150,21 @@ struct conv2d_op {
       constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
       // The weight gradient sums over the batch: its two halves are summed
       // separately (the second into the column-gradient area, free until
-      // the data gradient) and then added, on two threads when there are.
-      // The split is fixed, so the sum is the same whatever the team size.
-      constexpr bool halves = B >= 2 && !direct && Out * K <= B * K * HWo;
+      // the data gradient, followed there by each half's im2row rows) and
+      // then added, on two threads when there are. The split is fixed, so
+      // the sum is the same whatever the team size.
+      constexpr bool halves = B >= 2 && !direct && Out * K + 2 * K * HWo <= B * K * HWo;
       if constexpr (dw && halves) {
+        T* const rows = dcol_area + Out * K;
         kernels::both_halves(multiply_adds * double(B), [&](std::size_t h) {
-          if (h == 0) weight_gradient<dw_acc>(a, gy, 0, B / 2, a.dparam[0]);
-          else weight_gradient<false>(a, gy, B / 2, B, dcol_area);
+          if (h == 0) weight_gradient<dw_acc>(a, gy, 0, B / 2, a.dparam[0], rows);
+          else weight_gradient<false>(a, gy, B / 2, B, dcol_area, rows + K * HWo);
         });
         T* dw_out = a.dparam[0];
         kernels::map<Out * K>(dw_out, [](auto u, auto v) { return u + v; }, static_cast<const T*>(dw_out),
                               static_cast<const T*>(dcol_area));
       } else if constexpr (dw) {
-        weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0]);
+        weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0], dcol_area);
       }
       if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
         for (std::size_t c = 0; c < Out; ++c) {
