@@ -35,6 +35,19 @@ inline void for_each_sample(double multiply_adds_per_sample, F&& f) {
   for (std::size_t b = 0; b < B; ++b) f(b);
 }
 
+/// Which of B per-sample buffers the calling thread may use for the sample
+/// it is running inside for_each_sample<B>: its number in the team. A thread
+/// runs one sample at a time, and only the first B threads of a team get
+/// samples; outside a team (or nested in one) the loop is serial.
+template <std::size_t B>
+inline std::size_t sample_slot() {
+#if defined(_OPENMP)
+  return std::size_t(omp_get_thread_num()) % B;
+#else
+  return 0;
+#endif
+}
+
 /// f(0) and f(1), on two threads when a team is available and the work
 /// is worth it, else one after the other: the two halves of a reduction
 /// whose split must not depend on the thread count.

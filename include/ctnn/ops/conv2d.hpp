@@ -75,7 +75,9 @@ struct conv2d_op {
       return p;
     }();
     static constexpr double flops = 2.0 * double(Out) * double(HWo) * double(K);
-    // The im2col matrices of every sample are kept: the weight gradient reads them.
+    // Room for an im2col matrix per sample; the forward uses one per thread
+    // (sample_slot), which stays in cache: the weight gradient rebuilds its
+    // rows from the input (im2row) instead of reading the matrix back.
     static constexpr std::size_t scratch_size = direct ? 0 : Gs * K * HWo;
     // Backward: the pre-activation gradient and a column gradient per
     // sample (samples run side by side; the column area first holds half
@@ -96,7 +98,7 @@ struct conv2d_op {
         for (std::size_t g = 0; g < Gs; ++g) {
           const T* col = x + g * Cg * HW;
           if constexpr (!direct) {
-            T* c = a.scratch + (b * Gs + g) * K * HWo;
+            T* c = a.scratch + (kernels::sample_slot<B>() * Gs + g) * K * HWo;
             kernels::im2col<Cg, H, W, F, S, P, D, Ho, Wo>(col, c);
             col = c;
           }
@@ -182,7 +184,7 @@ struct conv2d_op {
             if constexpr (direct) {
               kernels::gemm_tn<K, HWo, Og, acc>(wg, gyg, dx);
             } else {
-              T* dcol = dcol_area + b * K * HWo;
+              T* dcol = dcol_area + kernels::sample_slot<B>() * K * HWo;  // one per thread: stays in cache
               kernels::gemm_tn<K, HWo, Og>(wg, gyg, dcol);
               kernels::col2im<acc, Cg, H, W, F, S, P, D, Ho, Wo>(dcol, dx);
             }
