@@ -80,6 +80,20 @@ inline void panel_rows(std::size_t r0, std::size_t r1, std::size_t kc, const T* 
   constexpr std::size_t MR = config<T, ATrans>::MR, NB = config<T, ATrans>::NB;
   auto a_at = [&](std::size_t i) { return ATrans ? a0 + i : a0 + i * lda; };
   std::size_t i = r0;
+  if constexpr (Info::ms && Info::M % MR != 0) {
+    // A static M with a short tail: the last rows in tiles of MR − 1 rows
+    // instead (50 = 4·6 + 4·5 rather than 8·6 + 2), when there are enough of
+    // them. MR − 1 rows keep enough accumulators to hide the FMA latency; a
+    // 2-row tile has a third of them and runs at its latency.
+    constexpr std::size_t tail = Info::M % MR, short_tiles = MR - tail;
+    if (const std::size_t rem = r1 - r0; rem % MR == tail && rem / MR >= MR - 1 - tail) {
+      for (const std::size_t end = r1 - short_tiles * (MR - 1); i < end; i += MR)
+        tile<MR, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, MR, ep, mode);
+      for (; i < r1; i += MR - 1)
+        tile<MR - 1, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, MR - 1, ep, mode);
+      return;
+    }
+  }
   for (; i + MR <= r1; i += MR)
     tile<MR, NVp, F, Accumulate>(kc, a_at(i), lda, bp, NB, C + i * ldc, ldc, col, n_valid, MR, ep, mode);
   if constexpr (Info::ms) {
