@@ -15,6 +15,7 @@
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/im2col.hpp"
 #include "ctnn/kernels/parallel_samples.hpp"
+#include "ctnn/kernels/winograd.hpp"
 #include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/init.hpp"
@@ -75,15 +76,74 @@ struct conv2d_op {
       return p;
     }();
     static constexpr double flops = 2.0 * double(Out) * double(HWo) * double(K);
+    // Winograd F(2×2, 5×5) (kernels/winograd.hpp) for 5×5 windows moved by
+    // 1 without padding, dilation or groups, an even output and enough
+    // channels on both sides to fill its 36 products, at batches of 8 or
+    // more (its transformed filters take 1/8 of a sample's room); otherwise,
+    // and for batch-1 inference, im2col and GEMM. The choice is the type's.
+    static constexpr bool winograd_shape = F == 5 && S == 1 && P == 0 && D == 1 && Gs == 1 && Ho % 2 == 0 &&
+                                           Wo % 2 == 0 && C >= 8 && Out >= 8;
+    template <std::size_t B>
+    static constexpr bool winograd = winograd_shape && B >= 8;
+    // Winograd's room per sample: its tiles rounded up to 16 (whole vectors
+    // of any type), the transformed inputs V and products M, and an eighth
+    // of the transformed filters U (backward: dM, dV and dU alike).
+    static constexpr std::size_t wino_tiles = (Ho / 2 * (Wo / 2) + 15) / 16 * 16;
+    static constexpr std::size_t wino_size =
+        !winograd_shape ? 0
+                        : kernels::winograd::positions * ((C + Out) * wino_tiles + (Out * C + 7) / 8);
     // Room for an im2col matrix per sample; the forward uses one per thread
     // (sample_slot), which stays in cache: the weight gradient rebuilds its
     // rows from the input (im2row) instead of reading the matrix back.
-    static constexpr std::size_t scratch_size = direct ? 0 : Gs * K * HWo;
+    static constexpr std::size_t col_size = direct ? 0 : Gs * K * HWo;
+    static constexpr std::size_t scratch_size = col_size > wino_size ? col_size : wino_size;
     // Backward: the pre-activation gradient and a column gradient per
     // sample (samples run side by side; the column area first holds half
     // the batch's weight gradient, hence Out·K ≤ B·K·HWo for that split).
     static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
-    static constexpr std::size_t temp_size = act_temp + (direct ? 0 : K * HWo);
+    static constexpr std::size_t temp_size = act_temp + (direct ? 0 : (K * HWo > wino_size ? K * HWo : wino_size));
+
+    // Where Winograd's arrays lie in a buffer of B samples' room.
+    template <std::size_t B, class T>
+    struct wino_layout {
+      static constexpr std::size_t Tp = kernels::winograd::padded_tiles<T>(Ho, Wo), N = B * Tp,
+                                   X = kernels::winograd::positions;
+      static T* inputs(T* base) { return base; }                       // V[ξ][c][n]
+      static T* products(T* base) { return base + X * C * N; }         // M[ξ][o][n]
+      static T* filters(T* base) { return base + X * (C + Out) * N; }  // U[ξ][o][c]
+    };
+
+    template <std::size_t B, class T>
+    static void winograd_forward(const forward_args<T>& a) {
+      using at = wino_layout<B, T>;
+      constexpr std::size_t X = at::X, N = at::N;
+      T* v = at::inputs(a.scratch);
+      T* m = at::products(a.scratch);
+      T* u = at::filters(a.scratch);
+      kernels::winograd::transform_filters(Out * C, a.param[0], u);
+      kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
+        kernels::winograd::transform_input<C, H, W, Ho, Wo>(a.in[0] + b * C * HW, v, N, b * at::Tp);
+      });
+      for (std::size_t x = 0; x < X; ++x) kernels::gemm_nn<Out, N, C>(u + x * Out * C, v + x * C * N, m + x * Out * N);
+      kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
+        T* y = a.out + b * Out * HWo;
+        kernels::winograd::transform_output<Out, Ho, Wo>(m, N, b * at::Tp, y);
+        bias_and_activation(a, y);
+      });
+    }
+
+    template <class T>
+    static void bias_and_activation(const forward_args<T>& a, T* y) {
+      // Bias and activation in one pass over each channel's plane, while
+      // it is still in cache (the GEMM's epilogue is per column, and here
+      // the bias is per row).
+      if constexpr (HasBias || !act::is_identity_v<Act>)
+        for (std::size_t c = 0; c < Out; ++c) {
+          const T bc = HasBias ? a.param[1][c] : T(0);
+          T* yc = y + c * HWo;
+          kernels::map<HWo>(yc, [bc](auto v) { return Act::apply(v + bc); }, yc);
+        }
+    }
 
     static constexpr double multiply_adds = double(Out) * double(HWo) * double(K);  // per sample
 
@@ -92,6 +152,7 @@ struct conv2d_op {
     // its products on one thread.
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
+      if constexpr (winograd<B>) return winograd_forward<B>(a);
       kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
         const T* x = a.in[0] + b * C * HW;
         T* y = a.out + b * Out * HWo;
@@ -104,15 +165,7 @@ struct conv2d_op {
           }
           kernels::gemm_nn<Og, HWo, K>(a.param[0] + g * Og * K, col, y + g * Og * HWo);
         }
-        // Bias and activation in one pass over each channel's plane, while
-        // it is still in cache (the GEMM's epilogue is per column, and here
-        // the bias is per row).
-        if constexpr (HasBias || !act::is_identity_v<Act>)
-          for (std::size_t c = 0; c < Out; ++c) {
-            const T bc = HasBias ? a.param[1][c] : T(0);
-            T* yc = y + c * HWo;
-            kernels::map<HWo>(yc, [bc](auto v) { return Act::apply(v + bc); }, yc);
-          }
+        bias_and_activation(a, y);
       });
     }
 
@@ -142,6 +195,45 @@ struct conv2d_op {
     }
 
     template <std::size_t B, unsigned Mode, class T>
+    static void bias_gradient(const backward_args<T>& a, const T* gy) {
+      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
+        for (std::size_t c = 0; c < Out; ++c) {
+          T s = 0;
+          for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
+          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + s : s;
+        }
+    }
+
+    // The adjoint of winograd_forward: dM from the output gradient, then
+    // dU[ξ] = dM[ξ]·V[ξ]ᵀ (the filters' gradient, through Gᵀ·dU·G) and
+    // dV[ξ] = U[ξ]ᵀ·dM[ξ] (the input's, through B·dV·Bᵀ). `room` holds B
+    // samples' wino_size.
+    template <std::size_t B, unsigned Mode, class T>
+    static void winograd_backward(const backward_args<T>& a, const T* gy, T* room) {
+      using at = wino_layout<B, T>;
+      constexpr std::size_t X = at::X, N = at::N;
+      T* dm = at::inputs(room);              // dM[ξ][o][n]
+      T* dv = dm + X * Out * N;              // dV[ξ][c][n]
+      T* du = at::filters(room);             // dU[ξ][o][c]
+      const T* v = at::inputs(const_cast<T*>(a.scratch));
+      const T* u = at::filters(const_cast<T*>(a.scratch));
+      kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
+        kernels::winograd::output_gradient<Out, Ho, Wo>(gy + b * Out * HWo, dm, N, b * at::Tp);
+      });
+      if constexpr (bool(Mode & grad_mode::param(0))) {
+        for (std::size_t x = 0; x < X; ++x) kernels::gemm_nt<Out, C, N>(dm + x * Out * N, v + x * C * N, du + x * Out * C);
+        kernels::winograd::filter_gradient<bool(Mode & grad_mode::param_accumulate(0))>(Out * C, du, a.dparam[0]);
+      }
+      if constexpr (bool(Mode & grad_mode::input(0))) {
+        for (std::size_t x = 0; x < X; ++x) kernels::gemm_tn<C, N, Out>(u + x * Out * C, dm + x * Out * N, dv + x * C * N);
+        kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
+          kernels::winograd::input_gradient<bool(Mode & grad_mode::input_accumulate(0)), C, H, W, Ho, Wo>(
+              dv, N, b * at::Tp, a.din[0] + b * C * HW);
+        });
+      }
+    }
+
+    template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       const T* gy = a.dout;
       if constexpr (!act::is_identity_v<Act>) {
@@ -150,6 +242,11 @@ struct conv2d_op {
       }
       T* const dcol_area = a.temp + B * act_temp;  // K·HWo per sample
       constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
+      if constexpr (winograd<B>) {
+        winograd_backward<B, Mode>(a, gy, dcol_area);
+        bias_gradient<B, Mode>(a, gy);
+        return;
+      }
       // The weight gradient sums over the batch: its two halves are summed
       // separately (the second into the column-gradient area, free until
       // the data gradient, followed there by each half's im2row rows) and
@@ -168,12 +265,7 @@ struct conv2d_op {
       } else if constexpr (dw) {
         weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0], dcol_area);
       }
-      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
-        for (std::size_t c = 0; c < Out; ++c) {
-          T s = 0;
-          for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
-          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + s : s;
-        }
+      bias_gradient<B, Mode>(a, gy);
       if constexpr (bool(Mode & grad_mode::input(0))) {
         constexpr bool acc = bool(Mode & grad_mode::input_accumulate(0));
         kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
