@@ -8,6 +8,8 @@
 // op's data gradient.
 #include "support.hpp"
 
+#include <vector>
+
 using ctnn::dilation;
 using ctnn::groups;
 using ctnn::padding;
@@ -245,4 +247,55 @@ using net = decltype(ctnn::network(ctnn::squared_error(ctnn::dense<"fc", 3>(ctnn
 
 TEST_CASE("gradcheck: concat of three branches on one input (an inception module)", "[gradcheck][concat]") {
   check_max_pool<inception::net, 3, 5, 4, 3, 1, 1, gc::B * 2 * 5 * 4, gc::B * 3>("inception");
+}
+
+namespace wino {
+// A 5×5 convolution that takes the Winograd F(2×2, 5×5) path at batch 8
+// (and im2col at batch 4): 8 channels in and out, a 6×8 output (even, not
+// square, so that rows and columns of tiles cannot be swapped unnoticed).
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<8, 10, 12>>;
+inline constexpr auto h = ctnn::conv2d<"w", 8, 5>(ctnn::conv2d<"c0", 8, 1>(x));
+using conv = std::remove_cvref_t<decltype(h)>;
+static_assert(conv::spec::winograd<8> && conv::spec::winograd<64> && !conv::spec::winograd<4>);
+inline constexpr auto y = ctnn::tanh(h);
+using net = decltype(ctnn::network(ctnn::squared_error(ctnn::flatten(y), ctnn::input<"t", ctnn::shape<8 * 6 * 8>>)));
+constexpr std::size_t in_size = 8 * 10 * 12, out_size = 8 * 6 * 8;
+}  // namespace wino
+
+TEST_CASE("gradcheck: a 5x5 convolution through Winograd F(2x2, 5x5)", "[gradcheck][conv][winograd]") {
+  gc::rng r(31);
+  const auto x = r.uniform_array<8 * wino::in_size>(-1, 1);
+  const auto t = r.uniform_array<8 * wino::out_size>(-0.5, 0.5);
+  ctnn::model<wino::net, 8, double> m;
+  gc::randomize(m, 12, 0.3);
+  const auto rep = gc::check("conv2d 5x5 winograd", m, x.data(), t.data());
+  CHECK(rep.tensors.size() == 4);
+  GC_REQUIRE_BELOW(rep, 1e-6);
+}
+
+TEST_CASE("Winograd F(2x2, 5x5) gives im2col's outputs and gradients", "[conv][winograd]") {
+  // One batch of 8 through Winograd against its two halves through im2col:
+  // the same outputs, and gradients that are the halves' mean (the loss is
+  // the batch mean), to rounding in double.
+  gc::rng r(32);
+  const auto x = r.uniform_array<8 * wino::in_size>(-1, 1);
+  const auto t = r.uniform_array<8 * wino::out_size>(-0.5, 0.5);
+  ctnn::model<wino::net, 8, double> m8;
+  ctnn::model<wino::net, 4, double> m4;
+  gc::randomize(m8, 13, 0.3);
+  gc::randomize(m4, 13, 0.3);
+  m8.forward_backward(x.data(), t.data());
+  const std::size_t id = gc::node_named<wino::net>("w");
+  const auto y8 = m8.value(id);
+  std::vector<double> want(y8.size());
+  std::vector<std::vector<double>> grads;
+  for (std::size_t half = 0; half < 2; ++half) {
+    m4.forward_backward(x.data() + half * 4 * wino::in_size, t.data() + half * 4 * wino::out_size);
+    const auto y4 = m4.value(id);
+    std::copy(y4.begin(), y4.end(), want.begin() + std::ptrdiff_t(half * y4.size()));
+    grads.emplace_back(m4.gradients().begin(), m4.gradients().end());
+  }
+  for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(y8[i] == Approx(want[i]).margin(1e-12));
+  const auto g8 = m8.gradients();
+  for (std::size_t i = 0; i < g8.size(); ++i) REQUIRE(g8[i] == Approx((grads[0][i] + grads[1][i]) / 2).margin(1e-12));
 }

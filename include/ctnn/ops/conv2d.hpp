@@ -79,56 +79,61 @@ struct conv2d_op {
     // Winograd F(2×2, 5×5) (kernels/winograd.hpp) for 5×5 windows moved by
     // 1 without padding, dilation or groups, an even output and enough
     // channels on both sides to fill its 36 products, at batches of 8 or
-    // more (its transformed filters take 1/8 of a sample's room); otherwise,
-    // and for batch-1 inference, im2col and GEMM. The choice is the type's.
+    // more; otherwise, and for batch-1 inference, im2col and GEMM. The
+    // choice is the type's. The samples go through in blocks of about 32
+    // tiles, whose transformed inputs and products stay in cache.
     static constexpr bool winograd_shape = F == 5 && S == 1 && P == 0 && D == 1 && Gs == 1 && Ho % 2 == 0 &&
                                            Wo % 2 == 0 && C >= 8 && Out >= 8;
+    static constexpr std::size_t wino_tiles = (Ho / 2 * (Wo / 2) + 15) / 16 * 16;  // ≥ any type's padded count
+    static constexpr std::size_t wino_block = wino_tiles >= 32 ? 1 : 32 / wino_tiles;  // samples per block
     template <std::size_t B>
-    static constexpr bool winograd = winograd_shape && B >= 8;
-    // Winograd's room per sample: its tiles rounded up to 16 (whole vectors
-    // of any type), the transformed inputs V and products M, and an eighth
-    // of the transformed filters U (backward: dM, dV and dU alike).
-    static constexpr std::size_t wino_tiles = (Ho / 2 * (Wo / 2) + 15) / 16 * 16;
-    static constexpr std::size_t wino_size =
-        !winograd_shape ? 0
-                        : kernels::winograd::positions * ((C + Out) * wino_tiles + (Out * C + 7) / 8);
+    static constexpr bool winograd = winograd_shape && B >= 8 && B % (2 * wino_block) == 0;
+    // Room per sample: forward, a block's V and M per thread (one block per
+    // sample at most) and an eighth of U; backward, each half's dM, V and dV
+    // of one block, and a quarter of U's size for each half's dU.
+    static constexpr std::size_t wino_scratch =
+        !winograd_shape ? 0 : kernels::winograd::positions * ((C + Out) * wino_tiles + (Out * C + 7) / 8);
+    static constexpr std::size_t wino_temp =
+        !winograd_shape ? 0 : kernels::winograd::positions * ((2 * C + Out) * wino_tiles + (Out * C + 3) / 4);
     // Room for an im2col matrix per sample; the forward uses one per thread
     // (sample_slot), which stays in cache: the weight gradient rebuilds its
     // rows from the input (im2row) instead of reading the matrix back.
     static constexpr std::size_t col_size = direct ? 0 : Gs * K * HWo;
-    static constexpr std::size_t scratch_size = col_size > wino_size ? col_size : wino_size;
+    static constexpr std::size_t scratch_size = col_size > wino_scratch ? col_size : wino_scratch;
     // Backward: the pre-activation gradient and a column gradient per
     // sample (samples run side by side; the column area first holds half
     // the batch's weight gradient, hence Out·K ≤ B·K·HWo for that split).
     static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
-    static constexpr std::size_t temp_size = act_temp + (direct ? 0 : (K * HWo > wino_size ? K * HWo : wino_size));
+    static constexpr std::size_t temp_size = act_temp + (direct ? 0 : (K * HWo > wino_temp ? K * HWo : wino_temp));
 
-    // Where Winograd's arrays lie in a buffer of B samples' room.
-    template <std::size_t B, class T>
-    struct wino_layout {
-      static constexpr std::size_t Tp = kernels::winograd::padded_tiles<T>(Ho, Wo), N = B * Tp,
-                                   X = kernels::winograd::positions;
-      static T* inputs(T* base) { return base; }                       // V[ξ][c][n]
-      static T* products(T* base) { return base + X * C * N; }         // M[ξ][o][n]
-      static T* filters(T* base) { return base + X * (C + Out) * N; }  // U[ξ][o][c]
+    // Winograd's sizes for scalar type T: tiles per sample padded to whole
+    // vectors, tiles per block (the products' width) and a block's V, M.
+    template <class T>
+    struct wino {
+      static constexpr std::size_t X = kernels::winograd::positions,
+                                   Tp = kernels::winograd::padded_tiles<T>(Ho, Wo), N = wino_block * Tp,
+                                   v_size = X * C * N, m_size = X * Out * N, u_size = X * Out * C;
     };
 
     template <std::size_t B, class T>
     static void winograd_forward(const forward_args<T>& a) {
-      using at = wino_layout<B, T>;
-      constexpr std::size_t X = at::X, N = at::N;
-      T* v = at::inputs(a.scratch);
-      T* m = at::products(a.scratch);
-      T* u = at::filters(a.scratch);
+      using w = wino<T>;
+      constexpr std::size_t blocks = B / wino_block;
+      T* u = a.scratch;
       kernels::winograd::transform_filters(Out * C, a.param[0], u);
-      kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
-        kernels::winograd::transform_input<C, H, W, Ho, Wo>(a.in[0] + b * C * HW, v, N, b * at::Tp);
-      });
-      for (std::size_t x = 0; x < X; ++x) kernels::gemm_nn<Out, N, C>(u + x * Out * C, v + x * C * N, m + x * Out * N);
-      kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
-        T* y = a.out + b * Out * HWo;
-        kernels::winograd::transform_output<Out, Ho, Wo>(m, N, b * at::Tp, y);
-        bias_and_activation(a, y);
+      kernels::for_each_sample<blocks>(multiply_adds * wino_block, [&](std::size_t blk) {
+        T* v = a.scratch + w::u_size + kernels::sample_slot<blocks>() * (w::v_size + w::m_size);
+        T* m = v + w::v_size;
+        for (std::size_t s = 0; s < wino_block; ++s)
+          kernels::winograd::transform_input<C, H, W, Ho, Wo>(a.in[0] + (blk * wino_block + s) * C * HW, v, w::N,
+                                                              s * w::Tp);
+        for (std::size_t x = 0; x < w::X; ++x)
+          kernels::gemm_nn<Out, w::N, C>(u + x * Out * C, v + x * C * w::N, m + x * Out * w::N);
+        for (std::size_t s = 0; s < wino_block; ++s) {
+          T* y = a.out + (blk * wino_block + s) * Out * HWo;
+          kernels::winograd::transform_output<Out, Ho, Wo>(m, w::N, s * w::Tp, y);
+          bias_and_activation(a, y);
+        }
       });
     }
 
@@ -204,32 +209,50 @@ struct conv2d_op {
         }
     }
 
-    // The adjoint of winograd_forward: dM from the output gradient, then
-    // dU[ξ] = dM[ξ]·V[ξ]ᵀ (the filters' gradient, through Gᵀ·dU·G) and
-    // dV[ξ] = U[ξ]ᵀ·dM[ξ] (the input's, through B·dV·Bᵀ). `room` holds B
-    // samples' wino_size.
+    // The adjoint of winograd_forward, a block at a time: dM from the output
+    // gradient, V again from the input, dU[ξ] += dM[ξ]·V[ξ]ᵀ (the filters'
+    // gradient, through Gᵀ·dU·G) and dV[ξ] = U[ξ]ᵀ·dM[ξ] (the input's,
+    // through B·dV·Bᵀ). The batch's two halves sum their dU apart, on two
+    // threads when there are, in a fixed split: the bits do not depend on
+    // the thread count. `room` holds B samples' wino_temp.
     template <std::size_t B, unsigned Mode, class T>
     static void winograd_backward(const backward_args<T>& a, const T* gy, T* room) {
-      using at = wino_layout<B, T>;
-      constexpr std::size_t X = at::X, N = at::N;
-      T* dm = at::inputs(room);              // dM[ξ][o][n]
-      T* dv = dm + X * Out * N;              // dV[ξ][c][n]
-      T* du = at::filters(room);             // dU[ξ][o][c]
-      const T* v = at::inputs(const_cast<T*>(a.scratch));
-      const T* u = at::filters(const_cast<T*>(a.scratch));
-      kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
-        kernels::winograd::output_gradient<Out, Ho, Wo>(gy + b * Out * HWo, dm, N, b * at::Tp);
+      using w = wino<T>;
+      constexpr std::size_t blocks = B / wino_block;
+      constexpr bool dw = bool(Mode & grad_mode::param(0)), dx = bool(Mode & grad_mode::input(0));
+      const T* u = a.scratch;
+      kernels::both_halves(multiply_adds * double(B), [&](std::size_t h) {
+        T* du = room + h * w::u_size;
+        T* dm = room + 2 * w::u_size + h * (2 * w::v_size + w::m_size);
+        T* v = dm + w::m_size;
+        T* dv = v + w::v_size;
+        for (std::size_t blk = h * blocks / 2; blk < (h + 1) * blocks / 2; ++blk) {
+          const std::size_t b0 = blk * wino_block;
+          for (std::size_t s = 0; s < wino_block; ++s)
+            kernels::winograd::output_gradient<Out, Ho, Wo>(gy + (b0 + s) * Out * HWo, dm, w::N, s * w::Tp);
+          if constexpr (dw) {
+            for (std::size_t s = 0; s < wino_block; ++s)
+              kernels::winograd::transform_input<C, H, W, Ho, Wo>(a.in[0] + (b0 + s) * C * HW, v, w::N, s * w::Tp);
+            const bool first = blk == h * blocks / 2;
+            for (std::size_t x = 0; x < w::X; ++x) {
+              if (first) kernels::gemm_nt<Out, C, w::N, false>(dm + x * Out * w::N, v + x * C * w::N, du + x * Out * C);
+              else kernels::gemm_nt<Out, C, w::N, true>(dm + x * Out * w::N, v + x * C * w::N, du + x * Out * C);
+            }
+          }
+          if constexpr (dx) {
+            for (std::size_t x = 0; x < w::X; ++x)
+              kernels::gemm_tn<C, w::N, Out>(u + x * Out * C, dm + x * Out * w::N, dv + x * C * w::N);
+            for (std::size_t s = 0; s < wino_block; ++s)
+              kernels::winograd::input_gradient<bool(Mode & grad_mode::input_accumulate(0)), C, H, W, Ho, Wo>(
+                  dv, w::N, s * w::Tp, a.din[0] + (b0 + s) * C * HW);
+          }
+        }
       });
-      if constexpr (bool(Mode & grad_mode::param(0))) {
-        for (std::size_t x = 0; x < X; ++x) kernels::gemm_nt<Out, C, N>(dm + x * Out * N, v + x * C * N, du + x * Out * C);
+      if constexpr (dw) {
+        T* du = room;
+        kernels::map<w::u_size>(du, [](auto p, auto q) { return p + q; }, static_cast<const T*>(du),
+                                static_cast<const T*>(room + w::u_size));
         kernels::winograd::filter_gradient<bool(Mode & grad_mode::param_accumulate(0))>(Out * C, du, a.dparam[0]);
-      }
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        for (std::size_t x = 0; x < X; ++x) kernels::gemm_tn<C, N, Out>(u + x * Out * C, dm + x * Out * N, dv + x * C * N);
-        kernels::for_each_sample<B>(multiply_adds / 4, [&](std::size_t b) {
-          kernels::winograd::input_gradient<bool(Mode & grad_mode::input_accumulate(0)), C, H, W, Ho, Wo>(
-              dv, N, b * at::Tp, a.din[0] + b * C * HW);
-        });
       }
     }
 

@@ -139,6 +139,16 @@ TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
   check_twin<ctnn::models::lenet::network, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
 }
 
+TEST_CASE("twin of dsl/models/lenet.hpp at batch 16: conv2 through Winograd, the twin's through im2col", "[runtime][conv][winograd]") {
+  constexpr std::size_t B = 16;
+  using conv2 = std::remove_cvref_t<decltype(ctnn::conv2d<"conv2", 50, 5>(
+      ctnn::max_pool<2>(ctnn::conv2d<"conv1", 20, 5>(ctnn::models::lenet::image))))>;
+  static_assert(conv2::spec::winograd<B> && !conv2::spec::winograd<4>);
+  const auto x = uniform(B * 28 * 28, 0.0f, 1.0f, 10);
+  const auto y = classes(B, 10, 11);
+  check_twin<ctnn::models::lenet::network, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
+}
+
 TEST_CASE("twin of dsl/models/lenet_aux.hpp", "[runtime][conv]") {
   constexpr std::size_t B = 4;
   const auto x = uniform(B * 28 * 28, 0.0f, 1.0f, 10);
