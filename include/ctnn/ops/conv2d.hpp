@@ -85,7 +85,7 @@ struct conv2d_op {
     static constexpr bool winograd_shape = F == 5 && S == 1 && P == 0 && D == 1 && Gs == 1 && Ho % 2 == 0 &&
                                            Wo % 2 == 0 && C >= 8 && Out >= 8;
     static constexpr std::size_t wino_tiles = (Ho / 2 * (Wo / 2) + 15) / 16 * 16;  // ≥ any type's padded count
-    static constexpr std::size_t wino_block = wino_tiles >= 32 ? 1 : 32 / wino_tiles;  // samples per block
+    static constexpr std::size_t wino_block = wino_tiles == 0 || wino_tiles >= 32 ? 1 : 32 / wino_tiles;  // samples per block
     template <std::size_t B>
     static constexpr bool winograd = winograd_shape && B >= 8 && B % (2 * wino_block) == 0;
     // Room per sample: forward, a block's V and M per thread (one block per
