@@ -11,9 +11,9 @@
 /// compile time.
 ///
 /// Layouts: the transformed filters U[ξ][o][c], the transformed inputs
-/// V[ξ][c][n] and the products M[ξ][o][n], where n numbers the tiles of all
-/// samples (n = sample·Tp + tile, Tp the tiles of a sample rounded up to
-/// whole vectors; the padding tiles are zero). The transforms run on vectors
+/// V[ξ][c][n] and the products M[ξ][o][n], where n numbers the tiles of the
+/// samples a caller takes together (n = sample·Tp + tile, Tp the tiles of a
+/// sample rounded up to whole vectors; the padding tiles are zero). The transforms run on vectors
 /// of tiles; the backward pass applies their transposes (the adjoints).
 #pragma once
 
@@ -113,10 +113,9 @@ inline void times(const V* in, std::size_t is, V* out, std::size_t os) {
 /// out[R×C'] = L · in[K×K'] · Rᵀ for row-major blocks, through tmp[R×K'].
 template <const auto& L, const auto& R, class T, class V>
 inline void sandwich(const V* in, V* tmp, V* out) {
-  constexpr std::size_t rows = L.size(), k = L[0].size(), cols = R.size(), kk = R[0].size();
+  constexpr std::size_t rows = L.size(), cols = R.size(), kk = R[0].size();
   for (std::size_t j = 0; j < kk; ++j) times<L, T>(in + j, kk, tmp + j, kk);      // tmp = L · in
   for (std::size_t i = 0; i < rows; ++i) times<R, T>(tmp + i * kk, 1, out + i * cols, 1);  // out = tmp · Rᵀ
-  (void)k;
 }
 
 }  // namespace detail
@@ -155,7 +154,8 @@ template <std::size_t C, std::size_t H, std::size_t W, std::size_t Ho, std::size
 inline void transform_input(const T* x, T* v, std::size_t n, std::size_t n0) {
   constexpr std::size_t L = lanes<T>, Wt = Wo / 2, tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
   alignas(64) T patch[positions * Tp];  // patch[ξ][t]
-  for (std::size_t i = tiles * positions; i < Tp * positions; ++i) patch[i % positions * Tp + i / positions] = T(0);
+  for (std::size_t x = 0; x < positions; ++x)  // the padding tiles
+    for (std::size_t t = tiles; t < Tp; ++t) patch[x * Tp + t] = T(0);
   for (std::size_t c = 0; c < C; ++c) {
     const T* xc = x + c * H * W;
     for (std::size_t t = 0; t < tiles; ++t) {
@@ -224,7 +224,8 @@ template <std::size_t Out, std::size_t Ho, std::size_t Wo, class T>
 inline void output_gradient(const T* gy, T* dm, std::size_t n, std::size_t n0) {
   constexpr std::size_t L = lanes<T>, Wt = Wo / 2, tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
   alignas(64) T block[4 * Tp];
-  for (std::size_t i = tiles * 4; i < Tp * 4; ++i) block[i % 4 * Tp + i / 4] = T(0);
+  for (std::size_t x = 0; x < 4; ++x)  // the padding tiles
+    for (std::size_t t = tiles; t < Tp; ++t) block[x * Tp + t] = T(0);
   for (std::size_t o = 0; o < Out; ++o) {
     const T* go = gy + o * Ho * Wo;
     for (std::size_t t = 0; t < tiles; ++t) {

@@ -100,9 +100,8 @@ struct conv2d_op {
     // rows from the input (im2row) instead of reading the matrix back.
     static constexpr std::size_t col_size = direct ? 0 : Gs * K * HWo;
     static constexpr std::size_t scratch_size = col_size > wino_scratch ? col_size : wino_scratch;
-    // Backward: the pre-activation gradient and a column gradient per
-    // sample (samples run side by side; the column area first holds half
-    // the batch's weight gradient, hence Out·K ≤ B·K·HWo for that split).
+    // Backward: the pre-activation gradient, then room for im2col's
+    // gradients (im2col_backward) or Winograd's (winograd_backward).
     static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
     static constexpr std::size_t temp_size = act_temp + (direct ? 0 : (K * HWo > wino_temp ? K * HWo : wino_temp));
 
@@ -157,7 +156,13 @@ struct conv2d_op {
     // its products on one thread.
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      if constexpr (winograd<B>) return winograd_forward<B>(a);
+      // One path is instantiated per batch size, not both.
+      if constexpr (winograd<B>) winograd_forward<B>(a);
+      else im2col_forward<B>(a);
+    }
+
+    template <std::size_t B, class T>
+    static void im2col_forward(const forward_args<T>& a) {
       kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
         const T* x = a.in[0] + b * C * HW;
         T* y = a.out + b * Out * HWo;
@@ -263,13 +268,18 @@ struct conv2d_op {
         kernels::map<B * Out * HWo>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
         gy = a.temp;
       }
-      T* const dcol_area = a.temp + B * act_temp;  // K·HWo per sample
+      T* const room = a.temp + B * act_temp;  // the rest of the temp: B·(temp_size − act_temp) values
+      if constexpr (winograd<B>) winograd_backward<B, Mode>(a, gy, room);
+      else im2col_backward<B, Mode>(a, gy, room);
+      bias_gradient<B, Mode>(a, gy);
+    }
+
+    // The weight and data gradients through im2row and col2im. `dcol_area`
+    // holds K·HWo values per sample: the second half's weight gradient and
+    // both halves' im2row rows, then one column gradient per thread.
+    template <std::size_t B, unsigned Mode, class T>
+    static void im2col_backward(const backward_args<T>& a, const T* gy, T* dcol_area) {
       constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
-      if constexpr (winograd<B>) {
-        winograd_backward<B, Mode>(a, gy, dcol_area);
-        bias_gradient<B, Mode>(a, gy);
-        return;
-      }
       // The weight gradient sums over the batch: its two halves are summed
       // separately (the second into the column-gradient area, free until
       // the data gradient, followed there by each half's im2row rows) and
@@ -288,7 +298,6 @@ struct conv2d_op {
       } else if constexpr (dw) {
         weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0], dcol_area);
       }
-      bias_gradient<B, Mode>(a, gy);
       if constexpr (bool(Mode & grad_mode::input(0))) {
         constexpr bool acc = bool(Mode & grad_mode::input_accumulate(0));
         kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
