@@ -10,7 +10,8 @@ packages=(
   build-essential cmake ninja-build ccache
   libboost-dev xtensor-dev libxsimd-dev zlib1g-dev
   catch2 libbenchmark-dev
-  clang-16 libomp-16-dev
+  clang-16 libomp-16-dev libclang-rt-16-dev
+  libcli11-dev nlohmann-json3-dev
   dataset-fashion-mnist time python3-matplotlib
 )
 if [[ "${1:-}" == "bench" ]]; then

@@ -461,13 +461,15 @@ TEST_CASE("gradcheck: report, verdicts and sampling", "[gradcheck][report]") {
 
 }
 
-// An op with a deliberately wrong VJP (d(x²)/dx taken as 2.1 x): the check
-// must call it wrong and point at the tensor.
+// An op with a deliberately wrong VJP (d(x²)/dx taken as 2·(1 + ppm·1e-6)·x):
+// the check must call it wrong and point at the tensor.
+template <int PartsPerMillion>
 struct wrong_square_op {
   static constexpr auto name = ctnn::no_name;
   template <class In>
   struct spec : ctnn::spec_defaults {
     static constexpr std::string_view kind = "wrong_square";
+    static constexpr double slope = 2.0 * (1.0 + PartsPerMillion * 1e-6);
     using out_shape = In;
     template <std::size_t Bn, class T>
     static void forward(const ctnn::forward_args<T>& a) {
@@ -477,7 +479,7 @@ struct wrong_square_op {
     static void backward(const ctnn::backward_args<T>& a) {
       if constexpr (bool(Mode & ctnn::grad_mode::input(0)))
         for (std::size_t i = 0; i < Bn * In::size; ++i) {
-          const T g = a.dout[i] * T(2.1) * a.in[0][i];
+          const T g = a.dout[i] * T(slope) * a.in[0][i];
           a.din[0][i] = (Mode & ctnn::grad_mode::input_accumulate(0)) ? a.din[0][i] + g : g;
         }
     }
@@ -487,8 +489,11 @@ struct wrong_square_op {
 namespace wrong {
 inline constexpr auto v = ctnn::variable<"v", ctnn::shape<3>>;
 inline constexpr auto w = ctnn::variable<"w", ctnn::shape<3>>;
-inline constexpr auto y = ctnn::add(ctnn::make_node<wrong_square_op>(v), ctnn::tanh(w));
+inline constexpr auto y = ctnn::add(ctnn::make_node<wrong_square_op<50'000>>(v), ctnn::tanh(w));
 using net = decltype(ctnn::network(ctnn::squared_error(y, ctnn::input<"t", ctnn::shape<3>>)));
+// Wrong by 0.1%, under a loss of about 1e4 (targets near 100).
+inline constexpr auto y_slight = ctnn::add(ctnn::make_node<wrong_square_op<1'000>>(v), ctnn::tanh(w));
+using slightly_wrong = decltype(ctnn::network(ctnn::squared_error(y_slight, ctnn::input<"t", ctnn::shape<3>>)));
 }  // namespace wrong
 
 TEST_CASE("gradcheck: a wrong backward is reported as probably wrong", "[gradcheck][report]") {
@@ -503,5 +508,48 @@ TEST_CASE("gradcheck: a wrong backward is reported as probably wrong", "[gradche
   CHECK(ctnn::gradient_report::verdict(r.find("v")->max_relative_error) == "probably wrong");
   CHECK(r.find("w")->max_relative_error < 1e-8);
   CHECK(r.max_relative_error() == r.find("v")->max_relative_error);
+  // The rounding allowance is far below a wrong gradient's error.
+  CHECK(r.find("v")->max_significant_error == Approx(0.1 / 2.1).epsilon(1e-4));
+  CHECK(r.max_significant_error() == r.find("v")->max_significant_error);
   CHECK(r.to_string().find("probably wrong") != std::string::npos);
+}
+
+TEST_CASE("gradcheck: a gradient wrong by 0.1% fails under a loss of 1e4", "[gradcheck][report]") {
+  ctnn::model<wrong::slightly_wrong, gc::B, double> m;
+  gc::randomize(m, 16);
+  gc::rng d(1006);
+  const auto t = d.uniform_array<gc::B * 3>(80, 120);
+  const auto r = ctnn::check_gradients(m, gc::step, t.data());
+  INFO(r.to_string());
+  REQUIRE(r.loss > 1e3);
+  CHECK(r.find("v")->max_significant_error > 5e-4);  // 0.1% less the rounding allowance
+  CHECK(r.find("w")->max_significant_error < 1e-6);
+}
+
+// A right gradient whose entries are tiny against the loss: d/dc of
+// ½(a + b·c - t)² is (a + b·c - t)·b, with b = 1e-8 and a residual near 140,
+// under a loss near 1e4. The central difference's rounding, ε·|L| / h ≈ 2e-7,
+// is a relative error near 1e-1 for that entry: noise, not a mistake.
+namespace tiny_gradient {
+inline constexpr auto a = ctnn::variable<"a", ctnn::shape<1>>;
+inline constexpr auto b = ctnn::variable<"b", ctnn::shape<1>>;
+inline constexpr auto c = ctnn::variable<"c", ctnn::shape<1>>;
+using net = decltype(ctnn::network(
+    ctnn::squared_error(ctnn::add(a, ctnn::multiply(b, c)), ctnn::input<"t", ctnn::shape<1>>)));
+}  // namespace tiny_gradient
+
+TEST_CASE("gradcheck: rounding in a large loss is not taken for an error", "[gradcheck][report]") {
+  ctnn::model<tiny_gradient::net, 1, double> m;
+  m.param_span("a")[0] = 0.3;
+  m.param_span("b")[0] = 1e-8;
+  m.param_span("c")[0] = 0.7;
+  const std::array<double, 1> t = {-140.0};
+  const auto r = ctnn::check_gradients(m, gc::step, t.data());
+  INFO(r.to_string());
+  CHECK(r.loss == Approx(0.5 * (140.3 + 7e-9) * (140.3 + 7e-9)).epsilon(1e-12));
+  CHECK(r.resolution == Approx(16 * 0x1p-52 * r.loss / gc::step).epsilon(1e-12));
+  CHECK(r.find("c")->analytic == Approx(140.3 * 1e-8).epsilon(1e-6));
+  CHECK(r.find("c")->max_relative_error > 1e-3);  // the raw ratio fails any gradient check's bound
+  CHECK(r.max_significant_error() < 1e-6);       // the significant part does not
+  CHECK(r.find("a")->max_significant_error < 1e-8);
 }

@@ -269,7 +269,10 @@ inline void pool_pairs_backward(std::size_t planes, const window_geometry& g, co
   alignas(64) T winner[pair_values];
   for (std::size_t p = 0; p < planes; ++p, dx += hw, dy += hwo, winners += hwo)
     for (std::size_t oy0 = 0; oy0 < g.ho; oy0 += rows) {
-      const std::size_t oy1 = std::min(g.ho, oy0 + rows), n = (oy1 - oy0) * g.wo;
+      // n ≤ rows·wo = (pair_values / 2wo)·wo ≤ pair_values / 2, since W = 2wo;
+      // the min states that bound to the compiler, which otherwise sees the
+      // buffers indexed by 2n + 1 for any n and warns of an overflow.
+      const std::size_t oy1 = std::min(g.ho, oy0 + rows), n = std::min((oy1 - oy0) * g.wo, pair_values / 2);
       const T* d = dy + oy0 * g.wo;
       const T* w = winners + oy0 * g.wo;
       std::size_t o = 0;

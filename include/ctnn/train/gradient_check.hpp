@@ -20,6 +20,19 @@
 /// diagnostic: it allocates, and costs two forward passes per checked element;
 /// use `max_checks_per_tensor` to sample large tensors.
 ///
+/// The central difference cannot resolve differences below its rounding
+/// noise: each loss carries a rounding error of a few ε·|L| (ε = 2^-52), so
+/// the difference quotient is uncertain by about ε·|L| / h. That part of
+/// |a - n| says nothing about the gradient, and how much of it appears
+/// depends on the instruction set (FMA contraction, the order of vector
+/// sums). The report's `significant error` therefore subtracts the
+/// difference's resolution, `rounding_factor`·ε·|L| / h, before dividing:
+///   significant = max(0, |a - n| - resolution) / max(|a|, |n|, floor).
+/// A wrong gradient is wrong by a fraction of itself, far above that noise;
+/// a right one whose entries are tiny against the loss (1e-4 against a loss
+/// of 100) no longer fails by chance. Judge a check by max_significant_error();
+/// max_relative_error() is the raw ratio, for the CS231n scale.
+///
 /// A gradient that is zero in theory (a bias followed by batch normalization)
 /// comes out as rounding noise, analytic (~1e-16) or numerical (up to about
 /// 1e-16 |L| / h), and its relative error is noise over noise: a bias before
@@ -58,6 +71,10 @@ struct gradient_check_options {
   /// The denominator's floor: an analytic and a numerical gradient that are
   /// both zero agree (relative error 0) instead of giving 0 / 0.
   double floor = 1e-12;
+  /// The resolution of the difference in units of ε·|L| / h: a loss summed
+  /// from many terms carries a few ε·|L| of rounding in each of its two
+  /// evaluations. 0 judges the raw error.
+  double rounding_factor = 16;
 };
 
 /// The result for one parameter tensor.
@@ -68,6 +85,7 @@ struct gradient_check_entry {
   std::size_t checked = 0;            // how many of them were perturbed
   double max_relative_error = 0;      // the worst |a - n| / max(|a|, |n|, floor)
   double max_absolute_error = 0;      // the worst |a - n|
+  double max_significant_error = 0;   // the worst max(0, |a - n| - resolution) / max(|a|, |n|, floor)
   std::size_t worst_index = 0;        // flat index of the worst relative error
   double analytic = 0, numerical = 0; // both gradients at worst_index
 };
@@ -76,6 +94,7 @@ struct gradient_check_entry {
 struct gradient_report {
   double loss = 0;      // at the unperturbed parameters
   double step = 0;      // the h used
+  double resolution = 0;  // rounding_factor·ε·|loss| / h: differences below it are noise
   std::size_t forward_passes = 0;
   std::vector<gradient_check_entry> tensors;
 
@@ -85,6 +104,17 @@ struct gradient_report {
     for (const auto& t : tensors) {
       if (std::isnan(t.max_relative_error)) return t.max_relative_error;
       worst = std::max(worst, t.max_relative_error);
+    }
+    return worst;
+  }
+
+  /// The worst significant error over all tensors (NaN if any is NaN): the
+  /// part of the relative error that the central difference can resolve.
+  double max_significant_error() const {
+    double worst = 0;
+    for (const auto& t : tensors) {
+      if (std::isnan(t.max_significant_error)) return t.max_significant_error;
+      worst = std::max(worst, t.max_significant_error);
     }
     return worst;
   }
@@ -133,12 +163,13 @@ struct gradient_report {
       s += pad(t.name, name_w) + pad(ctnn::to_string(t.shape), 14) +
            pad(std::to_string(t.checked) + "/" + std::to_string(t.elements), 14) +
            pad(num("%.3e", t.max_relative_error), 13) + pad(num("%.3e", t.max_absolute_error), 13) +
-           pad(index_string(t.shape, t.worst_index), 14) + pad(num("%+.6e", t.analytic), 15) +
-           pad(num("%+.6e", t.numerical), 15) + std::string(verdict(t.max_relative_error)) + "\n";
+           pad(num("%.3e", t.max_significant_error), 13) + pad(index_string(t.shape, t.worst_index), 14) + pad(num("%+.6e", t.analytic), 15) +
+           pad(num("%+.6e", t.numerical), 15) + std::string(verdict(t.max_significant_error)) + "\n";
     }
     s += "loss " + num("%.9g", loss) + ", h = " + num("%g", step) + ", " + std::to_string(forward_passes) +
-         " forward passes; max relative error " + num("%.3e", max_relative_error()) + ": " +
-         std::string(verdict(max_relative_error())) + "\n";
+         " forward passes; resolution " + num("%.1e", resolution) + "; max relative error " +
+         num("%.3e", max_relative_error()) + ", significant " + num("%.3e", max_significant_error()) + ": " +
+         std::string(verdict(max_significant_error())) + "\n";
     return s;
   }
 
@@ -189,6 +220,7 @@ gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_opti
   report.step = opt.step;
   report.loss = m.forward_backward(data...);
   report.forward_passes = 1;
+  report.resolution = opt.rounding_factor * std::numeric_limits<double>::epsilon() * std::abs(report.loss) / opt.step;
 
   const std::span<double> params = m.parameters();
   const std::vector<double> analytic(m.gradients().begin(), m.gradients().end());
@@ -225,8 +257,13 @@ gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_opti
         const double n = (loss_up - loss_down) / (up - down);
         const double a = analytic[offset + k];
         const double abs_err = std::abs(a - n);
-        const double rel = abs_err / std::max({std::abs(a), std::abs(n), opt.floor});
+        const double scale = std::max({std::abs(a), std::abs(n), opt.floor});
+        const double rel = abs_err / scale;
+        // NaN stays NaN: max(0, NaN) would hide it.
+        const double significant =
+            std::isnan(abs_err) ? abs_err : std::max(0.0, abs_err - report.resolution) / scale;
         if (rank(abs_err) > rank(e.max_absolute_error)) e.max_absolute_error = abs_err;
+        if (rank(significant) > rank(e.max_significant_error)) e.max_significant_error = significant;
         if (first || rank(rel) > rank(e.max_relative_error)) {
           e.max_relative_error = rel;
           e.worst_index = k;

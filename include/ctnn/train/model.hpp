@@ -21,7 +21,9 @@
 #include "ctnn/core/aligned_buffer.hpp"
 #include "ctnn/core/fixed_string.hpp"
 #include "ctnn/graph/network.hpp"
+#include "ctnn/kernels/finite.hpp"
 #include "ctnn/train/initialize.hpp"
+#include "ctnn/train/non_finite.hpp"
 
 namespace ctnn {
 
@@ -234,6 +236,45 @@ class model {
     return loss;
   }
 
+  /// Where forward_backward(data...) first meets a NaN or an infinity: the
+  /// parameters and state, then the leaves as given, then each node's output
+  /// in the forward order and each gradient in the backward order, checked
+  /// right after the node wrote it (the planner reuses workspace slots, so
+  /// they cannot be read afterwards). A diagnostic for a step that went
+  /// wrong: it repeats the pass (same dropout masks; batch statistics update
+  /// the running ones again, so restore state() if they matter).
+  template <class... D>
+  non_finite_origin locate_non_finite(const D*... data) {
+    non_finite_origin o;
+    // Parameters and running statistics, before anything runs.
+    for (std::size_t i = 0; i < node_count && !o.found(); ++i)
+      for (std::size_t j = 0; j < P.nodes[i].param_count && !o.found(); ++j) {
+        const param_decl& d = P.nodes[i].params[j];
+        const T* p = (d.trainable ? params_.data() : state_.data()) + P.param_offset[i][j];
+        if (const std::size_t k = kernels::first_non_finite(p, d.shape.size()); k < d.shape.size())
+          o = at(non_finite_origin::place::parameter, i, d.name, p, k, d.shape.size(), false);
+      }
+    if (o.found()) return o;
+    [&]<std::size_t... S>(std::index_sequence<S...>) {
+      (bind_leaf<true, B, S>(values(), data), ...);
+      [[maybe_unused]] int in_order[] = {0, (o.found() ? 0 : (check_leaf<S>(o), 0))...};
+    }(std::index_sequence_for<D...>{});
+    if (o.found()) return o;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      [[maybe_unused]] int in_order[] = {
+          0, (o.found() ? 0 : (forward_node<true, B, I>(values(), scratch()), check_output<I>(o), 0))...};
+    }(std::make_index_sequence<node_count>{});
+    if (o.found()) return o;
+    for (std::size_t r : Graph::loss_ids)
+      if (P.needs_grad[r])
+        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = T(1) / T(B);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      [[maybe_unused]] int in_order[] = {
+          0, (o.found() ? 0 : (backward_node<node_count - 1 - I>(), check_gradients<node_count - 1 - I>(o), 0))...};
+    }(std::make_index_sequence<node_count>{});
+    return o;
+  }
+
   /// Inference over a batch of B inputs (labels are not needed). Returns
   /// output K (default the first) as B × size values.
   template <std::size_t K = 0, class... D>
@@ -280,6 +321,61 @@ class model {
   std::span<T> state() { return state_.span(); }
 
  private:
+  // The origin record for the first non-finite element of p[0..n) (k is its
+  // index); batched values give the sample and the element within it.
+  static non_finite_origin at(non_finite_origin::place where, std::size_t node, std::string_view tensor, const T* p,
+                              std::size_t k, std::size_t n, bool batched) {
+    non_finite_origin o;
+    o.where = where;
+    o.node = node;
+    o.kind = P.nodes[node].kind;
+    o.name = P.nodes[node].name;
+    o.tensor = tensor;
+    o.sample = batched ? k / (n / B) : 0;
+    o.element = batched ? k % (n / B) : k;
+    o.value = double(p[k]);
+    return o;
+  }
+  template <std::size_t S>
+  void check_leaf(non_finite_origin& o) {
+    constexpr std::size_t id = Graph::leaf_ids.first[S];
+    constexpr std::size_t n = B * P.nodes[id].out.size();
+    const T* p = P.nodes[id].role == node_role::input ? leaf_data_[S] : values() + B * P.value_offset[id];
+    if (const std::size_t k = kernels::first_non_finite(p, n); k < n)
+      o = at(non_finite_origin::place::input, id, P.nodes[id].name, p, k, n, true);
+  }
+  template <std::size_t I>
+  void check_output(non_finite_origin& o) {
+    constexpr bool is_leaf = P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label;
+    if constexpr (!is_leaf) {
+      constexpr std::size_t n = B * P.nodes[I].out.size();
+      const T* p = values() + B * P.value_offset[I];
+      if (const std::size_t k = kernels::first_non_finite(p, n); k < n)
+        o = at(non_finite_origin::place::output, I, {}, p, k, n, true);
+    }
+  }
+  template <std::size_t I>
+  void check_gradients(non_finite_origin& o) {
+    constexpr unsigned mode = P.grad_mask[I];
+    if constexpr (P.needs_grad[I]) {
+      for (std::size_t k = 0; k < P.nodes[I].arity && !o.found(); ++k) {
+        if (!(mode & grad_mode::input(k))) continue;
+        const std::size_t in = P.nodes[I].input[k], n = B * P.nodes[in].out.size();
+        const T* p = grad_ws() + B * P.grad_offset[in];
+        if (const std::size_t e = kernels::first_non_finite(p, n); e < n)
+          o = at(non_finite_origin::place::input_gradient, I, P.nodes[in].name.empty() ? P.nodes[in].kind : P.nodes[in].name,
+                 p, e, n, true);
+      }
+      for (std::size_t j = 0; j < P.nodes[I].param_count && !o.found(); ++j) {
+        const param_decl& d = P.nodes[I].params[j];
+        if (!d.trainable) continue;
+        const T* p = grads_.data() + P.param_offset[I][j];
+        if (const std::size_t e = kernels::first_non_finite(p, d.shape.size()); e < d.shape.size())
+          o = at(non_finite_origin::place::param_gradient, I, d.name, p, e, d.shape.size(), false);
+      }
+    }
+  }
+
   template <fixed_string Name>
   auto view_of(T* base) {
     constexpr param_location where = detail::param_lookup<Graph, Name>::where;

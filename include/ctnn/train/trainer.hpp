@@ -14,9 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/kernels/finite.hpp"
 #include "ctnn/train/averaging.hpp"
 #include "ctnn/train/lr_multipliers.hpp"
 #include "ctnn/train/model.hpp"
+#include "ctnn/train/non_finite.hpp"
 #include "ctnn/train/optim/sgd.hpp"
 #include "ctnn/train/options.hpp"
 
@@ -34,22 +36,30 @@ class trainer {
   /// `options`: regularization, clipping, max-norm and averaging (see
   /// ctnn/train/options.hpp); all off by default.
   explicit trainer(Optimizer opt = {}, std::uint64_t seed = 0, const training_options& options = {})
-      : model_(seed), optimizer_(opt), state_(optim::state_size<Optimizer, T>(Graph::param_buffer_size)) {
+      : model_(seed),
+        optimizer_(opt),
+        state_(optim::state_size<Optimizer, T>(Graph::param_buffer_size)),
+        running_before_(model_.state().size()) {
     set_options(options);
   }
 
   /// One training step on a batch: one pointer per leaf (inputs, then labels,
-  /// in the network's leaf order). Returns the batch loss. Throws
-  /// std::runtime_error, leaving the parameters untouched, if it is not finite.
+  /// in the network's leaf order). Returns the batch loss. If the loss or any
+  /// gradient is not finite, throws ctnn::non_finite_error (a
+  /// std::runtime_error) naming where the first NaN or infinity appeared, and
+  /// leaves the parameters, the optimizer's state and the running statistics
+  /// as they were. The gradients are checked as well as the loss because a
+  /// NaN can vanish on the way to the loss (ReLU maps it to 0) and still
+  /// reach a weight's gradient (dW = xᵀδ).
   template <class... D>
   T step(const D*... data) {
     model_.advance_noise();  // fresh dropout masks for every step
+    const std::span<T> running = model_.state();
+    std::copy(running.begin(), running.end(), running_before_.data());  // batch statistics update them
     const T loss = model_.forward_backward(data...);
-    if (!std::isfinite(loss))
-      throw std::runtime_error("ctnn::trainer::step: the loss is not finite; parameters left unchanged "
-                               "(lower the learning rate or check the inputs for NaN)");
     T* w = model_.parameters().data();
     T* g = model_.gradients().data();
+    if (!std::isfinite(loss) || !kernels::all_finite(g, Graph::param_buffer_size)) reject(loss, data...);
     apply_regularization_options<Graph>(options_, w, g);
     const bool multiplied = multipliers_.active();
     if (multiplied) multipliers_.before_update(w, g);
@@ -133,6 +143,27 @@ class trainer {
   Optimizer& optimizer() { return optimizer_; }
 
  private:
+  // The error path of step(): finds the first non-finite value (repeating the
+  // pass), restores the running statistics, and throws.
+  template <class... D>
+  [[noreturn]] void reject(T loss, const D*... data) {
+    // Restored before the search too: it checks the state first, and the
+    // failed pass may already have put a NaN into a running statistic.
+    const auto restore = [&] {
+      std::copy(running_before_.data(), running_before_.data() + running_before_.size(), model_.state().begin());
+    };
+    restore();
+    const non_finite_origin origin = model_.locate_non_finite(data...);
+    restore();
+    std::string message = "ctnn::trainer::step: the ";
+    message += std::isfinite(loss) ? "loss is finite but a gradient is not" : "loss is not finite";
+    message += "; parameters, optimizer state and running statistics left unchanged. First non-finite value: ";
+    message += origin.found() ? origin.to_string() : "none when the pass was repeated";
+    if (origin.where == non_finite_origin::place::input) message += " (check the data)";
+    else if (origin.where != non_finite_origin::place::parameter) message += " (lower the learning rate, clip the gradients, or check the data)";
+    throw non_finite_error(message, origin);
+  }
+
   template <class Names>
   void freeze_all(const Names& names) {
     lr_multipliers<Graph, T> next = multipliers_;  // all or nothing: an unknown name changes nothing
@@ -143,6 +174,7 @@ class trainer {
   model_type model_;
   Optimizer optimizer_;
   aligned_buffer<T> state_;  // Optimizer::state_buffers flat buffers, allocated once
+  aligned_buffer<T> running_before_;  // the running statistics before the step, restored if it is rejected
   training_options options_{};
   lr_multipliers<Graph, T> multipliers_;  // per-tensor multipliers and frozen tensors
   parameter_average<T> average_;  // allocated once, when averaging is switched on

@@ -1,0 +1,38 @@
+/// @file finite.hpp
+/// Whether a buffer holds only finite numbers, as one vectorized pass: the
+/// trainer's guard before an update, cheap next to the step it guards.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include "ctnn/kernels/simd.hpp"
+
+namespace ctnn::kernels {
+
+/// True when none of p[0..n) is NaN or ±inf. x - x is 0 for a finite x and
+/// NaN otherwise, so the sum of the differences is NaN exactly when one of
+/// them is not finite (a NaN never turns back into a number).
+template <class T>
+bool all_finite(const T* p, std::size_t n) {
+  constexpr std::size_t L = lanes<T>;
+  vec<T> acc(T(0));
+  std::size_t i = 0;
+  for (; i + L <= n; i += L) {
+    const vec<T> v = vec<T>::load_unaligned(p + i);
+    acc += v - v;
+  }
+  T tail = T(0);
+  for (; i < n; ++i) tail += p[i] - p[i];
+  return !std::isnan(xsimd::hadd(acc) + tail);
+}
+
+/// The index of the first value of p[0..n) that is NaN or ±inf, or n.
+template <class T>
+std::size_t first_non_finite(const T* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return i;
+  return n;
+}
+
+}  // namespace ctnn::kernels
