@@ -269,10 +269,7 @@ inline void pool_pairs_backward(std::size_t planes, const window_geometry& g, co
   alignas(64) T winner[pair_values];
   for (std::size_t p = 0; p < planes; ++p, dx += hw, dy += hwo, winners += hwo)
     for (std::size_t oy0 = 0; oy0 < g.ho; oy0 += rows) {
-      // n ≤ rows·wo = (pair_values / 2wo)·wo ≤ pair_values / 2, since W = 2wo;
-      // the min states that bound to the compiler, which otherwise sees the
-      // buffers indexed by 2n + 1 for any n and warns of an overflow.
-      const std::size_t oy1 = std::min(g.ho, oy0 + rows), n = std::min((oy1 - oy0) * g.wo, pair_values / 2);
+      const std::size_t oy1 = std::min(g.ho, oy0 + rows), n = (oy1 - oy0) * g.wo;
       const T* d = dy + oy0 * g.wo;
       const T* w = winners + oy0 * g.wo;
       std::size_t o = 0;
@@ -286,7 +283,11 @@ inline void pool_pairs_backward(std::size_t planes, const window_geometry& g, co
         lo.store_aligned(winner + 2 * o);
         hi.store_aligned(winner + 2 * o + L);
       }
-      for (; o < n; ++o) grad[2 * o] = grad[2 * o + 1] = d[o], winner[2 * o] = winner[2 * o + 1] = w[o];
+      // The tail is shorter than a vector; counting it against L bounds the
+      // loop for the compiler, which otherwise sees 2·o + 1 index the stack
+      // buffers for any o and warns that the loop might run to an overflow.
+      for (std::size_t k = 0, rest = n - o; k < rest && k < L; ++k, ++o)
+        grad[2 * o] = grad[2 * o + 1] = d[o], winner[2 * o] = winner[2 * o + 1] = w[o];
       for (std::size_t oy = oy0; oy < oy1; ++oy)
         for (std::size_t r = 0; r < 2; ++r) {
           const std::size_t row = 2 * oy + r;

@@ -37,7 +37,14 @@ struct non_finite_origin {
 
   /// One sentence: "the output of node 3 'fc1' (dense+relu) (sample 2, element 7 is nan)".
   std::string to_string() const {
-    const auto quoted = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+    // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive)
+    // about "'" + std::string(s) once the concatenation is inlined.
+    const auto quoted = [](std::string_view s) {
+      std::string q(1, '\'');
+      q.append(s);
+      q.push_back('\'');
+      return q;
+    };
     const std::string node_text = "node " + std::to_string(node) + (name.empty() ? "" : " " + quoted(name)) +
                                   " (" + std::string(kind) + ")";
     const std::string what = std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";

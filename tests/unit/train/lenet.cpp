@@ -1,11 +1,13 @@
 // LeNet (dsl/models/lenet.hpp): its summary, a few training steps on
-// synthetic data that lower the loss, the same bits on one thread and two,
+// synthetic data that lower the loss, the same bits on one thread and two
+// and from run to run over a shuffled epoch,
 // and step()/predict()/predict_one() without a heap allocation.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstring>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,45 @@ TEST_CASE("LeNet: the same parameters, bit for bit, after steps on one thread an
   omp_set_num_threads(saved);
   REQUIRE(one.size() == two.size());
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+}
+
+// An epoch as a training run takes it: the order shuffled by a seeded
+// generator, Adam, batches of 16. The same seed and team size must give the
+// same parameters bit for bit (run-to-run: no timing, address or thread
+// schedule may reach a value); the test suite runs it under each instruction
+// set the machine offers.
+TEST_CASE("LeNet: an epoch twice with the same seed and team size gives the same bits", "[lenet][threads][determinism]") {
+  constexpr std::size_t B = 16, n = 96;
+  const ctnn_test::synthetic_squares data(n, 13);
+  const int saved = omp_get_max_threads();
+  const auto epoch = [&](int threads, std::uint64_t seed) {
+    omp_set_num_threads(threads);
+    ctnn::trainer<net, ctnn::batch<B>, ctnn::optim::adam> t({.lr = 1e-3f}, seed);
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::mt19937_64 gen(seed);
+    for (std::size_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen() % (i + 1)]);
+    std::vector<float> x(B * 784);
+    std::vector<unsigned char> y(B);
+    for (std::size_t first = 0; first + B <= n; first += B) {
+      for (std::size_t b = 0; b < B; ++b) {
+        std::memcpy(x.data() + b * 784, data.x.data() + order[first + b] * 784, 784 * sizeof(float));
+        y[b] = data.y[order[first + b]];
+      }
+      t.step(x.data(), y.data());
+    }
+    const auto p = t.model().parameters();
+    return std::vector<float>(p.begin(), p.end());
+  };
+  const auto two = epoch(2, 21), two_again = epoch(2, 21);
+  const auto one = epoch(1, 21), one_again = epoch(1, 21);
+  const auto other_seed = epoch(2, 22);
+  omp_set_num_threads(saved);
+  REQUIRE(two.size() == one.size());
+  CHECK(std::memcmp(two.data(), two_again.data(), two.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(one.data(), one_again.data(), one.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);  // and across team sizes
+  CHECK(std::memcmp(two.data(), other_seed.data(), two.size() * sizeof(float)) != 0);  // the seed matters
 }
 
 TEST_CASE("LeNet: no heap allocation in step, predict and predict_one", "[lenet][alloc]") {
