@@ -6,7 +6,7 @@
 // drawn by scripts/plot_init_experiment.py (scripts/init_experiment.sh runs both).
 #include <omp.h>
 
-#include <charconv>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -30,50 +30,43 @@ struct options {
   std::uint64_t seed = 1;
   int threads = 1;
   fs::path out = "out/init_experiment";
-  bool help = false;
 };
 
+using ctnn_apps::parse_number;
 using ctnn_apps::usage_error;
 
-void print_usage(std::FILE* f) {
+// Registers the flags on `app`; each checks its value and stores it in `o`.
+void add_flags(CLI::App& app, options& o) {
   const options d;
-  std::fprintf(f,
-               "usage: ctnn_init_experiment [options]\n"
-               "Per-layer activation statistics of a 10 x 500 network on unit-Gaussian input\n"
-               "for five initializations (seeds 000/004).\n\n"
-               "  --seed S      seed for the input and the weights (default %llu)\n"
-               "  --threads T   OpenMP threads (default %d)\n"
-               "  --out DIR     where init_experiment.csv goes (default %s)\n"
-               "  --help        this text\n",
-               static_cast<unsigned long long>(d.seed), d.threads, d.out.c_str());
-}
-
-using ctnn_apps::parse_number;
-
-options parse_args(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto next = [&]() -> std::string_view {
-      if (i + 1 >= argc) throw usage_error(std::string(arg) + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") o.help = true;
-    else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, next());
-    else if (arg == "--threads") o.threads = parse_number<int>(arg, next());
-    else if (arg == "--out") o.out = std::string(next());
-    else throw usage_error("unknown option '" + std::string(arg) + "'");
-  }
-  if (o.threads < 1) throw usage_error("--threads must be at least 1");
-  if (o.out.empty()) throw usage_error("--out needs a non-empty directory");
-  return o;
+  app.description(
+      "Per-layer activation statistics of a 10 x 500 network on unit-Gaussian input\n"
+      "for five initializations (seeds 000/004).");
+  app.get_formatter()->column_width(16);
+  app.set_help_flag("-h,--help", "this text");
+  ctnn_apps::add_flag_with_value(app, "--seed", "S",
+                                 "seed for the input and the weights (default " + std::to_string(d.seed) + ")",
+                                 [&o](const std::string& t) { o.seed = parse_number<std::uint64_t>("--seed", t); });
+  // More threads than this is a typo: OpenMP would try to start them all.
+  const int most_threads = std::max(256, omp_get_num_procs());
+  ctnn_apps::add_flag_with_value(app, "--threads", "T", "OpenMP threads (default " + std::to_string(d.threads) + ")",
+                                 [&o, most_threads](const std::string& t) {
+                                   o.threads = parse_number<int>("--threads", t);
+                                   if (o.threads < 1 || o.threads > most_threads)
+                                     throw usage_error("--threads must lie between 1 and " +
+                                                       std::to_string(most_threads) + ", not " + t);
+                                 });
+  ctnn_apps::add_flag_with_value(app, "--out", "DIR",
+                                 "where init_experiment.csv goes (default " + d.out.string() + ")",
+                                 [&o](const std::string& t) { o.out = t; });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   options o;
-  if (const auto status = ctnn_apps::read_command_line("ctnn_init_experiment", argc, argv, o, parse_args, print_usage)) return *status;
+  CLI::App app{"", "ctnn_init_experiment"};
+  add_flags(app, o);
+  if (const auto status = ctnn_apps::parse_command_line(app, argc, argv)) return *status;
   omp_set_num_threads(o.threads);
 
   const auto data = ie::unit_gaussian_input(samples, o.seed);

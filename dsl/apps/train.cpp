@@ -1,33 +1,47 @@
 // ctnn_train: trains LeNet (dsl/models/lenet.hpp, the default), LeNet with a
 // side classifier (lenet_aux.hpp) or the MLP (dsl/models/mlp.hpp) on
-// Fashion-MNIST and writes a report. Run with --help for the flags. This file
-// parses the flags and writes the report; the networks are trained in
-// train_lenet.cpp, train_lenet_aux.cpp, train_mlp.cpp and train_mlp_bn.cpp.
+// Fashion-MNIST and writes a report. Run with --help for the flags, which
+// train_flags.hpp reads. This file prepares the outputs and writes the
+// report; the networks are trained in train_lenet.cpp, train_lenet_aux.cpp,
+// train_mlp.cpp and train_mlp_bn.cpp.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
 #include <ctnn/io/idx.hpp>
 #include <ctnn/kernels/simd.hpp>
+#include <ctnn/train/checkpoint.hpp>
 #include <ctnn/train/schedule.hpp>
 
 #include "train_app.hpp"
+#include "train_flags.hpp"
 
 #ifndef CTNN_CXX_FLAGS
 #define CTNN_CXX_FLAGS "unknown"
 #endif
 
 namespace train_app {
+
+// ordered_json: the report keeps its keys in the order they are written.
+using json_value = nlohmann::ordered_json;
 
 // The learning rate of global step `step` (0-based) in epoch `epoch`.
 // step: x0.2 after ceil(50%) and again after ceil(80%) of the epochs (from
@@ -97,34 +111,32 @@ const char* compiler_id() {
 #endif
 }
 
-static std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += {'\\', c};
-    else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else out += c;
-  }
-  return out + '"';
+// A number for the report: null when not finite (JSON has no NaN or
+// infinity). A float goes in as the double nearest its shortest decimal text,
+// so that 0.05f reads 0.05 and not 0.05000000074505806.
+static json_value json_number(double v) { return std::isfinite(v) ? json_value(v) : json_value(nullptr); }
+
+static json_value json_number(float v) {
+  if (!std::isfinite(v)) return nullptr;
+  const std::string text = num(v);
+  double shortest = 0;
+  std::from_chars(text.data(), text.data() + text.size(), shortest);
+  return shortest;
 }
 
-static std::string quoted_list(const std::vector<std::string>& names) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + json_string(names[i]);
-  return s + "]";
-}
+static json_value json_number(int v) { return v; }
+
+static json_value json_path(const fs::path& p) { return p.empty() ? json_value(nullptr) : json_value(p.string()); }
 
 std::string threads_text(const options& o) {
   return o.threads == 0 ? "auto (1 or " + std::to_string(o.max_threads) + ")" : std::to_string(o.threads);
 }
 
 template <class F>
-static std::string json_array(const std::vector<epoch_result>& r, F field) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < r.size(); ++i) s += (i ? ", " : "") + num(field(r[i]));
-  return s + "]";
+static json_value per_epoch(const std::vector<epoch_result>& epochs, F field) {
+  json_value list = json_value::array();
+  for (const epoch_result& e : epochs) list.push_back(json_number(field(e)));
+  return list;
 }
 
 void write_report(const options& o, const run_summary& run, const std::vector<epoch_result>& epochs,
@@ -133,42 +145,53 @@ void write_report(const options& o, const run_summary& run, const std::vector<ep
   double best = 0;
   for (const auto& e : epochs) best = std::max(best, e.accuracy);
   const bool momentum = o.optimizer == optimizer_kind::sgd || o.optimizer == optimizer_kind::nesterov;
+  json_value report;  // keeps the keys in the order written here
+  report["model"] = o.model_name;
+  report["accuracy"] = json_number(epochs.back().accuracy);
+  report["best_accuracy"] = json_number(best);
+  report["epochs"] = epochs.size();
+  report["seconds"] = json_number(seconds);
+  report["images_per_second"] = json_number(images_per_second);
+  report["train_loss"] = per_epoch(epochs, [](const epoch_result& e) { return e.train_loss; });
+  report["train_accuracy"] = per_epoch(epochs, [](const epoch_result& e) { return e.train_accuracy; });
+  report["test_accuracy"] = per_epoch(epochs, [](const epoch_result& e) { return e.accuracy; });
+  report["epoch_seconds"] = per_epoch(epochs, [](const epoch_result& e) { return e.seconds; });
+  report["lr_per_epoch"] = per_epoch(epochs, [](const epoch_result& e) { return e.lr; });
+  report["batch"] = batch;
+  report["optimizer"] = o.optimizer_name;
+  report["lr"] = json_number(o.lr);
+  report["momentum"] = momentum ? json_number(o.momentum) : json_value(nullptr);
+  report["schedule"] = o.schedule_name;
+  report["warmup"] = o.warmup;
+  report["l2"] = json_number(o.training.l2);
+  report["l1"] = json_number(o.training.l1);
+  report["max_norm"] = json_number(o.training.max_norm);
+  report["dropout"] = json_number(o.dropout);
+  report["batch_norm"] = o.batch_norm;
+  report["init_from"] = json_path(o.init_from);
+  report["loaded"] = run.loaded;
+  report["frozen"] = o.freeze;
+  report["checkpoint"] = json_path(o.checkpoint);
+  report["data"] = json_path(o.data);
+  report["out"] = json_path(o.out);
+  report["seed"] = o.seed;
+  report["threads"] = o.threads == 0 ? json_value("auto") : json_value(o.threads);
+  report["threads_per_epoch"] = per_epoch(epochs, [](const epoch_result& e) { return e.threads; });
+  report["simd"] = ctnn::kernels::simd_name();
+  report["compiler"] = std::string(compiler_id()) + " " + __VERSION__;
+  report["flags"] = cxx_flags();
+  report["param_count"] = run.param_count;
+  // One line per key, as the report has always been laid out (an indented
+  // dump() would put every number of the per-epoch lists on a line of its
+  // own); nlohmann writes each key and value. A path need not be valid UTF-8
+  // on Linux, but JSON text must be: such bytes become U+FFFD instead of
+  // making dump() throw.
+  const auto dump = [](const json_value& v) { return v.dump(-1, ' ', false, json_value::error_handler_t::replace); };
   std::ofstream json(o.out / "report.json");
-  json << "{\n"
-       << "  \"model\": " << json_string(o.model_name) << ",\n"
-       << "  \"accuracy\": " << num(epochs.back().accuracy) << ",\n"
-       << "  \"best_accuracy\": " << num(best) << ",\n"
-       << "  \"epochs\": " << epochs.size() << ",\n"
-       << "  \"seconds\": " << num(seconds) << ",\n"
-       << "  \"images_per_second\": " << num(images_per_second) << ",\n"
-       << "  \"train_loss\": " << json_array(epochs, [](auto& e) { return e.train_loss; }) << ",\n"
-       << "  \"train_accuracy\": " << json_array(epochs, [](auto& e) { return e.train_accuracy; }) << ",\n"
-       << "  \"test_accuracy\": " << json_array(epochs, [](auto& e) { return e.accuracy; }) << ",\n"
-       << "  \"epoch_seconds\": " << json_array(epochs, [](auto& e) { return e.seconds; }) << ",\n"
-       << "  \"lr_per_epoch\": " << json_array(epochs, [](auto& e) { return e.lr; }) << ",\n"
-       << "  \"batch\": " << batch << ",\n"
-       << "  \"optimizer\": " << json_string(o.optimizer_name) << ",\n"
-       << "  \"lr\": " << num(o.lr) << ",\n"
-       << "  \"momentum\": " << (momentum ? num(o.momentum) : "null") << ",\n"
-       << "  \"schedule\": " << json_string(o.schedule_name) << ",\n"
-       << "  \"warmup\": " << o.warmup << ",\n"
-       << "  \"l2\": " << num(o.training.l2) << ",\n"
-       << "  \"l1\": " << num(o.training.l1) << ",\n"
-       << "  \"max_norm\": " << num(o.training.max_norm) << ",\n"
-       << "  \"dropout\": " << num(o.dropout) << ",\n"
-       << "  \"batch_norm\": " << (o.batch_norm ? "true" : "false") << ",\n"
-       << "  \"init_from\": " << (o.init_from.empty() ? "null" : json_string(o.init_from.string())) << ",\n"
-       << "  \"loaded\": " << quoted_list(run.loaded) << ",\n"
-       << "  \"frozen\": " << quoted_list(o.freeze) << ",\n"
-       << "  \"checkpoint\": " << (o.checkpoint.empty() ? "null" : json_string(o.checkpoint.string())) << ",\n"
-       << "  \"seed\": " << o.seed << ",\n"
-       << "  \"threads\": " << (o.threads == 0 ? std::string("\"auto\"") : std::to_string(o.threads)) << ",\n"
-       << "  \"threads_per_epoch\": " << json_array(epochs, [](auto& e) { return e.threads; }) << ",\n"
-       << "  \"simd\": " << json_string(ctnn::kernels::simd_name()) << ",\n"
-       << "  \"compiler\": " << json_string(std::string(compiler_id()) + " " + __VERSION__) << ",\n"
-       << "  \"flags\": " << json_string(cxx_flags()) << ",\n"
-       << "  \"param_count\": " << run.param_count << "\n"
-       << "}\n";
+  json << "{\n";
+  for (auto item = report.begin(); item != report.end(); ++item)
+    json << "  " << dump(item.key()) << ": " << dump(item.value()) << (std::next(item) == report.end() ? "\n" : ",\n");
+  json << "}\n";
   std::ofstream curve(o.out / "loss_curve.csv");
   curve << "epoch,step,loss,lr\n";  // every step; step counts from 1 over the whole run
   for (std::size_t s = 0; s < losses.size(); ++s)
@@ -184,224 +207,87 @@ void write_report(const options& o, const run_summary& run, const std::vector<ep
     throw std::runtime_error("cannot write the report to '" + o.out.string() + "'");
 }
 
-}  // namespace train_app
+output_dirs::~output_dirs() {
+  std::error_code ignored;  // a folder that is no longer empty stays
+  for (auto dir = created_.rbegin(); dir != created_.rend(); ++dir) fs::remove(*dir, ignored);
+}
+
+void output_dirs::create(const fs::path& dir, std::string_view flag) {
+  // Up from `dir` (less any trailing slash) to the first folder that exists ...
+  fs::path existing = dir;
+  while (!existing.has_filename() && existing.has_relative_path()) existing = existing.parent_path();
+  const fs::path target = existing;
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  while (!existing.empty() && !fs::exists(fs::status(existing, ec))) {
+    missing.push_back(existing);
+    existing = existing.parent_path();
+  }
+  if (!existing.empty() && !fs::is_directory(fs::status(existing, ec)))
+    throw std::runtime_error(std::string(flag) + ": '" + existing.string() + "' is not a directory" +
+                             (existing == target ? "" : " (on the way to '" + target.string() + "')"));
+  // ... then down again, creating each.
+  for (auto d = missing.rbegin(); d != missing.rend(); ++d) {
+    if (!fs::create_directory(*d, ec) && ec)
+      throw std::runtime_error(std::string(flag) + ": cannot create the directory '" + d->string() +
+                               "': " + ec.message());
+    created_.push_back(*d);
+  }
+}
 
 namespace {
 
-using namespace train_app;
-
-// The default initial learning rate of each optimizer. SGD and Nesterov start
-// lower on LeNet: at 0.03 its loss overflows within a few batches.
-float default_lr(model_kind m, optimizer_kind k) {
-  switch (k) {
-    case optimizer_kind::sgd:
-    case optimizer_kind::nesterov: return m == model_kind::mlp ? 0.03f : 0.01f;
-    case optimizer_kind::adagrad: return 0.01f;
-    case optimizer_kind::adam:
-    case optimizer_kind::rmsprop: break;
-  }
-  return 1e-3f;
+// Creates a file in `dir` and removes it again: the one test of writability
+// that also holds for root and on read-only file systems. `what` says what
+// could not be written.
+void check_writable(const fs::path& dir, const std::string& what) {
+  std::string probe = ((dir.empty() ? fs::path(".") : dir) / ".ctnn_train-write-test-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) throw std::runtime_error(what + ": " + std::strerror(errno));
+  close(fd);
+  unlink(probe.c_str());
 }
 
-// What a model trains with when the flags do not say: LeNet reaches 0.90 test
-// accuracy within its 5 epochs with Adam and cosine decay (docs/guide.md,
-// section 4); the MLP keeps SGD with momentum and step decay over 10 epochs.
-struct model_defaults {
-  int epochs;
-  const char* optimizer;
-  const char* schedule;
-};
-
-model_defaults defaults_of(model_kind m) {
-  if (m != model_kind::mlp) return {5, "adam", "cosine"};  // LeNet, with or without its side classifier
-  return {10, "sgd", "step"};
-}
-
-using ctnn_apps::usage_error;
-
-void print_usage(std::FILE* f) {
-  const options d;
-  const model_defaults lenet = defaults_of(model_kind::lenet), mlp = defaults_of(model_kind::mlp);
-  std::fprintf(f,
-               "usage: ctnn_train [options]\n"
-               "Trains LeNet or an MLP on Fashion-MNIST and writes a report and its curves.\n\n"
-               "  --model NAME      lenet: Caffe's LeNet, conv 20 5x5, pool 2, conv 50 5x5, pool 2,\n"
-               "                    ip 500 + ReLU, ip 10, on the image as [1, 28, 28] (default);\n"
-               "                    lenet_aux: LeNet plus a side classifier ip1_side on pool1, loss\n"
-               "                    L + 0.3 l1 (deep supervision; the weight is compiled in);\n"
-               "                    mlp: 784-256-128-10 with ReLU\n"
-               "  --epochs N        epochs to train (default %d for lenet, %d for mlp)\n"
-               "  --seed S          seed for the weights, the dropout masks and the shuffling (default %llu)\n"
-               "  --threads T|auto  OpenMP threads for training steps (default auto: measured every 1000\n"
-               "                    steps, 1 or the hardware's %d, whichever steps faster; a core another\n"
-               "                    process keeps busy makes two threads many times slower)\n"
-               "  --optimizer NAME  sgd | nesterov | adam | rmsprop | adagrad (default %s for lenet,\n"
-               "                    %s for mlp)\n"
-               "  --lr X            initial learning rate (default: 0.03 for sgd and nesterov, 0.01\n"
-               "                    with lenet; 1e-3 for adam and rmsprop, 0.01 for adagrad)\n"
-               "  --momentum M      momentum of sgd and nesterov (default %g)\n"
-               "  --schedule NAME   step: x0.2 after 50%% and again after 80%% of the epochs;\n"
-               "                    cosine: cosine decay to 0 over the run, per step;\n"
-               "                    exponential: lr * exp(-k*step) falling to lr/100 at the end;\n"
-               "                    none: constant (default %s for lenet, %s for mlp)\n"
-               "  --warmup N        linear warm-up over the first N steps (default 0)\n"
-               "  --l2 X            L2 penalty on the weights, g += X*w (default 0)\n"
-               "  --l1 X            L1 penalty on the weights, g += X*sign(w) (default 0)\n"
-               "  --max-norm C      clamp each unit's incoming weight vector to norm C (default 0: off)\n"
-               "  --dropout P       mlp only: dropout after each hidden ReLU, P one of 0, 0.1, 0.2, 0.3,\n"
-               "                    0.5 (compiled in; default 0)\n"
-               "  --batch-norm      batch normalization after fc1 and fc2 (mlp) or conv1 and conv2 (lenet) (layers bn1, bn2)\n"
-               "  --init-from FILE  load the parameters a checkpoint (.npz) shares with this network\n"
-               "                    by name before training (shapes must match)\n"
-               "  --freeze NAMES    comma-separated parameters or layers not to train, e.g. conv1 or fc1,bn1\n"
-               "  --checkpoint FILE save every parameter and the running statistics (.npz) at the end\n"
-               "  --data DIR        directory with the Fashion-MNIST .gz files\n"
-               "                    (default $CTNN_FASHION_MNIST_DIR or %s)\n"
-               "  --out DIR         where report.json, loss_curve.csv, epochs.csv go (default %s)\n"
-               "  --limit N         train on the first N training images only (N >= %zu)\n"
-               "  --quiet           no network summary and no progress bar\n"
-               "  --help            this text\n\n"
-               "The batch size is fixed at compile time: %zu.\n",
-               lenet.epochs, mlp.epochs, static_cast<unsigned long long>(d.seed), d.max_threads, lenet.optimizer,
-               mlp.optimizer, double(d.momentum), lenet.schedule, mlp.schedule,
-               ctnn::io::default_fashion_mnist_dir.c_str(), d.out.c_str(), batch, batch);
-}
-
-using ctnn_apps::parse_number;
-
-float parse_nonnegative(std::string_view flag, std::string_view text) {
-  const float v = parse_number<float>(flag, text);
-  if (!(v >= 0.0f) || !std::isfinite(v))
-    throw usage_error(std::string(flag) + " must be a finite number >= 0, not '" + std::string(text) + "'");
-  return v;
-}
-
-model_kind parse_model(std::string_view text) {
-  if (text == "lenet") return model_kind::lenet;
-  if (text == "lenet_aux") return model_kind::lenet_aux;
-  if (text == "mlp") return model_kind::mlp;
-  throw usage_error("--model: '" + std::string(text) + "' is not one of lenet, lenet_aux, mlp");
-}
-
-optimizer_kind parse_optimizer(std::string_view text) {
-  if (text == "sgd") return optimizer_kind::sgd;
-  if (text == "nesterov") return optimizer_kind::nesterov;
-  if (text == "adam") return optimizer_kind::adam;
-  if (text == "rmsprop") return optimizer_kind::rmsprop;
-  if (text == "adagrad") return optimizer_kind::adagrad;
-  throw usage_error("--optimizer: '" + std::string(text) + "' is not one of sgd, nesterov, adam, rmsprop, adagrad");
-}
-
-schedule_kind parse_schedule(std::string_view text) {
-  if (text == "step") return schedule_kind::step;
-  if (text == "cosine") return schedule_kind::cosine;
-  if (text == "exponential") return schedule_kind::exponential;
-  if (text == "none") return schedule_kind::none;
-  throw usage_error("--schedule: '" + std::string(text) + "' is not one of step, cosine, exponential, none");
-}
-
-float parse_dropout(std::string_view text) {
-  const float p = parse_number<float>("--dropout", text);
-  for (float r : dropout_rates)
-    if (std::abs(p - r) < 1e-6f) return r;
-  throw usage_error("--dropout: " + std::string(text) +
-                    " is not a compiled-in drop probability (one of 0, 0.1, 0.2, 0.3, 0.5)");
-}
-
-std::vector<std::string> split_names(std::string_view flag, const std::string_view all) {
-  std::vector<std::string> names;
-  std::string_view text = all;
-  while (true) {
-    const auto comma = text.find(',');
-    const std::string_view name = text.substr(0, comma);
-    if (name.empty()) throw usage_error(std::string(flag) + ": empty name in '" + std::string(all) + "'");
-    names.emplace_back(name);
-    if (comma == text.npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return names;
-}
-
-options parse_args(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i], value;
-    bool has_value = false;
-    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != arg.npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    const auto next = [&]() -> std::string_view {
-      if (has_value) return value;
-      if (i + 1 >= argc) throw usage_error(std::string(arg) + " needs a value");
-      return argv[++i];
-    };
-    const bool is_switch = arg == "--help" || arg == "-h" || arg == "--quiet" || arg == "--batch-norm";
-    if (has_value && is_switch) throw usage_error(std::string(arg) + " takes no value");
-    if (arg == "--help" || arg == "-h") o.help = true;
-    else if (arg == "--quiet") o.quiet = true;
-    else if (arg == "--batch-norm") o.batch_norm = true;
-    else if (arg == "--model") {
-      o.model_name = std::string(next());
-      o.model = parse_model(o.model_name);
-    } else if (arg == "--epochs") {
-      o.epochs = parse_number<int>(arg, next());
-      if (o.epochs < 1) throw usage_error("--epochs must be at least 1");
-    } else if (arg == "--seed") o.seed = parse_number<std::uint64_t>(arg, next());
-    else if (arg == "--threads") {
-      const std::string_view t = next();
-      o.threads = t == "auto" ? 0 : parse_number<int>(arg, t);
-      if (o.threads < 1 && t != "auto") throw usage_error("--threads must be at least 1, or auto");
-    }
-    else if (arg == "--lr") {
-      o.lr = parse_number<float>(arg, next());
-      if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw usage_error("--lr must be a positive number");
-    } else if (arg == "--optimizer") {
-      o.optimizer_name = std::string(next());
-      o.optimizer = parse_optimizer(o.optimizer_name);
-    } else if (arg == "--momentum") {
-      o.momentum = parse_nonnegative(arg, next());
-      if (!(o.momentum < 1.0f)) throw usage_error("--momentum must lie in [0, 1)");
-    } else if (arg == "--schedule") {
-      o.schedule_name = std::string(next());
-      o.schedule = parse_schedule(o.schedule_name);
-    } else if (arg == "--warmup") o.warmup = parse_number<std::size_t>(arg, next());
-    else if (arg == "--l2") o.training.l2 = parse_nonnegative(arg, next());
-    else if (arg == "--l1") o.training.l1 = parse_nonnegative(arg, next());
-    else if (arg == "--max-norm") o.training.max_norm = parse_nonnegative(arg, next());
-    else if (arg == "--dropout") o.dropout = parse_dropout(next());
-    else if (arg == "--checkpoint" || arg == "--init-from") {
-      const std::string_view file = next();
-      if (file.empty()) throw usage_error(std::string(arg) + " needs a non-empty file name");
-      (arg == "--checkpoint" ? o.checkpoint : o.init_from) = std::string(file);
-    }
-    else if (arg == "--freeze") o.freeze = split_names(arg, next());
-    else if (arg == "--limit") o.limit = parse_number<std::size_t>(arg, next());
-    else if (arg == "--data") o.data = std::string(next());
-    else if (arg == "--out") o.out = std::string(next());
-    else throw usage_error("unknown option '" + std::string(argv[i]) + "'");
-  }
-  if (o.model != model_kind::mlp && o.dropout > 0.0f)
-    throw usage_error("--dropout is for --model mlp only: LeNet has no dropout layer");
-  if (o.model == model_kind::lenet_aux && o.batch_norm)
-    throw usage_error("--batch-norm is for --model lenet or mlp: lenet_aux has no batch-norm variant");
-  const model_defaults d = defaults_of(o.model);
-  if (o.epochs == 0) o.epochs = d.epochs;
-  if (o.optimizer_name.empty()) o.optimizer = parse_optimizer(o.optimizer_name = d.optimizer);
-  if (o.schedule_name.empty()) o.schedule = parse_schedule(o.schedule_name = d.schedule);
-  if (o.lr == 0.0f) o.lr = default_lr(o.model, o.optimizer);
-  if (o.limit != 0 && o.limit < batch)
-    throw usage_error("--limit must be at least the batch size, " + std::to_string(batch));
-  if (o.data.empty() || o.out.empty()) throw usage_error("--data and --out need a non-empty directory");
-  return o;
+std::string some_names(const std::vector<std::string_view>& names) {
+  constexpr std::size_t shown = 6;
+  std::string list;
+  for (std::size_t i = 0; i < std::min(names.size(), shown); ++i) list += (i ? ", " : "") + std::string(names[i]);
+  if (names.size() > shown) list += ", ... (" + std::to_string(names.size()) + " in all)";
+  return names.empty() ? "no tensor at all" : list;
 }
 
 }  // namespace
 
+void prepare_outputs(const options& o, output_dirs& dirs) {
+  dirs.create(o.out, "--out");
+  check_writable(o.out, "--out: cannot write in '" + o.out.string() + "'");
+  if (o.checkpoint.empty()) return;
+  if (!o.checkpoint.has_filename() || fs::is_directory(o.checkpoint))
+    throw std::runtime_error("--checkpoint: '" + o.checkpoint.string() + "' is a directory, not a file name");
+  dirs.create(o.checkpoint.parent_path(), "--checkpoint");
+  check_writable(o.checkpoint.parent_path(), "--checkpoint: cannot write '" + o.checkpoint.string() + "'");
+}
+
+void check_init_loaded(const options& o, const std::vector<std::string>& loaded,
+                       const std::vector<std::string_view>& network_names) {
+  if (!loaded.empty()) return;
+  std::vector<std::string_view> held;
+  const std::vector<ctnn::io::npy_array> arrays = ctnn::read_checkpoint(o.init_from);
+  for (const ctnn::io::npy_array& a : arrays) held.push_back(a.name);
+  std::sort(held.begin(), held.end());
+  std::vector<std::string_view> wanted = network_names;
+  std::sort(wanted.begin(), wanted.end());
+  throw std::runtime_error("'" + o.init_from.string() + "' shares no tensor name with --model " + o.model_name +
+                           ": it holds " + some_names(held) + "; the network has " + some_names(wanted));
+}
+
+}  // namespace train_app
+
+using namespace train_app;
+
 int main(int argc, char** argv) {
   options o;
-  if (const auto status = ctnn_apps::read_command_line("ctnn_train", argc, argv, o, parse_args, print_usage)) return *status;
+  if (const auto status = read_command_line(argc, argv, o)) return *status;
   std::printf("simd: %s, threads: %s, batch: %zu, optimizer: %s, lr: %g, schedule: %s, seed: %llu\n",
               ctnn::kernels::simd_name(), threads_text(o).c_str(), batch, o.optimizer_name.c_str(), double(o.lr),
               o.schedule_name.c_str(), static_cast<unsigned long long>(o.seed));
@@ -420,12 +306,13 @@ int main(int argc, char** argv) {
                  e.what());
     return 1;
   }
-  try {
-    fs::create_directories(o.out);  // fail now rather than after training
-  } catch (const fs::filesystem_error& e) {
-    std::fprintf(stderr, "ctnn_train: cannot create the output directory: %s\n", e.what());
+  // An epoch is the whole batches of the training set; without one there is nothing to train.
+  if (train.count < batch) {
+    std::fprintf(stderr, "ctnn_train: --data: '%s' holds %zu training images, fewer than one batch of %zu\n",
+                 (o.data / "train-images-idx3-ubyte.gz").c_str(), train.count, batch);
     return 1;
   }
+  // The output folders are made by run(), once the checkpoint to start from is known to be good.
   if (o.model == model_kind::lenet) return run_lenet(o, train, test);
   if (o.model == model_kind::lenet_aux) return run_lenet_aux(o, train, test);
   return o.batch_norm ? run_mlp_bn(o, train, test) : run_mlp(o, train, test);

@@ -1,8 +1,8 @@
 // ctnn_train's options and the helpers its translation units share. The
 // networks are trained by run<Net> (train_run.hpp), instantiated in one
 // source file per model family (train_mlp.cpp, train_mlp_bn.cpp,
-// train_lenet.cpp) so that they compile in parallel; train.cpp parses the
-// flags and picks one.
+// train_lenet.cpp) so that they compile in parallel; train.cpp reads the
+// flags (train_flags.hpp) and picks one.
 #pragma once
 
 #include <algorithm>
@@ -35,6 +35,9 @@ using clock_type = std::chrono::steady_clock;
 inline constexpr std::size_t batch = 64;  // a template argument of the trainer, so not a flag
 inline constexpr std::size_t classes = ctnn::io::fashion_mnist_classes;
 inline constexpr std::size_t train_eval_images = 10'000;  // training accuracy: on the first 10,000 images
+// The most epochs a run may ask for: the loss curve keeps a value per step in
+// memory, and 10,000 epochs of Fashion-MNIST already take days.
+inline constexpr int max_epochs = 10'000;
 
 enum class model_kind { lenet, lenet_aux, mlp };
 enum class optimizer_kind { sgd, nesterov, adam, rmsprop, adagrad };
@@ -65,7 +68,6 @@ struct options {
   fs::path out = "out";
   std::size_t limit = 0;  // 0: the whole training set
   bool quiet = false;
-  bool help = false;
 };
 
 // The optimizer chosen at run time: one trainer type serves all five (two
@@ -149,5 +151,36 @@ struct run_summary {
 void write_report(const options& o, const run_summary& run, const std::vector<epoch_result>& epochs,
                   const std::vector<float>& losses, const std::vector<float>& rates, std::size_t steps_per_epoch,
                   double seconds, double images_per_second);
+
+// The directories a run created for its outputs (--out, the --checkpoint
+// file's folder). Unless the run keeps them, they are removed again when
+// still empty, so a run that fails leaves no empty folders behind.
+class output_dirs {
+ public:
+  output_dirs() = default;
+  output_dirs(const output_dirs&) = delete;
+  output_dirs& operator=(const output_dirs&) = delete;
+  ~output_dirs();
+
+  // Creates `dir` and its missing parents, remembering each; `flag` names the
+  // flag in the message of the std::runtime_error thrown when it cannot.
+  void create(const fs::path& dir, std::string_view flag);
+  void keep() { created_.clear(); }
+
+ private:
+  std::vector<fs::path> created_;  // parents first
+};
+
+// Creates the --out directory and the --checkpoint file's folder and checks
+// that files can be written in both, so that a run does not train for hours
+// and then fail to save. Called once the inputs have been checked; throws
+// std::runtime_error naming the flag. The directories it made are in `dirs`.
+void prepare_outputs(const options& o, output_dirs& dirs);
+
+// Throws std::runtime_error when --init-from loaded no tensor: a checkpoint
+// that shares no name with the network is the wrong file, and training from
+// scratch would hide that. The message lists some names of both.
+void check_init_loaded(const options& o, const std::vector<std::string>& loaded,
+                       const std::vector<std::string_view>& network_names);
 
 }  // namespace train_app

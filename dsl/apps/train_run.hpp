@@ -97,10 +97,10 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   using trainer_type = ctnn::trainer<Net, ctnn::batch<batch>, any_optimizer>;
   if (!o.quiet) std::printf("%s\n", ctnn::summary<Net>().c_str());
   const std::size_t count = o.limit ? std::min(o.limit, train.count) : train.count;
-  const std::size_t steps = count / batch;
+  const std::size_t steps = count / batch;  // at least 1: main() refuses a smaller training set
   const std::size_t total_steps = steps * std::size_t(o.epochs);
-  std::printf("data: %zu training images (%zu batches per epoch), %zu test images, from %s\n", count, steps,
-              test.count, o.data.c_str());
+  std::printf("data: %zu training images (%zu batch%s per epoch), %zu test images, from %s\n", count, steps,
+              steps == 1 ? "" : "es", test.count, o.data.c_str());
 
   ctnn::adaptive_threads threads =
       o.threads == 0 ? ctnn::adaptive_threads(o.max_threads) : ctnn::adaptive_threads::fixed(o.threads);
@@ -116,8 +116,11 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
       summary.loaded = ctnn::load_shared_parameters(o.init_from, trainer.model());
       // The library lists trainable tensors, then running statistics: one list by name here.
       std::sort(summary.loaded.begin(), summary.loaded.end());
+      std::vector<std::string_view> network_names;
+      for (const ctnn::named_tensor& t : ctnn::checkpoint_tensors<Net>()) network_names.push_back(t.name);
+      check_init_loaded(o, summary.loaded, network_names);
       std::printf("init: %zu tensors from %s: %s\n", summary.loaded.size(), o.init_from.c_str(),
-                  summary.loaded.empty() ? "(none shared)" : joined(summary.loaded).c_str());
+                  joined(summary.loaded).c_str());
     }
     if (!o.freeze.empty()) {
       trainer.freeze(o.freeze);
@@ -126,8 +129,17 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   } catch (const std::invalid_argument& e) {  // a name --freeze does not know: a usage error
     std::fprintf(stderr, "ctnn_train: --freeze: %s\n", e.what());
     return 2;
-  } catch (const std::exception& e) {  // --init-from: missing, corrupt, or a shape that differs
+  } catch (const std::exception& e) {  // --init-from: missing, corrupt, a shape that differs, nothing shared
     std::fprintf(stderr, "ctnn_train: --init-from: %s\n", e.what());
+    return 1;
+  }
+  // The outputs only now that the inputs are known to be good: a run refused
+  // for its flags or files leaves nothing behind.
+  output_dirs outputs;  // removed again, when empty, if the run fails
+  try {
+    prepare_outputs(o, outputs);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctnn_train: %s\n", e.what());
     return 1;
   }
   std::fflush(stdout);
@@ -136,8 +148,11 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   progress bar(o.quiet, o.epochs, steps);
   std::vector<epoch_result> epochs;
   std::vector<float> losses, rates;
-  losses.reserve(total_steps);
-  rates.reserve(total_steps);
+  // Room for the whole loss curve up front (steps then allocate nothing), up
+  // to 2^24 steps (64 MB each); a longer run grows the two vectors as it goes.
+  const std::size_t reserved_steps = std::min<std::size_t>(total_steps, std::size_t{1} << 24);
+  losses.reserve(reserved_steps);
+  rates.reserve(reserved_steps);
   double train_seconds = 0;
   try {
     for (int e = 0; e < o.epochs; ++e) {
@@ -175,6 +190,7 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
       ctnn::save_checkpoint(o.checkpoint, trainer.model());
       std::printf("checkpoint: %s\n", o.checkpoint.c_str());
     }
+    outputs.keep();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ctnn_train: %s\n", e.what());
     return 1;
