@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,8 @@ inline constexpr std::uint32_t idx_images_magic = 0x00000803;  // ubyte, 3 dims
 inline constexpr std::uint32_t idx_labels_magic = 0x00000801;  // ubyte, 1 dim
 /// Largest payload accepted; anything bigger is a corrupt header, not a data set.
 inline constexpr std::uint64_t idx_max_payload_bytes = std::uint64_t{1} << 31;
+/// How much data after the payload is read before the file is refused.
+inline constexpr std::uint64_t idx_max_trailing_bytes = std::uint64_t{1} << 20;
 
 namespace detail {
 
@@ -55,6 +58,11 @@ struct gz_closer {
 using gz_ptr = std::unique_ptr<gzFile_s, gz_closer>;
 
 inline constexpr unsigned gz_chunk_bytes = 1u << 20;
+/// The first payload buffer; it doubles as data arrives.
+inline constexpr std::size_t first_payload_bytes = std::size_t{1} << 16;
+/// zlib's input buffer (its output buffer is twice that): large for the data
+/// sets, never larger than the file, so small files cost no large allocations.
+inline constexpr std::uintmax_t gz_buffer_bytes = 1u << 17, gz_min_buffer_bytes = 1u << 12;
 
 template <class... Args>
 [[noreturn]] void fail(const std::filesystem::path& p, const Args&... parts) {
@@ -81,7 +89,9 @@ inline gz_ptr open_gz(const std::filesystem::path& p) {
     const char* why = errno != 0 ? std::strerror(errno) : "gzopen failed";
     throw data_error("ctnn::io: cannot open '" + p.string() + "': " + why);
   }
-  gzbuffer(f, 1u << 17);
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(p, ec);
+  gzbuffer(f, unsigned(ec ? gz_buffer_bytes : std::clamp(size, gz_min_buffer_bytes, gz_buffer_bytes)));
   return gz_ptr{f};
 }
 
@@ -148,7 +158,7 @@ std::vector<std::uint8_t> read_idx(const std::filesystem::path& p, std::uint32_t
   std::size_t got = 0;
   while (got < bytes) {
     const auto want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(bytes, std::max<std::size_t>(2 * got, gz_chunk_bytes)));
+        std::min<std::uint64_t>(bytes, std::max<std::size_t>(2 * got, first_payload_bytes)));
     out.resize(want);
     got += read_some(f.get(), p, out.data() + got, want - got);
     if (got < want) break;
@@ -158,15 +168,16 @@ std::vector<std::uint8_t> read_idx(const std::filesystem::path& p, std::uint32_t
          " bytes follow the header");
   }
   // Read to the end of the stream, so neither trailing data nor a bad gzip checksum
-  // (only checked at the end) goes unnoticed.
+  // (only checked at the end) goes unnoticed. Trailing data is counted up to a
+  // bound only: a small gzip file can inflate to gigabytes of it.
   std::array<std::uint8_t, 1u << 14> sink{};
   std::uint64_t extra = 0;
   for (std::size_t n = 0;
-       extra <= idx_max_payload_bytes && (n = read_some(f.get(), p, sink.data(), sink.size())) > 0;) {
+       extra <= idx_max_trailing_bytes && (n = read_some(f.get(), p, sink.data(), sink.size())) > 0;) {
     extra += n;
   }
   if (extra > 0) {
-    fail(p, "has ", extra > idx_max_payload_bytes ? "more than " : "", std::min(extra, idx_max_payload_bytes),
+    fail(p, "has ", extra > idx_max_trailing_bytes ? "more than " : "", std::min(extra, idx_max_trailing_bytes),
          extra == 1 ? " extra byte" : " extra bytes", " after the ", what.str(), " declared in its header");
   }
   return out;

@@ -10,18 +10,24 @@
 ///
 /// Every malformed input is a ctnn::io::data_error naming the file (and the
 /// member): missing, not a zip archive, truncated, a bad CRC, an unsupported
-/// compression method, a .npy header that cannot be parsed.
+/// compression method, a .npy header that cannot be parsed. The archive is
+/// untrusted input (`ctnn_train --init-from` reads any file it is given):
+/// every offset and size is checked in a form that cannot wrap, members may
+/// not share bytes, and a deflated member is inflated into a buffer that grows
+/// with its output, its claimed size bounded by deflate's ratio and checked
+/// against its .npy header, so a small file cannot make the reader allocate
+/// what it does not hold.
 #pragma once
 
 #include <zlib.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -80,46 +86,98 @@ inline std::string shape_text(const std::vector<std::size_t>& shape) {
   return s + "]";
 }
 
-// Parses a .npy file (format 1.0, 2.0 or 3.0) held in memory.
-inline npy_array parse_npy(const std::filesystem::path& file, const std::string& member, const char* p,
-                           std::size_t n) {
-  const auto bad = [&](const std::string& why) -> data_error {
+/// Whether the `length` bytes at `offset` lie within `size` bytes. Written
+/// without a sum: the offsets and sizes a corrupt archive holds can be near
+/// 2^64, where `offset + length` wraps to a small number.
+constexpr bool in_bounds(std::uint64_t offset, std::uint64_t length, std::uint64_t size) {
+  return offset <= size && length <= size - offset;
+}
+
+/// Builds the data_error of an archive, or of one of its members.
+struct npz_error {
+  const std::filesystem::path& file;
+  std::string member;  // empty: the archive as a whole
+
+  data_error operator()(const std::string& why) const {
+    if (member.empty()) return data_error("ctnn::io: '" + file.string() + "' " + why);
     return data_error("ctnn::io: '" + file.string() + "', member '" + member + "': " + why);
-  };
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  if (n < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0) throw bad("not a .npy array (no \\x93NUMPY magic)");
+  }
+};
+
+/// What a .npy header says about the array after it.
+struct npy_header {
+  std::string dtype;
+  std::vector<std::size_t> shape;
+  std::size_t data_offset = 0;  // the header's own size: the array's bytes follow
+  std::size_t data_bytes = 0;   // elements times the item size
+};
+
+/// The size of a .npy header (magic, version, length, dictionary) from the
+/// first `n` bytes of the file, which must be 12 or the whole file.
+inline std::uint64_t npy_header_size(const unsigned char* u, std::size_t n, const npz_error& bad) {
+  if (n < 10 || std::memcmp(u, "\x93NUMPY", 6) != 0) throw bad("not a .npy array (no \\x93NUMPY magic)");
   const unsigned major = u[6];
   if (major < 1 || major > 3) throw bad("unsupported .npy format version " + std::to_string(major));
-  const std::size_t len_bytes = major == 1 ? 2 : 4;
-  const std::size_t header_len = major == 1 ? le16(u + 8) : (n >= 12 ? le32(u + 8) : n);
-  const std::size_t start = 8 + len_bytes;
-  if (start + header_len > n) throw bad("truncated .npy header");
-  const std::string_view h(p + start, header_len);
+  if (major == 1) return 10 + std::uint64_t(le16(u + 8));
+  if (n < 12) throw bad("truncated .npy header");
+  return 12 + std::uint64_t(le32(u + 8));
+}
+
+/// The bytes of one item of a NumPy dtype string such as "<f4", "|u1" or
+/// "<U8" (8 UCS-4 characters); 0 if it is not a simple type of fixed size.
+inline std::size_t npy_item_size(std::string_view dtype) {
+  if (dtype.size() < 3 || std::string_view("<>|=").find(dtype[0]) == std::string_view::npos ||
+      std::string_view("biufcSaUVMm").find(dtype[1]) == std::string_view::npos)
+    return 0;
+  std::size_t count = 0;
+  const char* first = dtype.data() + 2;
+  const char* last = dtype.data() + dtype.size();
+  const auto [end, ec] = std::from_chars(first, last, count);
+  // Dates and durations carry a unit: "<M8[ns]".
+  const std::string_view rest(end, std::size_t(last - end));
+  if (ec != std::errc{} || !(rest.empty() || ((dtype[1] == 'M' || dtype[1] == 'm') && rest.front() == '[' &&
+                                              rest.back() == ']')))
+    return 0;
+  if (dtype[1] == 'U') return count > SIZE_MAX / 4 ? 0 : 4 * count;
+  return count;
+}
+
+/// Parses the header of a .npy file whose first `n` bytes are at `p`; they
+/// must hold the whole header. Every size is checked against overflow.
+inline npy_header parse_npy_header(const char* p, std::size_t n, const npz_error& bad) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  const std::uint64_t size = npy_header_size(u, n, bad);
+  if (size > n) throw bad("truncated .npy header");
+  const std::size_t start = u[6] == 1 ? 10 : 12;
+  const std::string_view h(p + start, std::size_t(size) - start);
+  // The header as quoted in messages: a corrupt one can be megabytes long.
+  const auto shown = [&] { return h.size() <= 200 ? std::string(h) : std::string(h.substr(0, 200)) + "..."; };
 
   // {'descr': '<f4', 'fortran_order': False, 'shape': (784, 256), }
   const auto value_of = [&](std::string_view key) -> std::string_view {
-    const std::string quoted = "'" + std::string(key) + "'";
+    std::string quoted(1, '\'');
+    quoted.append(key).push_back('\'');
     auto k = h.find(quoted);
-    if (k == h.npos) throw bad("the .npy header has no " + quoted + ": " + std::string(h));
+    if (k == h.npos) throw bad("the .npy header has no " + quoted + ": " + shown());
     k = h.find(':', k + quoted.size());
-    if (k == h.npos) throw bad("malformed .npy header: " + std::string(h));
+    if (k == h.npos) throw bad("malformed .npy header: " + shown());
     std::size_t b = h.find_first_not_of(' ', k + 1);
-    if (b == h.npos) throw bad("malformed .npy header: " + std::string(h));
+    if (b == h.npos) throw bad("malformed .npy header: " + shown());
     std::size_t e;
     if (h[b] == '\'') {
       e = h.find('\'', b + 1);
-      if (e == h.npos) throw bad("malformed .npy header: " + std::string(h));
+      if (e == h.npos) throw bad("malformed .npy header: " + shown());
       return h.substr(b + 1, e - b - 1);
     }
     if (h[b] == '(') {
       e = h.find(')', b);
-      if (e == h.npos) throw bad("malformed .npy header: " + std::string(h));
+      if (e == h.npos) throw bad("malformed .npy header: " + shown());
       return h.substr(b + 1, e - b - 1);
     }
     e = h.find_first_of(",}", b);
     return h.substr(b, e == h.npos ? h.npos : e - b);
   };
-  npy_array a;
+  npy_header a;
   a.dtype = std::string(value_of("descr"));
   if (value_of("fortran_order") != "False") throw bad("Fortran-ordered arrays are not supported");
   std::string_view dims = value_of("shape");
@@ -129,42 +187,299 @@ inline npy_array parse_npy(const std::filesystem::path& file, const std::string&
     dims.remove_prefix(b);
     std::size_t v = 0;
     const auto [end, ec] = std::from_chars(dims.data(), dims.data() + dims.size(), v);
-    if (ec != std::errc{}) throw bad("malformed shape in the .npy header: " + std::string(h));
+    if (ec != std::errc{}) throw bad("malformed shape in the .npy header: " + shown());
     a.shape.push_back(v);
     dims.remove_prefix(std::size_t(end - dims.data()));
   }
-  std::size_t word = 0;
-  if (a.dtype.size() >= 3 && (a.dtype[0] == '<' || a.dtype[0] == '|' || a.dtype[0] == '='))
-    std::from_chars(a.dtype.data() + 2, a.dtype.data() + a.dtype.size(), word);
-  const std::size_t data = start + header_len;
-  if (word != 0) {
-    const std::size_t bytes = a.size() * word;
-    if (a.size() != 0 && bytes / a.size() != word) throw bad("absurd shape " + shape_text(a.shape));
-    if (n - data != bytes)
-      throw bad("holds " + std::to_string(n - data) + " data bytes, its header (" + a.dtype + ", shape " +
-                shape_text(a.shape) + ") says " + std::to_string(bytes));
+  const std::size_t item = npy_item_size(a.dtype);
+  if (item == 0) throw bad("unsupported dtype '" + a.dtype + "' (types of a fixed size such as <f4 are read)");
+  // The element count and the byte count, refusing any product that wraps.
+  std::size_t count = 1;
+  for (std::size_t d : a.shape) {
+    if (d != 0 && count > SIZE_MAX / d) throw bad("absurd shape " + shape_text(a.shape));
+    count *= d;
   }
-  a.bytes.assign(p + data, p + n);
+  if (count > SIZE_MAX / item) throw bad("absurd shape " + shape_text(a.shape));
+  a.data_offset = std::size_t(size);
+  a.data_bytes = count * item;
   return a;
+}
+
+/// Parses a whole .npy file held in memory: its header and exactly the bytes
+/// the header's dtype and shape call for.
+inline npy_array parse_npy(const char* p, std::size_t n, const npz_error& bad) {
+  npy_header h = parse_npy_header(p, n, bad);
+  if (n - h.data_offset != h.data_bytes)
+    throw bad("holds " + std::to_string(n - h.data_offset) + " data bytes, its header (" + h.dtype + ", shape " +
+              shape_text(h.shape) + ") says " + std::to_string(h.data_bytes));
+  return {"", std::move(h.dtype), std::move(h.shape), std::vector<char>(p + h.data_offset, p + n)};
 }
 
 struct zip_member {
   std::string name;
   std::uint32_t method = 0, crc = 0;
   std::uint64_t compressed = 0, size = 0, offset = 0;
+  std::uint64_t data = 0;  // where its (compressed) bytes start, after the local header
 };
+
+/// The most deflate can expand: a 258-byte match coded in 2 bits.
+inline constexpr std::uint64_t deflate_max_ratio = 1032;
+/// The first output buffer of a deflated member; it doubles from there.
+inline constexpr std::size_t inflate_first_chunk = std::size_t{1} << 16;
+
+/// Inflates a member's raw deflate stream into exactly the `m.size` bytes it
+/// claims, growing the buffer as output arrives: a claim that overstates what
+/// the stream holds never turns into an allocation. As soon as the .npy
+/// header is out, the claim is checked against what its dtype and shape need.
+inline std::vector<char> inflate_member(const unsigned char* in, const zip_member& m, const npz_error& bad) {
+  if (m.size / deflate_max_ratio + (m.size % deflate_max_ratio != 0) > m.compressed)
+    throw bad("claims " + std::to_string(m.size) + " bytes, more than its " + std::to_string(m.compressed) +
+              " compressed bytes can hold (deflate expands at most " + std::to_string(deflate_max_ratio) + " times)");
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw bad("zlib cannot start inflating");
+  struct ender {
+    z_stream& z;
+    ~ender() { inflateEnd(&z); }
+  } end_at_exit{z};
+
+  // One byte beyond the claim: room to see that the stream holds more.
+  const std::uint64_t room = m.size + 1;
+  std::vector<char> out;
+  std::uint64_t in_left = m.compressed, produced = 0;
+  bool header_checked = false;
+  for (int rc = Z_OK; rc != Z_STREAM_END;) {
+    if (produced == out.size()) {
+      if (out.size() == room) throw bad("inflates to more than the " + std::to_string(m.size) + " bytes it claims");
+      out.resize(std::size_t(std::min<std::uint64_t>(room, std::max(2 * out.size(), inflate_first_chunk))));
+    }
+    const auto in_chunk = uInt(std::min<std::uint64_t>(in_left, 1u << 30));
+    const auto out_chunk = uInt(std::min<std::uint64_t>(out.size() - produced, 1u << 30));
+    z.next_in = const_cast<Bytef*>(in + (m.compressed - in_left));
+    z.avail_in = in_chunk;
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    z.avail_out = out_chunk;
+    rc = inflate(&z, Z_NO_FLUSH);
+    in_left -= in_chunk - z.avail_in;
+    produced += out_chunk - z.avail_out;
+    if (rc == Z_BUF_ERROR && in_left == 0) throw bad("its deflate stream is truncated");
+    if (rc != Z_OK && rc != Z_STREAM_END)
+      throw bad(std::string("its deflate stream is corrupt") + (z.msg != nullptr ? std::string(" (") + z.msg + ")" : ""));
+    const auto* o = reinterpret_cast<const unsigned char*>(out.data());
+    if (!header_checked && (produced >= 12 || rc == Z_STREAM_END)) {
+      const std::uint64_t header = npy_header_size(o, std::size_t(produced), bad);
+      if (header > m.size)
+        throw bad("truncated .npy header (" + std::to_string(header) + " bytes, the member claims " +
+                  std::to_string(m.size) + ")");
+      if (header <= produced) {
+        const npy_header h = parse_npy_header(out.data(), std::size_t(produced), bad);
+        if (h.data_bytes != m.size - h.data_offset)
+          throw bad("claims " + std::to_string(m.size) + " bytes, but its .npy header (" + h.dtype + ", shape " +
+                    shape_text(h.shape) + ") says " +
+                    (h.data_bytes > SIZE_MAX - h.data_offset ? std::string("more than 2^64")
+                                                             : std::to_string(h.data_offset + h.data_bytes)));
+        header_checked = true;
+      }
+    }
+  }
+  if (produced > m.size) throw bad("inflates to more than the " + std::to_string(m.size) + " bytes it claims");
+  if (produced != m.size)
+    throw bad("inflates to " + std::to_string(produced) + " bytes, it claims " + std::to_string(m.size));
+  if (in_left != 0) throw bad(std::to_string(in_left) + " bytes follow the end of its deflate stream");
+  out.resize(std::size_t(produced));
+  return out;
+}
+
+/// Reads every array of an .npz archive held in memory; `file` names it in errors.
+inline std::vector<npy_array> parse_npz(const char* bytes, std::size_t n, const std::filesystem::path& file) {
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes);
+  const npz_error fail{file, ""};
+
+  // The end of central directory record: the last signature within its
+  // largest possible distance from the end (22 bytes + a 64 KiB comment).
+  std::size_t eocd = n;
+  for (std::size_t k = n >= 22 ? n - 22 + 1 : 0; k-- > 0 && n - k <= 22 + 0xffff;)
+    if (le32(u + k) == 0x06054b50) {
+      eocd = k;
+      break;
+    }
+  if (eocd == n) {
+    if (n >= 4 && le32(u) == 0x04034b50) throw fail("is truncated: a zip archive without its directory");
+    throw fail("is not an .npz file (not a zip archive)");
+  }
+  std::uint64_t entries = le16(u + eocd + 10);
+  std::uint64_t dir_size = le32(u + eocd + 12);
+  std::uint64_t dir_offset = le32(u + eocd + 16);
+  // zip64: the fields stored as all ones are in the zip64 end record, which
+  // the locator (the 20 bytes before the end record) points at.
+  if ((entries == 0xffff || dir_size == 0xffffffffu || dir_offset == 0xffffffffu) && eocd >= 20 &&
+      le32(u + eocd - 20) == 0x07064b50) {
+    const std::uint64_t z = le64(u + eocd - 20 + 8);
+    if (!in_bounds(z, 56, eocd - 20))
+      throw fail("has a corrupt zip64 end record: it would lie outside the file (offset " + std::to_string(z) + ")");
+    if (le32(u + z) != 0x06064b50)
+      throw fail("has a corrupt zip64 end record: no signature at offset " + std::to_string(z));
+    entries = le64(u + z + 32);
+    dir_size = le64(u + z + 40);
+    dir_offset = le64(u + z + 48);
+  }
+  if (!in_bounds(dir_offset, dir_size, n)) throw fail("is truncated or corrupt: its zip directory lies outside the file");
+  // Each entry takes 46 bytes at least: this bounds the walk before it starts.
+  if (entries > dir_size / 46)
+    throw fail("has a corrupt zip directory: " + std::to_string(entries) + " entries cannot fit in its " +
+               std::to_string(dir_size) + " bytes");
+
+  const std::uint64_t dir_end = dir_offset + dir_size;
+  std::vector<zip_member> members;
+  std::uint64_t k = dir_offset;
+  for (std::uint64_t e = 0; e < entries; ++e) {
+    const std::string entry = "entry " + std::to_string(e + 1);
+    if (!in_bounds(k, 46, dir_end)) throw fail("has a corrupt zip directory: " + entry + " runs past its end");
+    if (le32(u + k) != 0x02014b50) throw fail("has a corrupt zip directory: " + entry + " has no signature");
+    zip_member m;
+    m.method = le16(u + k + 10);
+    m.crc = le32(u + k + 16);
+    m.compressed = le32(u + k + 20);
+    m.size = le32(u + k + 24);
+    const std::uint64_t name_len = le16(u + k + 28), extra_len = le16(u + k + 30), comment_len = le16(u + k + 32);
+    m.offset = le32(u + k + 42);
+    if (!in_bounds(k + 46, name_len + extra_len + comment_len, dir_end))
+      throw fail("has a corrupt zip directory: " + entry + " runs past its end");
+    m.name.assign(bytes + k + 46, name_len);
+    const npz_error bad{file, m.name};
+    // zip64: the fields stored as 0xffffffff follow, in this order, in the
+    // extra field 0x0001.
+    const std::uint64_t extra_end = k + 46 + name_len + extra_len;
+    for (std::uint64_t x = k + 46 + name_len; in_bounds(x, 4, extra_end);) {
+      const std::uint64_t id = le16(u + x), len = le16(u + x + 2);
+      if (!in_bounds(x + 4, len, extra_end)) break;
+      if (id == 0x0001) {
+        std::uint64_t f = x + 4;
+        const std::uint64_t field_end = x + 4 + len;
+        for (std::uint64_t* v : {&m.size, &m.compressed, &m.offset})
+          if (*v == 0xffffffffu) {
+            if (!in_bounds(f, 8, field_end)) throw bad("its zip64 extra field is too short");
+            *v = le64(u + f);
+            f += 8;
+          }
+      }
+      x += 4 + len;
+    }
+    members.push_back(std::move(m));
+    k += 46 + name_len + extra_len + comment_len;
+  }
+
+  // Where each member's header and data lie: inside the file, and apart from
+  // one another (members sharing data are how quadratic zip bombs inflate
+  // small files to terabytes).
+  for (zip_member& m : members) {
+    const npz_error bad{file, m.name};
+    if (!in_bounds(m.offset, 30, n))
+      throw bad("its local header at offset " + std::to_string(m.offset) + " lies outside the file");
+    if (le32(u + m.offset) != 0x04034b50) throw bad("corrupt local header (no signature at offset " + std::to_string(m.offset) + ")");
+    const std::uint64_t variable = std::uint64_t(le16(u + m.offset + 26)) + le16(u + m.offset + 28);
+    if (!in_bounds(m.offset + 30, variable, n) || !in_bounds(m.offset + 30 + variable, m.compressed, n))
+      throw bad("truncated: its data would end past the end of the file");
+    m.data = m.offset + 30 + variable;
+  }
+  std::vector<const zip_member*> by_offset;
+  for (const zip_member& m : members) by_offset.push_back(&m);
+  std::stable_sort(by_offset.begin(), by_offset.end(),
+                   [](const zip_member* a, const zip_member* b) { return a->offset < b->offset; });
+  for (std::size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->offset < by_offset[i - 1]->data + by_offset[i - 1]->compressed)
+      throw npz_error{file, by_offset[i]->name}("its data overlaps member '" + by_offset[i - 1]->name + "'");
+
+  std::vector<npy_array> arrays;
+  for (const zip_member& m : members) {
+    const npz_error bad{file, m.name};
+    npy_array a;
+    if (m.method == 0) {
+      if (m.compressed != m.size) throw bad("stored with different compressed and plain sizes");
+      const char* p = bytes + m.data;
+      if (std::uint32_t(crc32_z(0L, reinterpret_cast<const Bytef*>(p), std::size_t(m.size))) != m.crc)
+        throw bad("CRC mismatch: the archive is corrupt");
+      a = parse_npy(p, std::size_t(m.size), bad);
+    } else if (m.method == 8) {
+      std::vector<char> raw = inflate_member(u + m.data, m, bad);
+      if (std::uint32_t(crc32_z(0L, reinterpret_cast<const Bytef*>(raw.data()), raw.size())) != m.crc)
+        throw bad("CRC mismatch: the archive is corrupt");
+      npy_header h = parse_npy_header(raw.data(), raw.size(), bad);
+      // The bytes move rather than copy: a large member is held once.
+      raw.erase(raw.begin(), raw.begin() + std::ptrdiff_t(h.data_offset));
+      a = {"", std::move(h.dtype), std::move(h.shape), std::move(raw)};
+    } else {
+      throw bad("unsupported zip compression method " + std::to_string(m.method) + " (stored and deflate are read)");
+    }
+    a.name = m.name.size() > 4 && m.name.ends_with(".npy") ? m.name.substr(0, m.name.size() - 4) : m.name;
+    arrays.push_back(std::move(a));
+  }
+  return arrays;
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/// Writes `bytes` to a new file at `tmp` and flushes it to the disk. Whatever
+/// a killed save left at that name is removed first, not written through: it
+/// may be read-only, or a link to some other file.
+inline void write_new_file(const std::filesystem::path& tmp, const std::string& bytes) {
+  std::error_code ignored;
+  std::filesystem::remove(tmp, ignored);  // if this fails, the exclusive open below says why
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) throw data_error("ctnn::io: cannot write '" + tmp.string() + "': " + std::strerror(errno));
+  int err = 0;
+  for (std::size_t done = 0; done < bytes.size() && err == 0;) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n >= 0)
+      done += std::size_t(n);
+    else if (errno != EINTR)
+      err = errno;
+  }
+  // Flushed before the rename: the final name never points at data still in flight.
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    std::filesystem::remove(tmp, ignored);
+    throw data_error("ctnn::io: cannot write '" + tmp.string() + "': " + std::strerror(err));
+  }
+}
+
+/// Flushes the directory holding `file`, so that a rename into it survives a
+/// power cut. File systems that cannot sync a directory (EINVAL) are let be.
+inline void sync_directory(const std::filesystem::path& file) {
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    if (::fsync(fd) != 0 && errno != EINVAL) err = errno;
+    ::close(fd);
+  }
+  if (err != 0)
+    throw data_error("ctnn::io: wrote '" + file.string() + "' but cannot flush its directory '" + dir.string() +
+                     "': " + std::strerror(err));
+}
 
 }  // namespace detail
 
 /// Writes the arrays as an .npz file (zip, stored) at `path`, replacing it:
-/// the archive goes to a temporary file next to it, which is renamed over
-/// `path` only when it is complete and flushed, so a crash never leaves a
+/// the archive goes to `path`.tmp (replacing whatever a killed save left
+/// there), which is renamed over `path` only when it is complete and flushed,
+/// and the directory is flushed after the rename; so a crash never leaves a
 /// half-written file under that name. Throws data_error naming the file.
 inline void write_npz(const std::filesystem::path& path, const std::vector<npy_array>& arrays) {
   std::string zip, central;
   std::uint32_t count = 0;
   for (const npy_array& a : arrays) {
     if (a.dtype.size() < 3) throw data_error("ctnn::io: '" + path.string() + "': bad dtype for '" + a.name + "'");
+    // The bytes must be what the shape says: the writer reads exactly that many.
+    std::size_t elements = 1;
+    for (std::size_t d : a.shape) elements = d != 0 && elements > SIZE_MAX / d ? SIZE_MAX : elements * d;
+    const std::size_t item = detail::npy_item_size(a.dtype);
+    if (item == 0 || elements > SIZE_MAX / item || a.bytes.size() != elements * item)
+      throw data_error("ctnn::io: '" + path.string() + "': '" + a.name + "' holds " + std::to_string(a.bytes.size()) +
+                       " bytes, not what its dtype " + a.dtype + " and shape " + detail::shape_text(a.shape) +
+                       " call for");
     // The .npy text as xtensor writes it: its header, then the bytes.
     std::string npy;
     if (a.dtype == npy_dtype<float>())
@@ -227,21 +542,7 @@ inline void write_npz(const std::filesystem::path& path, const std::vector<npy_a
 
   std::filesystem::path tmp = path;
   tmp += ".tmp";
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr)
-      throw data_error("ctnn::io: cannot write '" + tmp.string() + "': " + std::strerror(errno));
-    // Flushed to the disk before the rename: the new name never points at data still in flight.
-    const bool written = std::fwrite(zip.data(), 1, zip.size(), f) == zip.size() && std::fflush(f) == 0 &&
-                         ::fsync(::fileno(f)) == 0;
-    const int err = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (!written || !closed) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw data_error("ctnn::io: cannot write '" + tmp.string() + "': " + std::strerror(err));
-    }
-  }
+  detail::write_new_file(tmp, zip);
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
@@ -249,6 +550,7 @@ inline void write_npz(const std::filesystem::path& path, const std::vector<npy_a
     std::filesystem::remove(tmp, ignored);
     throw data_error("ctnn::io: cannot rename '" + tmp.string() + "' to '" + path.string() + "': " + ec.message());
   }
+  detail::sync_directory(path);
 }
 
 /// Reads every array of an .npz file. Throws data_error naming the file (and
@@ -258,115 +560,7 @@ inline std::vector<npy_array> read_npz(const std::filesystem::path& path) {
   if (!in) throw data_error("ctnn::io: cannot open '" + path.string() + "': " + std::strerror(errno));
   const std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw data_error("ctnn::io: cannot read '" + path.string() + "'");
-  const auto* u = reinterpret_cast<const unsigned char*>(file.data());
-  const std::size_t n = file.size();
-  const auto fail = [&](const std::string& why) -> data_error {
-    return data_error("ctnn::io: '" + path.string() + "' " + why);
-  };
-
-  // The end of central directory record: the last signature within its
-  // largest possible distance from the end (22 bytes + a 64 KiB comment).
-  std::size_t eocd = n;
-  for (std::size_t k = n >= 22 ? n - 22 + 1 : 0; k-- > 0 && n - k <= 22 + 0xffff;)
-    if (detail::le32(u + k) == 0x06054b50) {
-      eocd = k;
-      break;
-    }
-  if (eocd == n) {
-    if (n >= 4 && detail::le32(u) == 0x04034b50) throw fail("is truncated: a zip archive without its directory");
-    throw fail("is not an .npz file (not a zip archive)");
-  }
-  std::uint64_t entries = detail::le16(u + eocd + 10);
-  std::uint64_t dir_size = detail::le32(u + eocd + 12);
-  std::uint64_t dir_offset = detail::le32(u + eocd + 16);
-  if ((entries == 0xffff || dir_size == 0xffffffffu || dir_offset == 0xffffffffu) && eocd >= 20 &&
-      detail::le32(u + eocd - 20) == 0x07064b50) {
-    const std::uint64_t z = detail::le64(u + eocd - 20 + 8);
-    if (z + 56 > n || detail::le32(u + z) != 0x06064b50) throw fail("has a corrupt zip64 directory record");
-    entries = detail::le64(u + z + 32);
-    dir_size = detail::le64(u + z + 40);
-    dir_offset = detail::le64(u + z + 48);
-  }
-  if (dir_offset > n || dir_size > n - dir_offset) throw fail("is truncated or corrupt: its zip directory lies outside the file");
-
-  std::vector<detail::zip_member> members;
-  std::uint64_t k = dir_offset;
-  for (std::uint64_t e = 0; e < entries; ++e) {
-    if (k + 46 > n || detail::le32(u + k) != 0x02014b50) throw fail("has a corrupt zip directory");
-    detail::zip_member m;
-    m.method = detail::le16(u + k + 10);
-    m.crc = detail::le32(u + k + 16);
-    m.compressed = detail::le32(u + k + 20);
-    m.size = detail::le32(u + k + 24);
-    const std::size_t name_len = detail::le16(u + k + 28), extra_len = detail::le16(u + k + 30),
-                      comment_len = detail::le16(u + k + 32);
-    m.offset = detail::le32(u + k + 42);
-    if (k + 46 + name_len + extra_len + comment_len > n) throw fail("has a corrupt zip directory");
-    m.name.assign(file.data() + k + 46, name_len);
-    // zip64: the fields stored as 0xffffffff follow in the extra field 0x0001.
-    for (std::size_t x = k + 46 + name_len, end = x + extra_len; x + 4 <= end;) {
-      const std::size_t id = detail::le16(u + x), len = detail::le16(u + x + 2);
-      if (x + 4 + len > end) break;
-      if (id == 0x0001) {
-        std::size_t f = x + 4;
-        const auto take = [&](std::uint64_t& v) {
-          if (v == 0xffffffffu && f + 8 <= x + 4 + len) {
-            v = detail::le64(u + f);
-            f += 8;
-          }
-        };
-        take(m.size);
-        take(m.compressed);
-        take(m.offset);
-      }
-      x += 4 + len;
-    }
-    members.push_back(m);
-    k += 46 + name_len + extra_len + comment_len;
-  }
-
-  std::vector<npy_array> arrays;
-  for (const detail::zip_member& m : members) {
-    const auto bad = [&](const std::string& why) -> data_error {
-      return data_error("ctnn::io: '" + path.string() + "', member '" + m.name + "': " + why);
-    };
-    if (m.offset + 30 > n || detail::le32(u + m.offset) != 0x04034b50) throw bad("corrupt local header");
-    const std::uint64_t data = m.offset + 30 + detail::le16(u + m.offset + 26) + detail::le16(u + m.offset + 28);
-    if (data > n || m.compressed > n - data) throw bad("truncated: the archive ends inside it");
-    std::vector<char> raw;
-    if (m.method == 0) {
-      if (m.compressed != m.size) throw bad("stored with different compressed and plain sizes");
-      raw.assign(file.data() + data, file.data() + data + m.size);
-    } else if (m.method == 8) {
-      if (m.size > (std::uint64_t(1) << 34)) throw bad("absurd size " + std::to_string(m.size));
-      raw.resize(m.size);
-      z_stream z{};
-      if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw bad("zlib cannot start inflating");
-      z.next_in = const_cast<Bytef*>(u + data);
-      z.next_out = reinterpret_cast<Bytef*>(raw.data());
-      std::uint64_t in_left = m.compressed, out_left = m.size;
-      int rc = Z_OK;
-      while (rc == Z_OK) {
-        const uInt ci = uInt(std::min<std::uint64_t>(in_left, 1u << 30)), co = uInt(std::min<std::uint64_t>(out_left, 1u << 30));
-        z.avail_in = ci;
-        z.avail_out = co;
-        rc = inflate(&z, Z_NO_FLUSH);
-        in_left -= ci - z.avail_in;
-        out_left -= co - z.avail_out;
-        if (rc == Z_OK && z.avail_in == ci && z.avail_out == co) break;  // no progress
-      }
-      inflateEnd(&z);
-      if (rc != Z_STREAM_END || out_left != 0) throw bad("corrupt deflate stream");
-    } else {
-      throw bad("unsupported zip compression method " + std::to_string(m.method) + " (stored and deflate are read)");
-    }
-    const auto crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(raw.data()), static_cast<uInt>(raw.size())));
-    if (crc != m.crc) throw bad("CRC mismatch: the archive is corrupt");
-    npy_array a = detail::parse_npy(path, m.name, raw.data(), raw.size());
-    a.name = m.name.size() > 4 && m.name.ends_with(".npy") ? m.name.substr(0, m.name.size() - 4) : m.name;
-    arrays.push_back(std::move(a));
-  }
-  return arrays;
+  return detail::parse_npz(file.data(), file.size(), path);
 }
 
 }  // namespace ctnn::io

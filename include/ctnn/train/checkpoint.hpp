@@ -83,7 +83,9 @@ inline std::string join_names(const std::vector<std::string_view>& names) {
 }  // namespace detail
 
 /// Saves every parameter and state tensor of `m` to `path` (.npz), replacing
-/// the file atomically (written to `path`.tmp, flushed, then renamed).
+/// the file atomically (written to `path`.tmp, flushed, then renamed, and the
+/// directory flushed); a `path`.tmp left by a killed save is replaced, never
+/// written through.
 template <class Model>
 void save_checkpoint(const std::filesystem::path& path, Model& m) {
   using T = typename Model::value_type;
@@ -130,6 +132,11 @@ std::vector<std::string> load_tensors(const std::filesystem::path& path, Model& 
     if (it->dtype != io::npy_dtype<T>())
       throw fail(std::string(t.name) + ": checkpoint has dtype " + it->dtype + ", network expects " +
                  io::npy_dtype<T>() + (sizeof(T) == 4 ? " (float)" : " (double)"));
+    // read_npz already matched the bytes to the shape; checked again because
+    // the copy below trusts it with the model's memory.
+    if (it->bytes.size() != m.param_span(t.name).size_bytes())
+      throw fail(std::string(t.name) + ": checkpoint holds " + std::to_string(it->bytes.size()) +
+                 " bytes, network expects " + std::to_string(m.param_span(t.name).size_bytes()));
     source.push_back(&*it);
     target.push_back(&t);
   }

@@ -369,3 +369,16 @@ TEST_CASE("fashion-mnist: installed test split", "[io][fashion_mnist][dataset]")
   CHECK(*lo == 0.0f);
   CHECK(*hi == 1.0f);
 }
+
+TEST_CASE("idx: trailing data is counted up to a bound, not inflated to its end", "[io][idx]") {
+  // 64 MiB of zeros after three labels: a gzip file of about 64 KB. Reading it
+  // all only to count it would let a small file cost gigabytes of inflating.
+  temp_dir dir;
+  auto lab = labels_file({1, 2, 3});
+  lab.resize(lab.size() + (std::size_t{64} << 20));
+  const auto p = dir.path / "labels.gz";
+  write_gz(p, lab);
+  REQUIRE(fs::file_size(p) < (std::size_t{1} << 20));
+  REQUIRE_THROWS_WITH(ctnn::io::read_idx_labels(p),
+                      Contains("has more than 1048576 extra bytes after the 3 labels declared in its header"));
+}

@@ -222,6 +222,30 @@ TEST_CASE("transfer learning: load the shared layers, freeze them, train the new
   CHECK_FALSE(std::equal(head_start.begin(), head_start.end(), t.model().param_span("head5.weight").begin()));
 }
 
+TEST_CASE("a save replaces a .tmp a killed save left behind, never writing through it", "[checkpoint]") {
+  ck::scratch_dir dir;
+  ctnn::model<ck::net, ck::B> m(1);
+  const fs::path file = dir.path / "model.npz";
+  const fs::path tmp = dir.path / "model.npz.tmp";
+
+  SECTION("a half-written file, read-only") {
+    ck::write_bytes(tmp, {'P', 'K', '\x03', '\x04', 0, 0});
+    fs::permissions(tmp, fs::perms::owner_read);
+  }
+  SECTION("a link to another file") {
+    ck::write_bytes(dir.path / "precious", {'k', 'e', 'e', 'p'});
+    fs::create_symlink(dir.path / "precious", tmp);
+    ctnn::save_checkpoint(file, m);
+    CHECK(ck::file_bytes(dir.path / "precious") == std::vector<char>{'k', 'e', 'e', 'p'});
+  }
+  ctnn::save_checkpoint(file, m);
+  CHECK_FALSE(fs::exists(fs::symlink_status(tmp)));
+  CHECK(fs::is_regular_file(fs::symlink_status(file)));
+  ctnn::model<ck::net, ck::B> back(2);
+  CHECK(ctnn::load_checkpoint(file, back).size() == 7);
+  CHECK(ck::snapshot(back) == ck::snapshot(m));
+}
+
 namespace {
 void put16(std::string& s, unsigned v) { s += char(v & 0xff), s += char(v >> 8 & 0xff); }
 void put32(std::string& s, unsigned long v) { put16(s, unsigned(v & 0xffff)), put16(s, unsigned(v >> 16)); }
