@@ -50,7 +50,7 @@ wanted gcc && stage "g++ 12" build
 wanted clang && stage "clang 16" build-clang -DCMAKE_CXX_COMPILER=clang++-16
 if wanted avx2; then
   if has_avx512; then
-    stage "g++ 12, AVX2 kernels on an AVX-512 machine" build-avx2 -DCTNN_SIMD=avx2
+    stage "g++ 12, AVX2 kernels on an AVX-512 machine" build-avx2 -DCTNN_SIMD=avx2 -DCTNN_COMPILE_FAIL_TESTS=OFF
   else
     summary+=("AVX2 stage: not needed, the gcc and clang stages ran the AVX2 kernels")
   fi

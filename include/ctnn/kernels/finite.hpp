@@ -22,9 +22,11 @@ bool all_finite(const T* p, std::size_t n) {
     const vec<T> v = vec<T>::load_unaligned(p + i);
     acc += v - v;
   }
-  T tail = T(0);
-  for (; i < n; ++i) tail += p[i] - p[i];
-  return !std::isnan(xsimd::hadd(acc) + tail);
+  if (i < n) {  // the tail as one masked vector: its other lanes are zeros
+    const vec<T> v = load_partial(p + i, n - i);
+    acc += v - v;
+  }
+  return !std::isnan(xsimd::hadd(acc));
 }
 
 /// The index of the first value of p[0..n) that is NaN or ±inf, or n.

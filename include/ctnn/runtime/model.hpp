@@ -148,6 +148,7 @@ class model {
   std::size_t param_tensors() const { return params_.size(); }
   std::span<float> param_at(std::size_t t) { return params_[t].span(); }
   std::span<float> grad_at(std::size_t t) { return grads_[t].span(); }
+  std::string_view param_name(std::size_t t) const { return g_.params()[t].name; }
 
   /// Trainable scalars, tied parameters counted once.
   std::size_t param_count() const {

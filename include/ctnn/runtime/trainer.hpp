@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "ctnn/core/aligned_buffer.hpp"
+#include "ctnn/kernels/finite.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/runtime/model.hpp"
 #include "ctnn/train/optim/sgd.hpp"
@@ -47,12 +49,17 @@ class trainer {
 
   /// Forward, backward and the update, as ctnn::trainer::step: one pointer
   /// per leaf; returns the batch loss; throws std::runtime_error, leaving the
-  /// parameters untouched, if it is not finite.
+  /// parameters untouched, if the loss or a gradient is not finite.
   template <class... D>
   float step(const D*... data) {
     const float loss = model_.forward_backward(data...);
     if (!std::isfinite(loss))
       throw std::runtime_error("ctnn::runtime::trainer::step: the loss is not finite; parameters left unchanged");
+    for (std::size_t t = 0; t < velocity_.size(); ++t)
+      if (const std::span<const float> g = model_.grad_at(t); !kernels::all_finite(g.data(), g.size()))
+        throw std::runtime_error("ctnn::runtime::trainer::step: the gradient of '" +
+                                 std::string(model_.param_name(t)) +
+                                 "' is not finite (a NaN in the input?); parameters left unchanged");
     for (std::size_t t = 0; t < velocity_.size(); ++t) {
       const std::span<float> w = model_.param_at(t);
       sgd_update(optimizer_, w.size(), w.data(), model_.grad_at(t).data(), velocity_[t].data());

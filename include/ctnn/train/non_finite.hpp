@@ -36,34 +36,66 @@ struct non_finite_origin {
   bool found() const { return where != place::none; }
 
   /// One sentence: "the output of node 3 'fc1' (dense+relu) (sample 2, element 7 is nan)".
+  /// Built by appending: g++ 12 warns (-Wrestrict, a false positive) about
+  /// "literal" + std::string once such concatenations are inlined.
   std::string to_string() const {
-    // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive)
-    // about "'" + std::string(s) once the concatenation is inlined.
-    const auto quoted = [](std::string_view s) {
-      std::string q(1, '\'');
-      q.append(s);
-      q.push_back('\'');
-      return q;
+    std::string s;
+    const auto quoted = [&s](std::string_view t) {
+      s.push_back('\'');
+      s.append(t);
+      s.push_back('\'');
     };
-    const std::string node_text = "node " + std::to_string(node) + (name.empty() ? "" : " " + quoted(name)) +
-                                  " (" + std::string(kind) + ")";
-    const std::string what = std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";
-    const std::string at_sample = " (sample " + std::to_string(sample) + ", element " + std::to_string(element) +
-                                  " is " + what + ")";
+    const auto node_text = [&] {
+      s.append("node ").append(std::to_string(node));
+      if (!name.empty()) {
+        s.push_back(' ');
+        quoted(name);
+      }
+      s.append(" (").append(kind).append(")");
+    };
+    const std::string_view what = std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";
+    const auto at_sample = [&] {
+      s.append(" (sample ").append(std::to_string(sample)).append(", element ").append(std::to_string(element));
+      s.append(" is ").append(what).append(")");
+    };
+    const auto at_element = [&] {
+      s.append(" (element ").append(std::to_string(element)).append(" is ").append(what).append(")");
+    };
     switch (where) {
-      case place::none: return "no non-finite value";
-      case place::input: return "the input " + quoted(name) + " as given" + at_sample;
+      case place::none: s.append("no non-finite value"); break;
+      case place::input:
+        s.append("the input ");
+        quoted(name);
+        s.append(" as given");
+        at_sample();
+        break;
       case place::parameter:
-        return "the parameter " + quoted(tensor) + " before the step (element " + std::to_string(element) +
-               " is " + what + ")";
-      case place::output: return "the output of " + node_text + at_sample;
+        s.append("the parameter ");
+        quoted(tensor);
+        s.append(" before the step");
+        at_element();
+        break;
+      case place::output:
+        s.append("the output of ");
+        node_text();
+        at_sample();
+        break;
       case place::input_gradient:
-        return "the gradient that " + node_text + " sends back to " + quoted(tensor) + at_sample;
+        s.append("the gradient that ");
+        node_text();
+        s.append(" sends back to ");
+        quoted(tensor);
+        at_sample();
+        break;
       case place::param_gradient:
-        return "the gradient of " + quoted(tensor) + " from " + node_text + " (element " +
-               std::to_string(element) + " is " + what + ")";
+        s.append("the gradient of ");
+        quoted(tensor);
+        s.append(" from ");
+        node_text();
+        at_element();
+        break;
     }
-    return {};
+    return s;
   }
 };
 

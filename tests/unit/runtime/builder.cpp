@@ -3,6 +3,7 @@
 // shapes; a hand-built graph trains like the one built from the static type.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -143,4 +144,24 @@ TEST_CASE("a hand-built convolutional network learns a fixed batch", "[runtime][
   for (int i = 0; i < 30; ++i) last = t.step(xs.data(), cs.data());
   CHECK(std::isfinite(first));
   CHECK(last < 0.5f * first);
+}
+
+TEST_CASE("a NaN input that ReLU hides from the loss is rejected by its gradient", "[runtime][non_finite]") {
+  rt::graph g;
+  const auto x = g.input("x", {1, 8, 8});
+  const auto c = g.label("c", 3);
+  const auto s = g.dense("fc", 3, g.flatten(g.max_pool(g.relu(g.conv2d("conv", 4, 3, x, {.padding = 1})), 2)));
+  g.loss(g.softmax_cross_entropy(s, c));
+  g.output(s);
+  rt::trainer t(g, 4, {.lr = 0.05f, .momentum = 0.9f}, 1);
+  std::vector<float> xs(4 * 64, 0.25f);
+  const std::vector<int> cs{0, 1, 2, 1};
+  t.step(xs.data(), cs.data());
+  const auto w = t.model().param("conv.weight");
+  const std::vector<float> before(w.begin(), w.end());
+  xs[2 * 64 + 9] = NAN;
+  CHECK_THROWS_WITH(t.step(xs.data(), cs.data()), Contains("the gradient of 'conv.weight' is not finite") &&
+                                                      Contains("parameters left unchanged"));
+  const auto after = t.model().param("conv.weight");
+  CHECK(std::equal(before.begin(), before.end(), after.begin()));
 }

@@ -45,7 +45,6 @@ std::vector<float> ramp() {
   return v;
 }
 
-std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
 std::vector<float> copy(std::span<float> s) { return {s.begin(), s.end()}; }
 
 // Bit-for-bit equality of two buffers, NaN-aware only in that NaN never equals.
