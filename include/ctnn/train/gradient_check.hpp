@@ -7,7 +7,7 @@
 ///   ctnn::model<Net, 3, double> m;
 ///   auto report = ctnn::check_gradients(m, 1e-6, x, labels);
 ///   std::cout << report.to_string();
-///   assert(report.max_relative_error() < 1e-6);
+///   assert(report.max_significant_error() < 1e-6);
 ///
 /// For every trainable parameter tensor (tied parameters once), every element
 /// w is set to w + h and to w - h, the loss is recomputed by a forward pass,

@@ -19,56 +19,21 @@
 #include <string>
 #include <vector>
 
+#include "../../support/replace_operator_new.hpp"
 #include "zip_builder.hpp"
 
 namespace {
-
 std::atomic<std::size_t> largest_request{0};
 constexpr std::size_t refused_above = std::size_t{256} << 20;
+}  // namespace
 
-void* allocate(std::size_t n, std::size_t alignment) {
+// Every allocation of this executable comes here (replace_operator_new.hpp).
+void* ctnn_test::allocate(std::size_t n, std::size_t alignment) noexcept {
   for (std::size_t seen = largest_request; n > seen && !largest_request.compare_exchange_weak(seen, n);) {
   }
   if (n > refused_above) return nullptr;
-  if (alignment <= alignof(std::max_align_t)) return std::malloc(n ? n : 1);
-  return std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment);
+  return system_allocate(n, alignment);
 }
-
-}  // namespace
-
-// Every form is replaced, so that nothing allocated here is freed by another
-// allocator (AddressSanitizer reports that as a mismatch). noinline: g++
-// otherwise pairs an inlined operator new with the library's delete and warns.
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  if (void* p = allocate(n, 0)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = allocate(n, std::size_t(a))) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, 0); }
-[[gnu::noinline]] void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate(n, std::size_t(a));
-}
-[[gnu::noinline]] void* operator new[](std::size_t n) { return operator new(n); }
-[[gnu::noinline]] void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-[[gnu::noinline]] void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept {
-  return operator new(n, a, t);
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 

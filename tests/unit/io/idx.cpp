@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "../../support/temp_dir.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,20 +25,9 @@ using bytes = std::vector<std::uint8_t>;
 using Catch::Matchers::Contains;
 using ctnn::io::data_error;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    do {
-      path = fs::temp_directory_path() / ("ctnn_idx_test_" + std::to_string(rd()));
-    } while (!fs::create_directory(path));
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
+// Each test's files in a directory of its own.
+struct temp_dir : ctnn_test::temp_dir {
+  temp_dir() : ctnn_test::temp_dir("ctnn_idx_test_") {}
 };
 
 void put_be32(bytes& b, std::uint32_t v) {

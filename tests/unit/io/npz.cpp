@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/temp_dir.hpp"
 #include "zip_builder.hpp"
 
 namespace {
@@ -23,20 +24,9 @@ namespace zip = ctnn_test::zip;
 using Catch::Matchers::Contains;
 using ctnn::io::data_error;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    do {
-      path = fs::temp_directory_path() / ("ctnn_npz_test_" + std::to_string(rd()));
-    } while (!fs::create_directory(path));
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
+// Each test's files in a directory of its own.
+struct temp_dir : ctnn_test::temp_dir {
+  temp_dir() : ctnn_test::temp_dir("ctnn_npz_test_") {}
 };
 
 void write_file(const fs::path& p, const std::string& bytes) {
