@@ -99,24 +99,20 @@ struct gradient_report {
   std::vector<gradient_check_entry> tensors;
 
   /// The worst relative error over all tensors (NaN if any error is NaN).
-  double max_relative_error() const {
-    double worst = 0;
-    for (const auto& t : tensors) {
-      if (std::isnan(t.max_relative_error)) return t.max_relative_error;
-      worst = std::max(worst, t.max_relative_error);
-    }
-    return worst;
-  }
+  double max_relative_error() const { return worst(&gradient_check_entry::max_relative_error); }
 
   /// The worst significant error over all tensors (NaN if any is NaN): the
   /// part of the relative error that the central difference can resolve.
-  double max_significant_error() const {
-    double worst = 0;
+  double max_significant_error() const { return worst(&gradient_check_entry::max_significant_error); }
+
+  /// The largest value of one field over the tensors; a NaN wins.
+  double worst(double gradient_check_entry::*field) const {
+    double w = 0;
     for (const auto& t : tensors) {
-      if (std::isnan(t.max_significant_error)) return t.max_significant_error;
-      worst = std::max(worst, t.max_significant_error);
+      if (std::isnan(t.*field)) return t.*field;
+      w = std::max(w, t.*field);
     }
-    return worst;
+    return w;
   }
 
   /// The entry of a tensor by name, or null.
