@@ -29,6 +29,7 @@ struct node_info {
   std::size_t scratch = 0;  // floats per sample
   std::size_t temp = 0;     // floats per sample
   double flops = 0;         // per sample, forward
+  bool batch_sum = false;   // as a loss root: summed over the batch, not averaged
 };
 
 /// FNV-1a of a name: the planner sorts parameters by this key and compares
@@ -70,6 +71,7 @@ constexpr node_info make_node_info() {
   i.scratch = spec::scratch_size;
   i.temp = spec::temp_size;
   i.flops = spec::flops;
+  i.batch_sum = spec::batch_sum;
   return i;
 }
 

@@ -139,6 +139,8 @@ struct spec_defaults {
   static constexpr std::array<param_decl, 0> params{};
   static constexpr double flops = 0;
   static constexpr node_role role = node_role::compute;
+  // A loss root's reduction over the batch: the mean (false) or the sum.
+  static constexpr bool batch_sum = false;
 };
 
 }  // namespace ctnn

@@ -89,6 +89,8 @@ class model {
   }
 
   T* values() { return train_.data(); }
+  // d(loss)/d(root value of one sample): 1/B for a batch mean, 1 for a sum.
+  static constexpr T loss_seed(std::size_t root) { return P.nodes[root].batch_sum ? T(1) : T(1) / T(B); }
   T* scratch() { return values() + B * P.value_elems; }
   T* grad_ws() { return scratch() + B * P.scratch_elems; }
   T* temp() { return grad_ws() + B * P.grad_elems; }
@@ -208,9 +210,12 @@ class model {
   T forward(const D*... data) {
     run_forward<true, B>(values(), scratch(), data...);
     T loss = 0;
-    for (std::size_t r : Graph::loss_ids)
-      for (std::size_t b = 0; b < B; ++b) loss += values()[B * P.value_offset[r] + b];
-    return loss / T(B);
+    for (std::size_t r : Graph::loss_ids) {
+      T root = 0;
+      for (std::size_t b = 0; b < B; ++b) root += values()[B * P.value_offset[r] + b];
+      loss += P.nodes[r].batch_sum ? root : root / T(B);
+    }
+    return loss;
   }
 
   /// Draws new dropout masks for the next forward (the trainer does this every
@@ -222,7 +227,7 @@ class model {
   void backward() {
     for (std::size_t r : Graph::loss_ids)
       if (P.needs_grad[r])
-        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = T(1) / T(B);
+        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       [[maybe_unused]] int in_order[] = {0, (backward_node<node_count - 1 - I>(), 0)...};
     }(std::make_index_sequence<node_count>{});
@@ -267,7 +272,7 @@ class model {
     if (o.found()) return o;
     for (std::size_t r : Graph::loss_ids)
       if (P.needs_grad[r])
-        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = T(1) / T(B);
+        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       [[maybe_unused]] int in_order[] = {
           0, (o.found() ? 0 : (backward_node<node_count - 1 - I>(), check_gradients<node_count - 1 - I>(o), 0))...};
