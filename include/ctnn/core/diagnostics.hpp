@@ -205,6 +205,14 @@ struct batch_norm_input_is_not_flat_or_image {
                 "[channels, height, width]; flatten the input or reshape it to an image");
 };
 
+/// log_softmax normalizes along the last axis; one value per sample has none.
+template <fixed_string Op, class InputShape>
+struct log_softmax_input_is_a_scalar {
+  static_assert(InputShape::rank >= 1,
+                "CTNN_SOFTMAX_AXIS: log_softmax normalizes along the input's last axis and needs a tensor, "
+                "not one value per sample");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;
