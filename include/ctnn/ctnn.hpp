@@ -15,6 +15,7 @@
 #include "ctnn/ops/conv2d.hpp"
 #include "ctnn/ops/conv2d_transpose.hpp"
 #include "ctnn/ops/dense.hpp"
+#include "ctnn/ops/dense_transposed.hpp"
 #include "ctnn/ops/dropout.hpp"
 #include "ctnn/ops/elementwise.hpp"
 #include "ctnn/ops/exp_log.hpp"

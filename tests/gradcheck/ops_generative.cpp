@@ -75,3 +75,74 @@ TEST_CASE("gradcheck: log_softmax over a vector and over rows", "[gradcheck][log
     GC_REQUIRE_BELOW(gc::check("log_softmax of [3, 5] rows", m, t.data()), 1e-6);
   }
 }
+
+// ---------------------------------------------------------------------------
+// dense_transposed: a tied autoencoder x → relu(enc(x)) → enc's weight
+// transposed → squared error against x. 19 inputs and 6 hidden units run the
+// GEMMs' vector and tail paths.
+
+namespace tied_autoencoder {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<19>>;
+inline constexpr auto pre = ctnn::dense<"enc", 6>(x);
+inline constexpr auto code = ctnn::relu(ctnn::ref<pre>);
+using net = decltype(ctnn::network(ctnn::squared_error(ctnn::dense_transposed<"dec", "enc.weight", 19>(code), x)));
+// The same network with the decoder's weight a tensor of its own.
+using untied = decltype(ctnn::network(ctnn::squared_error(ctnn::dense_transposed<"dec", "dec.weight", 19>(code), x)));
+static_assert(net::param_count == 19 * 6 + 6 + 19);  // one weight, two biases
+static_assert(untied::param_count == 2 * 19 * 6 + 6 + 19);
+}  // namespace tied_autoencoder
+
+namespace tied_autoencoder_no_bias {
+using tied_autoencoder::code, tied_autoencoder::x;
+using net = decltype(ctnn::network(
+    ctnn::squared_error(ctnn::dense_transposed<"dec", "enc.weight", 19, ctnn::no_bias>(code), x)));
+static_assert(net::param_count == 19 * 6 + 6);
+}  // namespace tied_autoencoder_no_bias
+
+TEST_CASE("gradcheck: tied autoencoder through dense_transposed", "[gradcheck][dense_transposed]") {
+  using net = tied_autoencoder::net;
+  std::array<double, gc::B * 19> x{};
+  ctnn::model<net, gc::B, double> m;
+  const std::uint64_t seed = gc::draw_until(
+      m, [&](std::uint64_t s) { x = gc::rng(300 + s).uniform_array<gc::B * 19>(-1, 1); },
+      [&](auto& mm) {
+        mm.forward(x.data());
+        return gc::min_abs(mm.value(gc::node_id<net>("dense"))) > gc::kink_margin;
+      });
+  const auto rep = gc::check("tied autoencoder", m, x.data());
+  REQUIRE(rep.find("enc.weight") != nullptr);
+  CHECK(rep.find("dec.weight") == nullptr);
+  GC_REQUIRE_BELOW(rep, 1e-6);
+
+  // The shared weight's gradient is the sum of its two uses': the untied
+  // network, with the decoder's own weight set to the same values, splits it.
+  using untied = tied_autoencoder::untied;
+  ctnn::model<untied, gc::B, double> u;
+  gc::randomize(u, seed);
+  const auto w = m.param_span("enc.weight");
+  std::copy(w.begin(), w.end(), u.param_span("dec.weight").begin());
+  const double loss_tied = m.forward_backward(x.data());
+  const double loss_untied = u.forward_backward(x.data());
+  CHECK(loss_untied == Approx(loss_tied).epsilon(1e-14));
+  const auto g = m.grad_span("enc.weight");
+  const auto g_enc = u.grad_span("enc.weight");
+  const auto g_dec = u.grad_span("dec.weight");
+  REQUIRE(g.size() == 19 * 6);
+  double enc_norm = 0, dec_norm = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    CHECK(g[i] == Approx(g_enc[i] + g_dec[i]).epsilon(1e-12).margin(1e-15));
+    enc_norm += g_enc[i] * g_enc[i];
+    dec_norm += g_dec[i] * g_dec[i];
+  }
+  CHECK(enc_norm > 1e-6);  // both uses contribute
+  CHECK(dec_norm > 1e-6);
+  for (std::string_view p : {"enc.bias", "dec.bias"}) {
+    const auto gt = m.grad_span(p), gu = u.grad_span(p);
+    for (std::size_t i = 0; i < gt.size(); ++i) CHECK(gt[i] == Approx(gu[i]).epsilon(1e-12).margin(1e-15));
+  }
+  GC_REQUIRE_BELOW(gc::check("untied autoencoder", u, x.data()), 1e-6);
+
+  ctnn::model<tied_autoencoder_no_bias::net, gc::B, double> nb;
+  gc::randomize(nb, seed);
+  GC_REQUIRE_BELOW(gc::check("tied autoencoder, decoder without bias", nb, x.data()), 1e-6);
+}

@@ -1,0 +1,88 @@
+/// @file dense_transposed.hpp
+/// A dense layer that uses another layer's weight transposed: y = x·Wᵀ + b
+/// with W the [in, out] weight of a dense layer (a tied autoencoder's
+/// decoder). The weight is named, not copied: both uses read one tensor, and
+/// both add their gradients into it.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/simd.hpp"
+#include "ctnn/ops/dense.hpp"
+#include "ctnn/ops/init.hpp"
+#include "ctnn/ops/node.hpp"
+
+namespace ctnn {
+
+/// `WeightName` is the tied parameter ("enc.weight"), declared here with the
+/// shape the other layer gives it, [Out, in]: a width that does not match is
+/// the planner's CTNN_TIED_SHAPE_MISMATCH. The bias "<Name>.bias" [Out] is
+/// this layer's own.
+template <fixed_string Name, fixed_string WeightName, std::size_t Out, bool HasBias = true,
+          class WeightInit = init::he_normal, class BiasInit = init::zeros>
+struct dense_transposed_op {
+  static_assert(Out > 0, "ctnn::dense_transposed: a dense layer needs at least one output");
+  static constexpr auto name = Name;
+  static constexpr auto bias_name = Name + ".bias";
+
+  template <class In>
+  struct spec : spec_defaults {
+    static_assert(diagnostic::check<diagnostic::dense_input_is_not_flat<Name, In>>);
+    static constexpr std::size_t in_size = In::size;
+    static_assert(init_fits<WeightName, WeightInit, Out>);
+    static constexpr std::string_view kind = "dense_transposed";
+    using out_shape = shape<Out>;
+    // Fans as the owning layer declares them: its input (our output) is the fan-in.
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
+      std::array<param_decl, HasBias ? 2 : 1> p{};
+      p[0] = {WeightName.view(), info_of<shape<Out, in_size>>(), WeightInit::value, Out, in_size};
+      if constexpr (HasBias)
+        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, in_size, Out, true, /*regularize=*/false};
+      return p;
+    }();
+    static constexpr double flops = 2.0 * in_size * Out;
+
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>& a) {
+      kernels::gemm_nt<B, Out, in_size>(a.in[0], a.param[0], a.out);
+      if constexpr (HasBias)
+        for (std::size_t b = 0; b < B; ++b)
+          kernels::map<Out>(a.out + b * Out, [](auto y, auto bias) { return y + bias; }, a.out + b * Out, a.param[1]);
+    }
+
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>& a) {
+      // dW [Out, in] = dYᵀ·X, the layout the owner stores: its own gradient lands on the same elements.
+      if constexpr (bool(Mode & grad_mode::param(0)))
+        kernels::gemm_tn<Out, in_size, B, bool(Mode & grad_mode::param_accumulate(0))>(a.dout, a.in[0], a.dparam[0]);
+      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
+        kernels::column_sums<B, Out, bool(Mode & grad_mode::param_accumulate(1))>(a.dout, a.dparam[1]);
+      if constexpr (bool(Mode & grad_mode::input(0)))
+        kernels::gemm_nn<B, in_size, Out, bool(Mode & grad_mode::input_accumulate(0))>(a.dout, a.param[0], a.din[0]);
+    }
+  };
+};
+
+template <fixed_string Name, fixed_string WeightName, std::size_t Out, class... Options>
+struct dense_transposed_fn {
+  static_assert((diagnostic::check_unless<detail::is_dense_option_v<Options>,
+                                          diagnostic::dense_option_not_recognized<Name, Options>> && ...));
+  using parameters = detail::parameter_options<Name, Options...>;
+  template <graph_value X>
+  constexpr auto operator()(const X& x) const {
+    return make_node<dense_transposed_op<Name, WeightName, Out, parameters::has_bias, typename parameters::weight_init,
+                                         typename parameters::bias_init>>(x);
+  }
+};
+
+/// `dense_transposed<"dec", "enc.weight", 784>(h)`: a decoder tied to the
+/// encoder `dense<"enc", 64>` of a 784-wide input. Takes dense's options
+/// (`no_bias`, `bias_init<...>`, and the weight's `init::` scheme, which must
+/// be the owner's: CTNN_TIED_INIT_MISMATCH otherwise).
+template <fixed_string Name, fixed_string WeightName, std::size_t Out, class... Options>
+inline constexpr dense_transposed_fn<Name, WeightName, Out, Options...> dense_transposed{};
+
+}  // namespace ctnn
