@@ -25,6 +25,7 @@
 #include "ctnn/ops/loss.hpp"
 #include "ctnn/ops/matmul.hpp"
 #include "ctnn/ops/pool.hpp"
+#include "ctnn/ops/slice.hpp"
 #include "ctnn/ops/variable.hpp"
 #include "ctnn/train/activation_stats.hpp"
 #include "ctnn/train/adaptive_threads.hpp"

@@ -32,7 +32,7 @@ ctnn::gradient_report check_pointwise(const char* what, std::string_view op_kind
   const auto t = r.uniform_array<gc::B * 19>(-1, 1);
   ctnn::model<Net, gc::B, double> m;
   gc::randomize(m, 3, 0.5);
-  return gc::check(what, m, x.data(), t.data());
+  return gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
 }
 
 TEST_CASE("gradcheck: exp, log and softplus, separate and fused into dense", "[gradcheck][exp_log]") {
@@ -66,13 +66,13 @@ TEST_CASE("gradcheck: log_softmax over a vector and over rows", "[gradcheck][log
     const auto y = r.labels<gc::B>(11);
     ctnn::model<log_softmax_flat::net, gc::B, double> m;
     gc::randomize(m, 4);
-    GC_REQUIRE_BELOW(gc::check("nll(log_softmax(dense))", m, x.data(), y.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("nll(log_softmax(dense))", m, ctnn::feed<"x">(x), ctnn::feed<"y">(y)), 1e-6);
   }
   {
     const auto t = r.uniform_array<gc::B * 15>(-3, 0);
     ctnn::model<log_softmax_rows::net, gc::B, double> m;
     gc::randomize(m, 5, 2.0);
-    GC_REQUIRE_BELOW(gc::check("log_softmax of [3, 5] rows", m, t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("log_softmax of [3, 5] rows", m, ctnn::feed<"t">(t)), 1e-6);
   }
 }
 
@@ -106,10 +106,10 @@ TEST_CASE("gradcheck: tied autoencoder through dense_transposed", "[gradcheck][d
   const std::uint64_t seed = gc::draw_until(
       m, [&](std::uint64_t s) { x = gc::rng(300 + s).uniform_array<gc::B * 19>(-1, 1); },
       [&](auto& mm) {
-        mm.forward(x.data());
+        mm.forward(ctnn::feed<"x">(x));
         return gc::min_abs(mm.value(gc::node_id<net>("dense"))) > gc::kink_margin;
       });
-  const auto rep = gc::check("tied autoencoder", m, x.data());
+  const auto rep = gc::check("tied autoencoder", m, ctnn::feed<"x">(x));
   REQUIRE(rep.find("enc.weight") != nullptr);
   CHECK(rep.find("dec.weight") == nullptr);
   GC_REQUIRE_BELOW(rep, 1e-6);
@@ -121,8 +121,8 @@ TEST_CASE("gradcheck: tied autoencoder through dense_transposed", "[gradcheck][d
   gc::randomize(u, seed);
   const auto w = m.param_span("enc.weight");
   std::copy(w.begin(), w.end(), u.param_span("dec.weight").begin());
-  const double loss_tied = m.forward_backward(x.data());
-  const double loss_untied = u.forward_backward(x.data());
+  const double loss_tied = m.forward_backward(ctnn::feed<"x">(x));
+  const double loss_untied = u.forward_backward(ctnn::feed<"x">(x));
   CHECK(loss_untied == Approx(loss_tied).epsilon(1e-14));
   const auto g = m.grad_span("enc.weight");
   const auto g_enc = u.grad_span("enc.weight");
@@ -140,9 +140,66 @@ TEST_CASE("gradcheck: tied autoencoder through dense_transposed", "[gradcheck][d
     const auto gt = m.grad_span(p), gu = u.grad_span(p);
     for (std::size_t i = 0; i < gt.size(); ++i) CHECK(gt[i] == Approx(gu[i]).epsilon(1e-12).margin(1e-15));
   }
-  GC_REQUIRE_BELOW(gc::check("untied autoencoder", u, x.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("untied autoencoder", u, ctnn::feed<"x">(x)), 1e-6);
 
   ctnn::model<tied_autoencoder_no_bias::net, gc::B, double> nb;
   gc::randomize(nb, seed);
-  GC_REQUIRE_BELOW(gc::check("tied autoencoder, decoder without bias", nb, x.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("tied autoencoder, decoder without bias", nb, ctnn::feed<"x">(x)), 1e-6);
+}
+
+// ---------------------------------------------------------------------------
+// slice and chunk. Two slices of one value: the first backward writes its
+// rows and zeros the others, the second adds into its rows. A chunk of a
+// [4, 2, 3] image's channels, from a variable (its gradient sums the batch).
+
+namespace slices {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<4>>;
+inline constexpr auto h = ctnn::dense<"fc", 21>(x);
+inline constexpr auto t = ctnn::input<"t", ctnn::shape<7>>;
+// Rows 14..20 are read by neither slice: their gradient must be zero.
+using two = decltype(ctnn::network(ctnn::squared_error(
+    ctnn::multiply(ctnn::slice<0, 7>(ctnn::ref<h>), ctnn::tanh(ctnn::slice<7, 14>(ctnn::ref<h>))), t)));
+using one = decltype(ctnn::network(ctnn::squared_error(ctnn::slice<3, 10>(ctnn::ref<h>), t)));
+}  // namespace slices
+
+namespace chunks {
+inline constexpr auto image = ctnn::variable<"image", ctnn::shape<4, 2, 3>>;
+inline constexpr auto t = ctnn::input<"t", ctnn::shape<2, 2, 3>>;
+using net = decltype(ctnn::network(ctnn::squared_error(ctnn::chunk<1, 2>(image), t)));
+static_assert(std::is_same_v<decltype(ctnn::chunk<1, 2>(image))::out_shape, ctnn::shape<2, 2, 3>>);
+}  // namespace chunks
+
+TEST_CASE("gradcheck: slice and chunk", "[gradcheck][slice]") {
+  gc::rng r(47);
+  const auto x = r.uniform_array<gc::B * 4>(-1, 1);
+  const auto t = r.uniform_array<gc::B * 7>(-1, 1);
+  {
+    ctnn::model<slices::two, gc::B, double> m;
+    gc::randomize(m, 8);
+    GC_REQUIRE_BELOW(gc::check("slice<0, 7> * tanh(slice<7, 14>)", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
+    // The weight columns of the rows nobody reads get exactly zero.
+    m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+    const auto g = m.grad_span("fc.weight");  // [4, 21]
+    for (std::size_t i = 0; i < 4; ++i)
+      for (std::size_t j = 0; j < 21; ++j) {
+        INFO("row " << i << ", unit " << j);
+        if (j >= 14) CHECK(g[i * 21 + j] == 0.0);
+        else CHECK(g[i * 21 + j] != 0.0);
+      }
+  }
+  {
+    ctnn::model<slices::one, gc::B, double> m;
+    gc::randomize(m, 9);
+    GC_REQUIRE_BELOW(gc::check("slice<3, 10>", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
+  }
+  {
+    ctnn::model<chunks::net, gc::B, double> m;
+    gc::randomize(m, 10);
+    const auto t12 = r.uniform_array<gc::B * 12>(-1, 1);
+    GC_REQUIRE_BELOW(gc::check("chunk<1, 2> of [4, 2, 3]", m, ctnn::feed<"t">(t12)), 1e-6);
+    m.forward_backward(ctnn::feed<"t">(t12));
+    const auto g = m.grad_span("image");
+    for (std::size_t i = 0; i < 12; ++i) CHECK(g[i] == 0.0);  // channels 0 and 1
+    for (std::size_t i = 12; i < 24; ++i) CHECK(g[i] != 0.0);
+  }
 }

@@ -213,6 +213,22 @@ struct log_softmax_input_is_a_scalar {
                 "not one value per sample");
 };
 
+/// slice<Begin, End> takes rows [Begin, End) of the input's first axis.
+template <std::size_t Begin, std::size_t End, class InputShape>
+struct slice_outside_first_axis {
+  static_assert(InputShape::rank >= 1 && Begin < End && End <= InputShape::dims[0],
+                "CTNN_SLICE_RANGE: slice<Begin, End> takes rows [Begin, End) of the input's first axis and needs "
+                "Begin < End <= that axis's size; the arguments are <Begin, End, input shape>");
+};
+
+/// chunk<Index, Parts> is one of Parts equal slices of the first axis.
+template <std::size_t Index, std::size_t Parts, class InputShape>
+struct chunk_does_not_divide_first_axis {
+  static_assert(InputShape::rank >= 1 && Parts > 0 && Index < Parts && InputShape::dims[0] % Parts == 0,
+                "CTNN_SLICE_RANGE: chunk<Index, Parts> needs Index < Parts and Parts dividing the size of the "
+                "input's first axis; the arguments are <Index, Parts, input shape>");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;

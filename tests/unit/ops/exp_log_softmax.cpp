@@ -32,9 +32,9 @@ using net = decltype(ctnn::network(ctnn::outputs(ctnn::log_softmax(x))));
 TEST_CASE("exp, log, softplus: known values", "[exp_log][known]") {
   const std::array<double, 6> x{0.5, 1.0, 2.0, 1e-3, 20.0, 3.0};
   ctnn::model<pointwise::net, 1, double> m;
-  const auto e = m.predict<0>(x.data());
-  const auto l = m.predict<1>(x.data());
-  const auto s = m.predict<2>(x.data());
+  const auto e = m.predict<0>(ctnn::feed<"x">(x));
+  const auto l = m.predict<1>(ctnn::feed<"x">(x));
+  const auto s = m.predict<2>(ctnn::feed<"x">(x));
   for (std::size_t i = 0; i < x.size(); ++i) {
     INFO("x = " << x[i]);
     CHECK(e[i] == Approx(std::exp(x[i])).epsilon(1e-14));
@@ -48,7 +48,7 @@ TEST_CASE("exp, log, softplus: known values", "[exp_log][known]") {
 TEST_CASE("softplus is finite and exact far from zero", "[exp_log][known]") {
   const std::array<double, 6> x{1000, -1000, 40, -40, 0, -1e-8};
   ctnn::model<pointwise::net, 1, double> m;
-  const auto s = m.predict<2>(x.data());
+  const auto s = m.predict<2>(ctnn::feed<"x">(x));
   CHECK(s[0] == 1000.0);                                    // log(1 + e^1000) overflows naively
   CHECK(s[1] == Approx(0.0).margin(1e-300));                // e^-1000 underflows to 0
   CHECK(s[2] == Approx(40 + std::exp(-40.0)).epsilon(1e-15));
@@ -76,7 +76,7 @@ TEST_CASE("log_softmax: logits near 1000 and 1000 apart", "[log_softmax][known]"
   ctnn::model<big_logits::net, 2, double> m;
   // Sample 0: naive e^1000 is inf. Sample 1: e^(−1000) underflows to 0.
   const std::array<double, 6> x{1000, 1001, 1002, 0, -1000, 1};
-  const auto y = m.predict(x.data());
+  const auto y = m.predict(ctnn::feed<"x">(x));
   const double lse0 = 1002 + std::log(std::exp(-2.0) + std::exp(-1.0) + 1);
   CHECK(y[0] == Approx(1000 - lse0).epsilon(1e-14));
   CHECK(y[1] == Approx(1001 - lse0).epsilon(1e-14));
@@ -94,7 +94,7 @@ TEST_CASE("log_softmax: logits near 1000 and 1000 apart", "[log_softmax][known]"
 TEST_CASE("log_softmax over the rows of [2, 3], and its backward", "[log_softmax][known]") {
   ctnn::model<rows::net, 1, double> m;
   const std::array<double, 6> x{1, 2, 3, 5, 5, 5};
-  const auto y = m.predict(x.data());
+  const auto y = m.predict(ctnn::feed<"x">(x));
   const double lse = 3 + std::log(std::exp(-2.0) + std::exp(-1.0) + 1);
   for (std::size_t i = 0; i < 3; ++i) CHECK(y[i] == Approx(x[i] - lse).epsilon(1e-14));
   for (std::size_t i = 3; i < 6; ++i) CHECK(y[i] == Approx(-std::log(3.0)).epsilon(1e-14));
