@@ -229,6 +229,43 @@ struct chunk_does_not_divide_first_axis {
                 "input's first axis; the arguments are <Index, Parts, input shape>");
 };
 
+/// Loss: the loss's kind ("squared_error"); Option: the argument's type.
+template <fixed_string Loss, class Option>
+struct loss_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_LOSS_OPTION: a loss takes, after its two arguments, reduce::sample_sum or reduce::sample_mean, "
+                "reduce::batch_mean or reduce::batch_sum, no_half (squared_error only), or pytorch::mean or "
+                "pytorch::sum on its own");
+};
+
+template <fixed_string Loss, class Option>
+struct loss_option_does_not_apply {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_LOSS_OPTION: this option does not apply to this loss: softmax_cross_entropy and "
+                "negative_log_likelihood are not sums over a sample's elements and take no sample reduction, "
+                "and only squared_error takes no_half");
+};
+
+template <fixed_string Loss, std::size_t SampleReductions, std::size_t BatchReductions, std::size_t NoHalves,
+          std::size_t Conventions, std::size_t Others>
+struct loss_options_conflict {
+  static_assert(SampleReductions <= 1 && BatchReductions <= 1 && NoHalves <= 1 && Conventions <= 1 &&
+                    (Conventions == 0 || Others == 0),
+                "CTNN_LOSS_OPTION: a loss takes at most one sample reduction, one batch reduction and one "
+                "no_half, and a pytorch:: convention only on its own; the arguments are <loss, sample "
+                "reductions, batch reductions, no_halfs, conventions, other options>");
+};
+
+/// Op: the combining op's kind ("add"); First, Second: its operands' batch
+/// reductions (ctnn::batch_reduction).
+template <fixed_string Op, auto First, auto Second>
+struct loss_batch_reductions_differ {
+  static_assert(sizeof(decltype(First)) == 0,
+                "CTNN_LOSS_REDUCTION_MIXED: an elementwise op combines a loss averaged over the batch with "
+                "one summed over it; give both the same reduce::batch_mean or reduce::batch_sum, or pass "
+                "them to network(...) as separate roots");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;

@@ -1,5 +1,7 @@
 /// @file elementwise.hpp
-/// add, subtract, multiply (elementwise) and scale by a constant.
+/// add, subtract, multiply (elementwise) and scale by a constant. Applied to
+/// losses they keep the losses' batch reduction (ctnn/ops/batch_reduction.hpp),
+/// so that `scale<0.3>(loss)` as a root is reduced as `loss` would be.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +10,7 @@
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/real.hpp"
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/ops/batch_reduction.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
@@ -40,14 +43,17 @@ struct divide_rule {
 };
 }  // namespace detail
 
-/// Two operands of the same shape, combined element by element.
-template <class Rule>
+/// Two operands of the same shape, combined element by element; `Reduction`
+/// is the operands' batch reduction when they are losses.
+template <class Rule, batch_reduction Reduction = batch_reduction::unset>
 struct binary_op {
   static constexpr auto name = no_name;
   template <class A, class B_>
   struct spec : spec_defaults {
     static_assert(diagnostic::check<diagnostic::operand_shapes_differ<Rule::kind, A, B_>>);
     static constexpr std::string_view kind = Rule::kind.view();
+    static constexpr batch_reduction reduction = Reduction;
+    static constexpr bool batch_sum = Reduction == batch_reduction::sum;
     using out_shape = A;
     static constexpr std::size_t n = A::size;
     static constexpr double flops = double(n);
@@ -71,7 +77,9 @@ struct binary_op {
 template <class Rule>
 struct binary_fn {
   template <graph_value X, graph_value Y>
-  constexpr auto operator()(const X& x, const Y& y) const { return make_node<binary_op<Rule>>(x, y); }
+  constexpr auto operator()(const X& x, const Y& y) const {
+    return make_node<binary_op<Rule, detail::combined<Rule::kind, reduction_of<X>, reduction_of<Y>>()>>(x, y);
+  }
 };
 
 /// `add(x, f(x))`: a skip connection (bind x and pass ref<x> when x is not a leaf).
@@ -82,13 +90,16 @@ inline constexpr binary_fn<detail::multiply_rule> multiply{};
 /// Elementwise quotient.
 inline constexpr binary_fn<detail::divide_rule> divide{};
 
-/// `scale<0.3>(aux_loss)`: multiplies by a constant, e.g. to weight a loss.
-template <real Factor>
+/// `scale<0.3>(aux_loss)`: multiplies by a constant, e.g. to weight a loss;
+/// `Reduction` is the input's batch reduction when it is a loss.
+template <real Factor, batch_reduction Reduction = batch_reduction::unset>
 struct scale_op {
   static constexpr auto name = no_name;
   template <class In>
   struct spec : spec_defaults {
     static constexpr std::string_view kind = "scale";
+    static constexpr batch_reduction reduction = Reduction;
+    static constexpr bool batch_sum = Reduction == batch_reduction::sum;
     using out_shape = In;
     static constexpr double flops = double(In::size);
     template <std::size_t B, class T>
@@ -107,7 +118,7 @@ struct scale_op {
 template <real Factor>
 struct scale_fn {
   template <graph_value X>
-  constexpr auto operator()(const X& x) const { return make_node<scale_op<Factor>>(x); }
+  constexpr auto operator()(const X& x) const { return make_node<scale_op<Factor, reduction_of<X>>>(x); }
 };
 template <real Factor>
 inline constexpr scale_fn<Factor> scale{};

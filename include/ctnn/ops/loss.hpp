@@ -1,6 +1,8 @@
 /// @file loss.hpp
 /// Losses. Each gives one value per sample (shape<>); the model averages over
-/// the batch and sums the network's loss roots. Two families:
+/// the batch (or sums, with reduce::batch_sum) and sums the network's loss
+/// roots. Options after the two arguments choose the reductions
+/// (ctnn/ops/loss_options.hpp). Two families:
 ///  - against a class label: softmax_cross_entropy (fused, stable),
 ///    negative_log_likelihood, multiclass_hinge, squared_hinge;
 ///  - against a target tensor of the prediction's shape: squared_error (½‖y−t‖²),
@@ -12,9 +14,11 @@
 #include <cmath>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/ops/io.hpp"
+#include "ctnn/ops/loss_options.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
@@ -23,10 +27,12 @@ namespace loss_rule {
 
 // Each rule computes one sample's loss from scores s[n] and class y, and its
 // gradient ds (scaled by the upstream gradient g). `scratch` holds n values
-// kept from forward (softmax probabilities).
+// kept from forward (softmax probabilities). `sums_classes`: the value is a
+// sum over the classes, so a sample mean (÷ n) means something.
 struct softmax_cross_entropy {
   static constexpr fixed_string kind = "softmax_cross_entropy";
   static constexpr bool keeps_scratch = true;
+  static constexpr bool sums_classes = false;
   template <class T>
   static T loss(const T* s, std::size_t n, std::size_t y, T* p) {
     const T m = *std::max_element(s, s + n);
@@ -44,6 +50,7 @@ struct softmax_cross_entropy {
 struct negative_log_likelihood {
   static constexpr fixed_string kind = "negative_log_likelihood";
   static constexpr bool keeps_scratch = false;
+  static constexpr bool sums_classes = false;
   template <class T>
   static T loss(const T* logp, std::size_t, std::size_t y, T*) { return -logp[y]; }
   template <class T>
@@ -60,6 +67,7 @@ struct margin {
     else return fixed_string("squared_hinge");
   }();
   static constexpr bool keeps_scratch = false;
+  static constexpr bool sums_classes = true;
   template <class T>
   static T loss(const T* s, std::size_t n, std::size_t y, T*) {
     T l = 0;
@@ -88,90 +96,106 @@ struct margin {
 
 namespace detail {
 // The batch loops of the losses, shared by the static ops and the runtime
-// twin (ctnn/runtime/loss.hpp); the static ops pass their sizes as constants.
+// twin (ctnn/runtime/loss.hpp); the static ops pass their sizes and
+// options as constants. `r` scales each sample's value and the gradient
+// flowing into it (÷ n for a sample mean); the batch reduction is the
+// model's.
 
 /// out[b] = Rule::loss of sample b's n scores against its label.
 template <class Rule, class T>
-inline void label_loss_forward(std::size_t batch, std::size_t n, const T* s, const T* labels, T* scratch, T* out) {
+inline void label_loss_forward(std::size_t batch, std::size_t n, const T* s, const T* labels, T* scratch, T* out,
+                               const loss_reduction& r = {}) {
   for (std::size_t b = 0; b < batch; ++b)
-    out[b] = Rule::loss(s + b * n, n, std::size_t(labels[b]), Rule::keeps_scratch ? scratch + b * n : nullptr);
+    out[b] = reduce_sample(
+        Rule::loss(s + b * n, n, std::size_t(labels[b]), Rule::keeps_scratch ? scratch + b * n : nullptr), n, r);
 }
 /// ds (= or +=) dout[b] · d loss / d scores, sample by sample.
 template <class Rule, class T>
 inline void label_loss_backward(std::size_t batch, std::size_t n, const T* s, const T* labels, const T* scratch,
-                                const T* dout, T* ds, bool accumulate) {
+                                const T* dout, T* ds, bool accumulate, const loss_reduction& r = {}) {
   for (std::size_t b = 0; b < batch; ++b) {
     const T* sb = s + b * n;
     const T* p = Rule::keeps_scratch ? scratch + b * n : nullptr;
     const std::size_t y = std::size_t(labels[b]);
+    const T d = reduce_sample(dout[b], n, r);
     T* dsb = ds + b * n;
     for (std::size_t i = 0; i < n; ++i) {
-      const T g = dout[b] * Rule::grad(sb, i, y, p, labels, n);
+      const T g = d * Rule::grad(sb, i, y, p, labels, n);
       dsb[i] = accumulate ? dsb[i] + g : g;
     }
   }
 }
 /// out[b] = Σ_i Rule::loss(prediction, target) over sample b's n elements.
 template <class Rule, class T>
-inline void target_loss_forward(std::size_t batch, std::size_t n, const T* pred, const T* target, T* out) {
+inline void target_loss_forward(std::size_t batch, std::size_t n, const T* pred, const T* target, T* out,
+                                const loss_reduction& r = {}) {
   for (std::size_t b = 0; b < batch; ++b) {
     T l = 0;
     for (std::size_t i = 0; i < n; ++i) l += Rule::loss(pred[b * n + i], target[b * n + i]);
-    out[b] = l;
+    out[b] = reduce_sample(l, n, r);
   }
 }
 /// dpred (= or +=) g and dtarget (= or +=) −g, g = dout · Rule::grad; a null
 /// pointer is a gradient not wanted (−g holds for the symmetric rules only).
 template <class Rule, class T>
 inline void target_loss_backward(std::size_t batch, std::size_t n, const T* pred, const T* target, const T* dout,
-                                 T* dpred, bool accumulate_pred, T* dtarget, bool accumulate_target) {
-  for (std::size_t b = 0; b < batch; ++b)
+                                 T* dpred, bool accumulate_pred, T* dtarget, bool accumulate_target,
+                                 const loss_reduction& r = {}) {
+  for (std::size_t b = 0; b < batch; ++b) {
+    const T d = reduce_sample(dout[b], n, r);
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t k = b * n + i;
-      const T g = dout[b] * Rule::grad(pred[k], target[k]);
+      const T g = d * Rule::grad(pred[k], target[k]);
       if (dpred) dpred[k] = accumulate_pred ? dpred[k] + g : g;
       if (dtarget) dtarget[k] = accumulate_target ? dtarget[k] - g : -g;
     }
+  }
 }
 }  // namespace detail
 
-/// A loss of scores against a class label with Classes classes.
-template <class Rule, std::size_t Classes>
+/// A loss of scores against a class label with Classes classes, reduced as
+/// R says.
+template <class Rule, std::size_t Classes, loss_reduction R = loss_reduction{}>
 struct label_loss_op {
   static constexpr auto name = no_name;
+  static constexpr loss_reduction reduction = R;
   template <class Scores, class Label>
   struct spec : spec_defaults {
     static constexpr std::string_view kind = Rule::kind.view();
     using out_shape = shape<>;
     static constexpr node_role role = node_role::loss;
+    static constexpr bool batch_sum = R.batch == batch_reduction::sum;
     static constexpr std::size_t n = Classes;
     static constexpr std::size_t scratch_size = Rule::keeps_scratch ? n : 0;
     static constexpr double flops = 4.0 * n;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      detail::label_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.out);
+      detail::label_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.out, R);
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       if constexpr (bool(Mode & grad_mode::input(0)))
         detail::label_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.dout, a.din[0],
-                                          bool(Mode & grad_mode::input_accumulate(0)));
+                                          bool(Mode & grad_mode::input_accumulate(0)), R);
     }
   };
 };
 
+/// `loss(scores, label, options...)`: options from ctnn/ops/loss_options.hpp.
 template <class Rule>
 struct label_loss_fn {
-  template <graph_value X, graph_value L>
-  constexpr auto operator()(const X& scores, const L& lbl) const {
+  template <graph_value X, graph_value L, class... Options>
+  constexpr auto operator()(const X& scores, const L& lbl, const Options&...) const {
     using label_node = resolve_t<L>;
     static_assert(is_label_v<label_node>,
                   "CTNN_LOSS_LABEL_MISMATCH: this loss's second argument must be a ctnn::label<name, classes>");
     using label_op = typename label_node::op;
     static_assert(diagnostic::check<diagnostic::loss_label_mismatch<Rule::kind, typename resolve_t<X>::out_shape,
                                                                     label_op::name, label_op::classes>>);
-    return make_node<label_loss_op<Rule, label_op::classes>>(scores, lbl);
+    constexpr auto over = Rule::sums_classes ? detail::sample_sum_over::classes : detail::sample_sum_over::nothing;
+    constexpr loss_reduction r = detail::loss_options<Rule::kind, over, false, Options...>::value;
+    return make_node<label_loss_op<Rule, label_op::classes, r>>(scores, lbl);
   }
 };
 
@@ -234,22 +258,25 @@ struct hinge {
 
 }  // namespace loss_rule
 
-/// A loss summed over the elements of a prediction and a same-shaped target.
-template <class Rule>
+/// A loss summed (or averaged, as R says) over the elements of a prediction
+/// and a same-shaped target.
+template <class Rule, loss_reduction R = loss_reduction{}>
 struct target_loss_op {
   static constexpr auto name = no_name;
+  static constexpr loss_reduction reduction = R;
   template <class Pred, class Target>
   struct spec : spec_defaults {
     static_assert(diagnostic::check<diagnostic::loss_target_mismatch<Rule::kind, Pred, Target>>);
     static constexpr std::string_view kind = Rule::kind.view();
     using out_shape = shape<>;
     static constexpr node_role role = node_role::loss;
+    static constexpr bool batch_sum = R.batch == batch_reduction::sum;
     static constexpr std::size_t n = Pred::size;
     static constexpr double flops = 3.0 * n;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      detail::target_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.out);
+      detail::target_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.out, R);
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
@@ -262,16 +289,20 @@ struct target_loss_op {
                                          bool(Mode & grad_mode::input(0)) ? a.din[0] : nullptr,
                                          bool(Mode & grad_mode::input_accumulate(0)),
                                          bool(Mode & grad_mode::input(1)) ? a.din[1] : nullptr,
-                                         bool(Mode & grad_mode::input_accumulate(1)));
+                                         bool(Mode & grad_mode::input_accumulate(1)), R);
     }
   };
 };
 
+/// `loss(prediction, target, options...)`: options from ctnn/ops/loss_options.hpp.
 template <class Rule>
 struct target_loss_fn {
-  template <graph_value X, graph_value Y>
-  constexpr auto operator()(const X& prediction, const Y& target) const {
-    return make_node<target_loss_op<Rule>>(prediction, target);
+  template <graph_value X, graph_value Y, class... Options>
+  constexpr auto operator()(const X& prediction, const Y& target, const Options&...) const {
+    constexpr bool squared = std::is_same_v<Rule, loss_rule::squared_error>;
+    constexpr loss_reduction r =
+        detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, Options...>::value;
+    return make_node<target_loss_op<Rule, r>>(prediction, target);
   }
 };
 

@@ -20,6 +20,12 @@ class binary_op final : public op {
     if (x[0]->shape() != x[1]->shape())
       fail(std::string(Rule::kind.view()) + " needs operands of the same shape, but " + x[0]->label() + " gives " +
            to_string(x[0]->shape()) + " and " + x[1]->label() + " gives " + to_string(x[1]->shape()));
+    const combined_reduction r = combine(x[0]->reduction(), x[1]->reduction());
+    if (r.conflict)
+      fail(std::string(Rule::kind.view()) + " combines a loss " + (x[0]->batch_sum() ? "summed" : "averaged") +
+           " over the batch (" + x[0]->label() + ") with one " + (x[1]->batch_sum() ? "summed" : "averaged") +
+           " over it (" + x[1]->label() + "); give both the same batch reduction, or make them separate loss roots");
+    set_reduction(r.value);
   }
 
   void forward(const forward_ctx& c) const override {
@@ -45,7 +51,9 @@ class scale_op final : public op {
   float factor_;
 
  public:
-  scale_op(inputs x, float factor) : op("scale", "", node_role::compute, x[0]->shape(), 1), factor_(factor) {}
+  scale_op(inputs x, float factor) : op("scale", "", node_role::compute, x[0]->shape(), 1), factor_(factor) {
+    set_reduction(x[0]->reduction());  // a weighted loss is reduced over the batch as the loss is
+  }
   float factor() const { return factor_; }
 
   void forward(const forward_ctx& c) const override {

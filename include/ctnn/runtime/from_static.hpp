@@ -157,25 +157,26 @@ struct emit<N, ::ctnn::softmax_op> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.softmax(in[0]); }
 };
-template <class N, class Rule>
-struct emit<N, ::ctnn::binary_op<Rule>> {
+// The runtime elementwise ops take their batch reduction from their inputs.
+template <class N, class Rule, batch_reduction Reduction>
+struct emit<N, ::ctnn::binary_op<Rule, Reduction>> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.emplace<runtime::binary_op<Rule>>({in[0], in[1]}); }
 };
-template <class N, real Factor>
-struct emit<N, ::ctnn::scale_op<Factor>> {
+template <class N, real Factor, batch_reduction Reduction>
+struct emit<N, ::ctnn::scale_op<Factor, Reduction>> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.scale(in[0], float(Factor.value())); }
 };
-template <class N, class Rule, std::size_t Classes>
-struct emit<N, ::ctnn::label_loss_op<Rule, Classes>> {
+template <class N, class Rule, std::size_t Classes, loss_reduction R>
+struct emit<N, ::ctnn::label_loss_op<Rule, Classes, R>> {
   static constexpr bool supported = true;
-  static node_id run(graph& g, const node_id* in) { return g.label_loss<Rule>(in[0], in[1]); }
+  static node_id run(graph& g, const node_id* in) { return g.label_loss<Rule>(in[0], in[1], R); }
 };
-template <class N, class Rule>
-struct emit<N, ::ctnn::target_loss_op<Rule>> {
+template <class N, class Rule, loss_reduction R>
+struct emit<N, ::ctnn::target_loss_op<Rule, R>> {
   static constexpr bool supported = true;
-  static node_id run(graph& g, const node_id* in) { return g.target_loss<Rule>(in[0], in[1]); }
+  static node_id run(graph& g, const node_id* in) { return g.target_loss<Rule>(in[0], in[1], R); }
 };
 
 template <class Net, std::size_t I>

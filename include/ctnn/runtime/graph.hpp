@@ -103,26 +103,29 @@ class graph {
   node_id scale(node_id x, float factor) { return emplace<scale_op>({x}, factor); }
 
   // --- losses ----------------------------------------------------------------------
-  node_id softmax_cross_entropy(node_id scores, node_id label) {
-    return label_loss<loss_rule::softmax_cross_entropy>(scores, label);
+  // `r`: the reductions, as the static losses' options give them
+  // (ctnn/ops/loss_options.hpp), e.g. {.sample = sample_reduction::mean}.
+  node_id softmax_cross_entropy(node_id scores, node_id label, loss_reduction r = {}) {
+    return label_loss<loss_rule::softmax_cross_entropy>(scores, label, r);
   }
-  /// ½‖y − t‖² per sample.
-  node_id squared_error(node_id prediction, node_id target) {
-    return target_loss<loss_rule::squared_error>(prediction, target);
+  /// ½‖y − t‖² per sample (‖y − t‖² with `.halved = false`).
+  node_id squared_error(node_id prediction, node_id target, loss_reduction r = {}) {
+    return target_loss<loss_rule::squared_error>(prediction, target, r);
   }
   /// Any rule of ctnn/ops/loss.hpp: label rules (negative_log_likelihood,
   /// margin<1>, ...) and target rules (l1, hinge, ...).
   template <class Rule>
-  node_id label_loss(node_id scores, node_id label) {
-    return emplace<label_loss_op<Rule>>({scores, label});
+  node_id label_loss(node_id scores, node_id label, loss_reduction r = {}) {
+    return emplace<label_loss_op<Rule>>({scores, label}, r);
   }
   template <class Rule>
-  node_id target_loss(node_id prediction, node_id target) {
-    return emplace<target_loss_op<Rule>>({prediction, target});
+  node_id target_loss(node_id prediction, node_id target, loss_reduction r = {}) {
+    return emplace<target_loss_op<Rule>>({prediction, target}, r);
   }
 
   // --- roots -------------------------------------------------------------------------
-  /// A loss root: the model's loss is the sum over them of the batch mean.
+  /// A loss root: the model's loss is the sum over them of the batch mean
+  /// (or sum: the root op's batch_sum()).
   void loss(node_id l) {
     const op& f = at(l);
     if (f.size() != 1)

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/ops/batch_reduction.hpp"
 #include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 #include "ctnn/runtime/shape.hpp"
@@ -108,6 +109,12 @@ class op {
   const std::vector<param_spec>& params() const { return params_; }
   std::size_t scratch_size() const { return scratch_; }  // per sample, kept from forward to backward
   std::size_t temp_size() const { return temp_; }        // per sample, during backward only
+  /// As a loss root: whether the model sums this value over the batch (and
+  /// seeds its gradient with 1) rather than averaging it (1/B).
+  bool batch_sum() const { return reduction_ == batch_reduction::sum; }
+  /// The batch reduction a loss chose, carried by scale and the elementwise
+  /// ops; unset for a value derived from no loss.
+  ctnn::batch_reduction reduction() const { return reduction_; }
 
   /// "'fc1' (dense)", or "relu" for an anonymous op: how messages name it.
   std::string label() const {
@@ -122,6 +129,7 @@ class op {
   void declare(param_spec p) { params_.push_back(std::move(p)); }
   void set_scratch(std::size_t n) { scratch_ = n; }
   void set_temp(std::size_t n) { temp_ = n; }
+  void set_reduction(ctnn::batch_reduction r) { reduction_ = r; }
 
   /// The exception every shape check throws: "ctnn::runtime: <what>".
   [[noreturn]] static void fail(const std::string& what) { throw std::invalid_argument("ctnn::runtime: " + what); }
@@ -135,6 +143,7 @@ class op {
   std::size_t arity_;
   std::vector<param_spec> params_;
   std::size_t scratch_ = 0, temp_ = 0;
+  ctnn::batch_reduction reduction_ = batch_reduction::unset;
 };
 
 /// The inputs an op's constructor sees: the ops producing them.
