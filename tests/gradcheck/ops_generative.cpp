@@ -203,3 +203,75 @@ TEST_CASE("gradcheck: slice and chunk", "[gradcheck][slice]") {
     for (std::size_t i = 12; i < 24; ++i) CHECK(g[i] != 0.0);
   }
 }
+
+// ---------------------------------------------------------------------------
+// constant: a fixed gain on a dense layer; it has no gradient of its own.
+
+namespace constant_gain {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<4>>;
+inline constexpr auto gain = ctnn::constant<"gain", ctnn::shape<5>, 1, -2, 0.5, 3, 0>;
+using net = decltype(ctnn::network(
+    ctnn::squared_error(ctnn::multiply(ctnn::dense<"fc", 5>(x), gain), ctnn::input<"t", ctnn::shape<5>>)));
+static_assert(net::leaf_count == 2);  // x and t: the constant is not fed
+static_assert(net::param_count == 4 * 5 + 5);
+}  // namespace constant_gain
+
+TEST_CASE("gradcheck: a dense layer times a constant", "[gradcheck][constant]") {
+  gc::rng r(53);
+  const auto x = r.uniform_array<gc::B * 4>(-1, 1);
+  const auto t = r.uniform_array<gc::B * 5>(-1, 1);
+  ctnn::model<constant_gain::net, gc::B, double> m;
+  gc::randomize(m, 11);
+  const auto rep = gc::check("dense * constant", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  CHECK(rep.tensors.size() == 2);  // fc.weight and fc.bias only
+  GC_REQUIRE_BELOW(rep, 1e-6);
+  // The unit the constant zeroes gets no gradient.
+  m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  const auto g = m.grad_span("fc.bias");
+  CHECK(g[4] == 0.0);
+  CHECK(g[1] != 0.0);
+}
+
+// ---------------------------------------------------------------------------
+// broadcast_add and broadcast_multiply: per channel on a [3, 2, 5] image (10
+// positions: vector and tail), and per feature on a [4, 9] sequence, with a
+// per-sample vector (a dense output) and a shared one (a variable). In the
+// sequence case one vector feeds two broadcasts, so its gradient is written
+// by one and added to by the other.
+
+namespace broadcast_image {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<4>>;
+inline constexpr auto image = ctnn::variable<"image", ctnn::shape<3, 2, 5>, ctnn::init::gaussian<1.0>>;
+inline constexpr auto gain = ctnn::dense<"gain", 3>(x);
+inline constexpr auto y =
+    ctnn::broadcast_add(ctnn::broadcast_multiply(image, gain), ctnn::variable<"shift", ctnn::shape<3>>);
+using net = decltype(ctnn::network(ctnn::squared_error(y, ctnn::input<"t", ctnn::shape<3, 2, 5>>)));
+}  // namespace broadcast_image
+
+namespace broadcast_sequence {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<4>>;
+inline constexpr auto steps = ctnn::variable<"steps", ctnn::shape<4, 9>>;
+inline constexpr auto v = ctnn::dense<"v", 9>(x);
+inline constexpr auto y =
+    ctnn::add(ctnn::broadcast_multiply(steps, ctnn::ref<v>), ctnn::broadcast_add(ctnn::tanh(steps), ctnn::ref<v>));
+using net = decltype(ctnn::network(ctnn::squared_error(y, ctnn::input<"t", ctnn::shape<4, 9>>)));
+}  // namespace broadcast_sequence
+
+TEST_CASE("gradcheck: broadcast add and multiply, per channel and per feature", "[gradcheck][broadcast]") {
+  gc::rng r(59);
+  const auto x = r.uniform_array<gc::B * 4>(-1, 1);
+  {
+    const auto t = r.uniform_array<gc::B * 30>(-1, 1);
+    ctnn::model<broadcast_image::net, gc::B, double> m;
+    gc::randomize(m, 12);
+    const auto rep = gc::check("broadcast on [3, 2, 5]", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+    CHECK(rep.tensors.size() == 4);  // image, gain.weight, gain.bias, shift
+    GC_REQUIRE_BELOW(rep, 1e-6);
+  }
+  {
+    const auto t = r.uniform_array<gc::B * 36>(-1, 1);
+    ctnn::model<broadcast_sequence::net, gc::B, double> m;
+    gc::randomize(m, 13);
+    GC_REQUIRE_BELOW(gc::check("broadcast on [4, 9]", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
+  }
+}

@@ -266,6 +266,36 @@ struct loss_batch_reductions_differ {
                 "them to network(...) as separate roots");
 };
 
+/// A constant gives one value per element of its shape, or one for all.
+template <fixed_string Constant, class Shape, std::size_t Values>
+struct constant_values_do_not_fill_shape {
+  static_assert(Values == 1 || Values == Shape::size,
+                "CTNN_CONSTANT_VALUES: constant<name, shape, values...> takes one value per element of the shape "
+                "(in memory order) or a single value for every element; the arguments are <name, shape, values "
+                "given>");
+};
+
+/// A broadcast vector is [C] for an image [C, H, W], else x's trailing dimensions.
+template <class X, class V>
+constexpr bool broadcast_vector_fits() {
+  if constexpr (X::rank == 3) {
+    return V::rank == 1 && V::dims[0] == X::dims[0];
+  } else {
+    if (V::rank == 0 || V::rank > X::rank) return false;
+    for (std::size_t i = 0; i < V::rank; ++i)
+      if (V::dims[i] != X::dims[X::rank - V::rank + i]) return false;
+    return true;
+  }
+}
+
+template <fixed_string Op, class InputShape, class VectorShape>
+struct broadcast_vector_does_not_fit {
+  static_assert(broadcast_vector_fits<InputShape, VectorShape>(),
+                "CTNN_BROADCAST_SHAPE: the vector must be [C] for an image [C, H, W] (one value per channel) and "
+                "otherwise have the input's trailing dimensions ([D] for a [T, D] sequence); the arguments are "
+                "<op, input shape, vector shape>");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;
