@@ -42,6 +42,12 @@ constexpr fixed_string<N + M - 1> operator+(const fixed_string<N>& a, const char
   return a + fixed_string<M>(b);
 }
 
+/// A literal first: `"encoder" + suffix`.
+template <std::size_t N, std::size_t M>
+constexpr fixed_string<N + M - 1> operator+(const char (&a)[N], const fixed_string<M>& b) {
+  return fixed_string<N>(a) + b;
+}
+
 /// The name of something anonymous (an activation, an elementwise op).
 inline constexpr fixed_string<1> no_name{};
 
