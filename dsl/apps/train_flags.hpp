@@ -51,9 +51,12 @@ inline model_defaults defaults_of(model_kind m) {
 using ctnn_apps::parse_number;
 using ctnn_apps::usage_error;
 
-inline float parse_nonnegative(std::string_view flag, std::string_view text) {
-  const float v = parse_number<float>(flag, text);
-  if (!(v >= 0.0f) || !std::isfinite(v))
+// T = double for the training options (ctnn::training_options keeps doubles:
+// the report then shows the value as given).
+template <class T = float>
+T parse_nonnegative(std::string_view flag, std::string_view text) {
+  const T v = parse_number<T>(flag, text);
+  if (!(v >= T(0)) || !std::isfinite(v))
     throw usage_error(std::string(flag) + " must be a finite number >= 0, not '" + std::string(text) + "'");
   return v;
 }
@@ -201,11 +204,11 @@ inline void add_flags(CLI::App& app, options& o) {
   add_flag_with_value(app, "--warmup", "N", "linear warm-up over the first N steps (default 0)",
                       [&o](const std::string& t) { o.warmup = parse_number<std::size_t>("--warmup", t); });
   add_flag_with_value(app, "--l2", "X", "L2 penalty on the weights, g += X*w (default 0)",
-                      [&o](const std::string& t) { o.training.l2 = parse_nonnegative("--l2", t); });
+                      [&o](const std::string& t) { o.training.l2 = parse_nonnegative<double>("--l2", t); });
   add_flag_with_value(app, "--l1", "X", "L1 penalty on the weights, g += X*sign(w) (default 0)",
-                      [&o](const std::string& t) { o.training.l1 = parse_nonnegative("--l1", t); });
+                      [&o](const std::string& t) { o.training.l1 = parse_nonnegative<double>("--l1", t); });
   add_flag_with_value(app, "--max-norm", "C", "clamp each unit's incoming weight vector to norm C (default 0: off)",
-                      [&o](const std::string& t) { o.training.max_norm = parse_nonnegative("--max-norm", t); });
+                      [&o](const std::string& t) { o.training.max_norm = parse_nonnegative<double>("--max-norm", t); });
   add_flag_with_value(app, "--dropout", "P",
                       "mlp only: dropout after each hidden ReLU, P one of 0, 0.1, 0.2, 0.3,\n"
                       "0.5 (compiled in; default 0)",

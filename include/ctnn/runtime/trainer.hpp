@@ -25,7 +25,7 @@ namespace ctnn::runtime {
 /// body of optim::sgd::update with a run-time length. The tensors are padded
 /// to whole vectors (with zeros that stay zero), so there is no scalar tail.
 inline void sgd_update(const optim::sgd& o, std::size_t n, float* w, const float* g, float* v) {
-  const float mu = o.momentum, eta = o.lr, wd = o.weight_decay;
+  const float mu = float(o.momentum), eta = float(o.lr), wd = float(o.weight_decay);
   auto body = [&]<class X>(std::size_t i) {
     const X wi = optim::detail::load<X>(w + i);
     const X vi = X(mu) * optim::detail::load<X>(v + i) - X(eta) * optim::detail::fma(X(wd), wi, optim::detail::load<X>(g + i));

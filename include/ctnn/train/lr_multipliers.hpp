@@ -47,28 +47,29 @@ class lr_multipliers {
   static constexpr std::size_t count = tensors.size();
 
  public:
-  lr_multipliers() : multiplier_(count, 1.0f) {}
+  lr_multipliers() : multiplier_(count, 1.0) {}
 
   /// Sets the multiplier of the named tensors (a full name or a layer name);
   /// m must be finite and ≥ 0. Throws std::invalid_argument for a bad m or a
-  /// name that matches no trainable tensor (the message lists them).
-  void set(std::string_view name, float m) {
-    if (!(m >= 0.0f) || !std::isfinite(m))
+  /// name that matches no trainable tensor (the message lists them). Kept as
+  /// double and applied as T(m), like the optimizers' lr.
+  void set(std::string_view name, double m) {
+    if (!(m >= 0.0) || !std::isfinite(m))
       throw std::invalid_argument("ctnn: the learning-rate multiplier of '" + std::string(name) +
                                   "' must be a finite value >= 0 (0 freezes it)");
     const std::vector<std::size_t> hit = match(name);
     for (std::size_t k : hit) multiplier_[k] = m;
     rebuild();
   }
-  void freeze(std::string_view name) { set(name, 0.0f); }
+  void freeze(std::string_view name) { set(name, 0.0); }
   /// Every multiplier back to 1.
   void reset() {
-    std::fill(multiplier_.begin(), multiplier_.end(), 1.0f);
+    std::fill(multiplier_.begin(), multiplier_.end(), 1.0);
     rebuild();
   }
 
   /// The multiplier of one trainable tensor, by full name.
-  float multiplier(std::string_view name) const {
+  double multiplier(std::string_view name) const {
     for (std::size_t k = 0; k < count; ++k)
       if (tensors[k].name == name) return multiplier_[k];
     throw std::invalid_argument(unknown("no trainable tensor named '" + std::string(name) + "'"));
@@ -77,7 +78,7 @@ class lr_multipliers {
   std::vector<std::string> frozen() const {
     std::vector<std::string> out;
     for (std::size_t k = 0; k < count; ++k)
-      if (multiplier_[k] == 0.0f) out.emplace_back(tensors[k].name);
+      if (multiplier_[k] == 0.0) out.emplace_back(tensors[k].name);
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -88,7 +89,7 @@ class lr_multipliers {
   /// every tensor whose multiplier is not 1.
   void before_update(const T* w, T* g) {
     for (const range& r : ranges_) {
-      if (r.m == 0.0f) std::fill_n(g + r.offset, r.size, T(0));
+      if (r.m == 0.0) std::fill_n(g + r.offset, r.size, T(0));
       std::copy_n(w + r.offset, r.size, copy_.data() + r.copy);
     }
   }
@@ -98,7 +99,7 @@ class lr_multipliers {
     for (const range& r : ranges_) {
       const T* before = copy_.data() + r.copy;
       T* wr = w + r.offset;
-      if (r.m == 0.0f) {
+      if (r.m == 0.0) {
         std::copy_n(before, r.size, wr);
         continue;
       }
@@ -112,13 +113,13 @@ class lr_multipliers {
   /// After the constraints (max-norm): the frozen tensors copied back again.
   void restore_frozen(T* w) const {
     for (const range& r : ranges_)
-      if (r.m == 0.0f) std::copy_n(copy_.data() + r.copy, r.size, w + r.offset);
+      if (r.m == 0.0) std::copy_n(copy_.data() + r.copy, r.size, w + r.offset);
   }
 
  private:
   struct range {
     std::size_t offset, size, copy;  // in the flat buffers; in copy_ (64-byte aligned)
-    float m;
+    double m;
   };
 
   static std::string unknown(const std::string& what) {
@@ -156,7 +157,7 @@ class lr_multipliers {
     std::vector<range> r;
     std::size_t total = 0;
     for (std::size_t k = 0; k < count; ++k) {
-      if (multiplier_[k] == 1.0f) continue;
+      if (multiplier_[k] == 1.0) continue;
       const std::size_t n = tensors[k].shape.size();
       r.push_back({tensors[k].offset, n, total, multiplier_[k]});
       total += (n + align - 1) / align * align;
@@ -165,7 +166,7 @@ class lr_multipliers {
     ranges_ = std::move(r);
   }
 
-  std::vector<float> multiplier_;
+  std::vector<double> multiplier_;
   std::vector<range> ranges_;
   aligned_buffer<T> copy_;
 };

@@ -12,6 +12,8 @@
 ///   → max-norm on the regularized weight matrices (frozen tensors restored)
 ///   → the parameter average.
 /// Every value 0 means off; with all off step() is what it was before.
+/// The values are double and become the trainer's scalar type where used, as
+/// the optimizers' hyperparameters do (ctnn/train/optim/common.hpp).
 #pragma once
 
 #include <cmath>
@@ -25,20 +27,20 @@
 namespace ctnn {
 
 struct training_options {
-  float l2 = 0.0f;              // g += l2·w on regularized parameters (loss ½·l2·‖w‖²)
-  float l1 = 0.0f;              // g += l1·sign(w) (loss l1·‖w‖₁); both: elastic net
+  double l2 = 0.0;              // g += l2·w on regularized parameters (loss ½·l2·‖w‖²)
+  double l1 = 0.0;              // g += l1·sign(w) (loss l1·‖w‖₁); both: elastic net
   bool regularize_all = false;  // also biases and batch norm's γ, β (every trainable parameter)
-  float clip_value = 0.0f;      // clamp every gradient to [−clip_value, clip_value]
-  float clip_norm = 0.0f;       // scale the gradients to global norm clip_norm if above it
-  float max_norm = 0.0f;        // clamp each unit's incoming weight vector to this L2 norm
-  float ema_decay = 0.0f;       // parameter average: shadow ← d·shadow + (1 − d)·w, in [0, 1)
+  double clip_value = 0.0;      // clamp every gradient to [−clip_value, clip_value]
+  double clip_norm = 0.0;       // scale the gradients to global norm clip_norm if above it
+  double max_norm = 0.0;        // clamp each unit's incoming weight vector to this L2 norm
+  double ema_decay = 0.0;       // parameter average: shadow ← d·shadow + (1 − d)·w, in [0, 1)
 };
 
 /// Throws std::invalid_argument naming the field if a value is negative or
 /// not a number, or ema_decay is not below 1.
 inline void validate(const training_options& o) {
-  auto check = [](float v, const char* name) {
-    if (!(v >= 0.0f) || !std::isfinite(v))
+  auto check = [](double v, const char* name) {
+    if (!(v >= 0.0) || !std::isfinite(v))
       throw std::invalid_argument(std::string("ctnn::training_options: ") + name +
                                   " must be a finite value >= 0 (0 turns it off)");
   };
@@ -48,7 +50,7 @@ inline void validate(const training_options& o) {
   check(o.clip_norm, "clip_norm");
   check(o.max_norm, "max_norm");
   check(o.ema_decay, "ema_decay");
-  if (!(o.ema_decay < 1.0f))
+  if (!(o.ema_decay < 1.0))
     throw std::invalid_argument("ctnn::training_options: ema_decay must be below 1 (0 turns averaging off)");
 }
 
@@ -66,8 +68,8 @@ void apply_regularization_options(const training_options& o, const T* w, T* g) {
 template <class Graph, class T>
 T apply_clipping_options(const training_options& o, T* g) {
   constexpr std::size_t N = Graph::param_buffer_size;
-  if (o.clip_value > 0.0f) clip_gradients_by_value<N>(g, T(o.clip_value));
-  if (o.clip_norm > 0.0f) return clip_gradients_by_norm<N>(g, T(o.clip_norm));
+  if (o.clip_value > 0.0) clip_gradients_by_value<N>(g, T(o.clip_value));
+  if (o.clip_norm > 0.0) return clip_gradients_by_norm<N>(g, T(o.clip_norm));
   return T(-1);
 }
 
@@ -83,7 +85,7 @@ T apply_gradient_options(const training_options& o, const T* w, T* g) {
 /// The constraints after the update: max-norm.
 template <class Graph, class T>
 void apply_parameter_options(const training_options& o, T* w) {
-  if (o.max_norm <= 0.0f) return;
+  if (o.max_norm <= 0.0) return;
   if (o.regularize_all) apply_max_norm<Graph, true>(w, T(o.max_norm));
   else apply_max_norm<Graph, false>(w, T(o.max_norm));
 }

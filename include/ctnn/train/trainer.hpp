@@ -87,7 +87,7 @@ class trainer {
   /// by m, i.e. they train with lr·m; m = 0 freezes them bit for bit.
   /// Throws std::invalid_argument for an unknown name (listing the trainable
   /// tensors) or a negative or non-finite m. Allocates here, never in step().
-  void set_lr_multiplier(std::string_view name, float m) { multipliers_.set(name, m); }
+  void set_lr_multiplier(std::string_view name, double m) { multipliers_.set(name, m); }
   void freeze(std::string_view name) { multipliers_.freeze(name); }
   void freeze(const std::vector<std::string>& names) { freeze_all(names); }
   void freeze(std::initializer_list<std::string_view> names) { freeze_all(names); }
@@ -95,7 +95,7 @@ class trainer {
   /// Every multiplier back to 1: nothing frozen.
   void reset_lr_multipliers() { multipliers_.reset(); }
   /// The multiplier of a trainable tensor (full name).
-  float lr_multiplier(std::string_view name) const { return multipliers_.multiplier(name); }
+  double lr_multiplier(std::string_view name) const { return multipliers_.multiplier(name); }
   /// The full names of the frozen tensors.
   std::vector<std::string> frozen_parameters() const { return multipliers_.frozen(); }
 

@@ -31,8 +31,8 @@ struct rng {
 
 // ---------------------------------------------------------------------------
 // Hand-derived trajectories on f(w) = ½ Σ a_i w_i², g_i = a_i w_i, with
-// a = (1, 4) and w0 = (1, 1). The hyperparameters are exact in float (the
-// optimizers keep them as float), so the only rounding is in the updates.
+// a = (1, 4) and w0 = (1, 1). The hyperparameters are binary fractions, so
+// the only rounding is in the updates.
 
 constexpr std::array<double, 2> a_quad{1.0, 4.0};
 
@@ -151,18 +151,18 @@ TEST_CASE("adam: three steps by hand, bias-corrected as in the paper", "[optim][
 
 TEST_CASE("adam: with the defaults the first step is lr·sign(g), and t counts updates", "[optim][adam]") {
   ctnn::optim::adam opt;
-  CHECK(opt.lr == 1e-3f);
-  CHECK(opt.beta1 == 0.9f);
-  CHECK(opt.beta2 == 0.999f);
-  CHECK(opt.eps == 1e-8f);
+  CHECK(opt.lr == 1e-3);
+  CHECK(opt.beta1 == 0.9);
+  CHECK(opt.beta2 == 0.999);
+  CHECK(opt.eps == 1e-8);
   ctnn::aligned_buffer<double> w(2), g(2), state(ctnn::optim::state_size<ctnn::optim::adam, double>(2));
   g.data()[0] = 3.0;
   g.data()[1] = -0.25;
   opt.update<2>(w.data(), g.data(), state.data());
   CHECK(opt.t == 1);
   // m̂ = g, v̂ = g²: w = −lr·g/(|g| + eps).
-  CHECK(w.data()[0] == Approx(-double(1e-3f) * 3.0 / (3.0 + double(1e-8f))).epsilon(1e-14));
-  CHECK(w.data()[1] == Approx(double(1e-3f) * 0.25 / (0.25 + double(1e-8f))).epsilon(1e-14));
+  CHECK(w.data()[0] == Approx(-1e-3 * 3.0 / (3.0 + 1e-8)).epsilon(1e-14));
+  CHECK(w.data()[1] == Approx(1e-3 * 0.25 / (0.25 + 1e-8)).epsilon(1e-14));
 }
 
 // ---------------------------------------------------------------------------

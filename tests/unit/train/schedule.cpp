@@ -75,7 +75,7 @@ TEST_CASE("a schedule drives the trainer's optimizer", "[schedule]") {
   const sched::step_decay s{.lr0 = 0.5, .factor = 0.5, .every = 2};
   const float x[4] = {1, 0, 0, 1}, y[2] = {1, -1};
   for (std::size_t k = 0; k < 5; ++k) {
-    t.optimizer().lr = float(s.lr_at(k));
+    t.optimizer().lr = s.lr_at(k);
     t.step(x, y);
   }
   CHECK(t.optimizer().lr == 0.125f);

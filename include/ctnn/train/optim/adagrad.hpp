@@ -16,9 +16,9 @@ namespace ctnn::optim {
 /// is scaled by the per-parameter rate too). One state buffer: the cache c.
 /// eps must be positive (the zero padding of the flat buffer divides 0 by it).
 struct adagrad {
-  float lr = 0.01f;
-  float eps = 1e-7f;
-  float weight_decay = 0.0f;
+  double lr = 0.01;
+  double eps = 1e-7;
+  double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
 

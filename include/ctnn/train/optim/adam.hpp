@@ -27,11 +27,11 @@ namespace ctnn::optim {
 /// State: two buffers (m, then v) and the step count `t`, kept here; `t` must
 /// go back to 0 if the buffers are cleared.
 struct adam {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float weight_decay = 0.0f;
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
   std::size_t t = 0;
 
   static constexpr std::size_t state_buffers = 2;
@@ -39,10 +39,12 @@ struct adam {
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* state) {
     ++t;
-    const double b1 = double(beta1), b2 = double(beta2);
+    // The corrections in double from the β's and lr as T holds them (for
+    // float T, the floats they were when these fields were float).
+    const double b1 = double(T(beta1)), b2 = double(T(beta2));
     // w ← w − (lr / (1 − β1^t))·m / (√v·(1 / √(1 − β2^t)) + eps): the paper's
     // m̂ / (√v̂ + eps), with the corrections folded into two scalars.
-    const T step = T(double(lr) / (1.0 - std::pow(b1, double(t))));
+    const T step = T(double(T(lr)) / (1.0 - std::pow(b1, double(t))));
     const T root_scale = T(1.0 / std::sqrt(1.0 - std::pow(b2, double(t))));
     const T beta_1 = T(beta1), beta_2 = T(beta2), e = T(eps), wd = T(weight_decay);
     const T one_minus_b1 = T(1) - beta_1, one_minus_b2 = T(1) - beta_2;

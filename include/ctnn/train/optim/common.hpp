@@ -11,6 +11,11 @@
 /// `state + k * state_stride<T>(N)`, zero before the first update. All three
 /// are 64-byte aligned (aligned_buffer, or the model's flat buffers). Scalar
 /// state (Adam's step count) lives in the optimizer object itself.
+///
+/// The hyperparameters are double and become T where the update uses them,
+/// T(lr): exact for a double model, and for a float one the float the value
+/// rounds to (float(0.1) == 0.1f, so `.lr = 0.1f` and `.lr = 0.1` train alike).
+/// Scalars derived from them (Adam's bias corrections) are computed in double.
 #pragma once
 
 #if defined(_OPENMP)

@@ -20,9 +20,9 @@ namespace ctnn::optim {
 /// A type of its own rather than a flag on sgd: the choice is made at compile
 /// time and sgd's fields stay as they were.
 struct nesterov {
-  float lr = 0.01f;
-  float momentum = 0.9f;
-  float weight_decay = 0.0f;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
 

@@ -14,10 +14,10 @@ namespace ctnn::optim {
 /// the seeds leave ρ open, the default 0.99 is cs231n's. Weight decay is
 /// coupled. One state buffer: the cache c. eps must be positive.
 struct rmsprop {
-  float lr = 1e-3f;
-  float decay_rate = 0.99f;
-  float eps = 1e-7f;
-  float weight_decay = 0.0f;
+  double lr = 1e-3;
+  double decay_rate = 0.99;
+  double eps = 1e-7;
+  double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
 

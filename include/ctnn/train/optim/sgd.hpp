@@ -14,9 +14,9 @@ namespace ctnn::optim {
 /// Weight decay is coupled: the gradient of ½·weight_decay·‖w‖² is added to
 /// the loss gradient. One state buffer: the velocity v.
 struct sgd {
-  float lr = 0.01f;
-  float momentum = 0.9f;
-  float weight_decay = 0.0f;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
 
