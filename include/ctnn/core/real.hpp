@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bit>
+#include <concepts>
 #include <cstdint>
 
 namespace ctnn {
@@ -14,6 +15,10 @@ namespace ctnn {
 struct real {
   std::uint64_t bits;
   constexpr real(double v) : bits(std::bit_cast<std::uint64_t>(v)) {}
+  /// An integer literal too (`constant<"c", shape<2>, 1, 0>`): clang does
+  /// not convert int to double on the way to a template argument.
+  template <std::integral I>
+  constexpr real(I v) : real(double(v)) {}
   constexpr double value() const { return std::bit_cast<double>(bits); }
   constexpr operator double() const { return value(); }
 };
