@@ -1,0 +1,2 @@
+// Declarations at namespace scope, with nothing else declared.
+#include <ctnn/ctnn.hpp>
