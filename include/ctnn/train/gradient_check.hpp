@@ -30,7 +30,7 @@
 ///   significant = max(0, |a - n| - resolution) / max(|a|, |n|, floor).
 /// A wrong gradient is wrong by a fraction of itself, far above that noise;
 /// a right one whose entries are tiny against the loss (1e-4 against a loss
-/// of 100) no longer fails by chance. Judge a check by max_significant_error();
+/// of 100) does not fail by chance. Judge a check by max_significant_error();
 /// max_relative_error() is the raw ratio, for the CS231n scale.
 ///
 /// A gradient that is zero in theory (a bias followed by batch normalization)

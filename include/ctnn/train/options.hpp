@@ -11,7 +11,7 @@
 ///   → the multipliers applied to the update (frozen tensors restored)
 ///   → max-norm on the regularized weight matrices (frozen tensors restored)
 ///   → the parameter average.
-/// Every value 0 means off; with all off step() is what it was before.
+/// Every value 0 means off; with all off, step() is the optimizer's update alone.
 /// The values are double and become the trainer's scalar type where used, as
 /// the optimizers' hyperparameters do (ctnn/train/optim/common.hpp).
 #pragma once

@@ -68,8 +68,8 @@ inline void store(T* p, const X& x) {
   else x.store_aligned(p);
 }
 
-/// a·b + c: fused on vectors; on the scalar tail written out, as the
-/// original SGD tail was (std::fma is a library call without hardware FMA).
+/// a·b + c: fused on vectors; on the scalar tail the plain expression
+/// (std::fma is a library call without hardware FMA).
 template <class X>
 inline X fma(const X& a, const X& b, const X& c) {
   if constexpr (std::is_floating_point_v<X>) return a * b + c;
