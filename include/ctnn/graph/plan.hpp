@@ -34,8 +34,8 @@ struct live_range {
 template <std::size_t N>
 constexpr std::size_t place_ranges(const std::array<live_range, N>& r, std::array<std::size_t, N>& offset) {
   // Visit the ranges by first step, ties by index: a stable counting sort
-  // (every caller's first steps are below N), linear where a comparison sort
-  // cost a third of the planner's constexpr steps.
+  // (every caller's first steps are below N): linear, where a comparison
+  // sort would cost a third of the planner's constexpr steps.
   std::array<std::size_t, N + 1> start{};
   for (std::size_t i = 0; i < N; ++i) ++start[std::min(r[i].first, N - 1) + 1];
   for (std::size_t f = 1; f <= N; ++f) start[f] += start[f - 1];
