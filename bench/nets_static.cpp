@@ -18,7 +18,7 @@ void tiny_infer1(benchmark::State& state) {
   ctnn::trainer<ctnn::models::tiny_mlp::network, ctnn::batch<1>> t({}, 1);
   const auto x = ctnn_bench::uniform(sh::tiny_in, 3);
   for (auto _ : state) {
-    auto y = t.predict_one(x.data());
+    auto y = t.predict_one(ctnn::feed<"features">(x));
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -30,7 +30,7 @@ void mlp_infer1(benchmark::State& state) {
   ctnn::trainer<ctnn::models::mlp::network, ctnn::batch<sh::train_batch>> t({}, 1);
   const auto x = ctnn_bench::uniform(sh::mlp_in, 3, 0.0f, 1.0f);
   for (auto _ : state) {
-    auto y = t.predict_one(x.data());
+    auto y = t.predict_one(ctnn::feed<"image">(x));
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -43,7 +43,7 @@ void mlp_step(benchmark::State& state) {
   ctnn::trainer<ctnn::models::mlp::network, ctnn::batch<sh::train_batch>> t({.lr = sh::train_lr, .momentum = 0.9f}, 1);
   const auto x = ctnn_bench::uniform(sh::train_batch * sh::mlp_in, 4, 0.0f, 1.0f);
   const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::mlp_out);
-  for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
+  for (auto _ : state) benchmark::DoNotOptimize(t.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y)));
   ctnn_bench::count_flops(state, sh::mlp_train_flops_per_sample * sh::train_batch);
 }
 
@@ -52,7 +52,7 @@ void lenet_infer1(benchmark::State& state) {
   ctnn::trainer<ctnn::models::lenet::network, ctnn::batch<sh::train_batch>> t({}, 1);
   const auto x = ctnn_bench::uniform(sh::lenet_in, 3, 0.0f, 1.0f);
   for (auto _ : state) {
-    auto y = t.predict_one(x.data());
+    auto y = t.predict_one(ctnn::feed<"image">(x));
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -64,7 +64,7 @@ void lenet_step(benchmark::State& state) {
   ctnn::trainer<ctnn::models::lenet::network, ctnn::batch<sh::train_batch>> t({.lr = sh::train_lr, .momentum = 0.9f}, 1);
   const auto x = ctnn_bench::uniform(sh::train_batch * sh::lenet_in, 4, 0.0f, 1.0f);
   const auto y = ctnn_bench::classes(sh::train_batch, 5, sh::lenet_out);
-  for (auto _ : state) benchmark::DoNotOptimize(t.step(x.data(), y.data()));
+  for (auto _ : state) benchmark::DoNotOptimize(t.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y)));
   ctnn_bench::count_flops(state, sh::lenet_train_flops_per_sample * sh::train_batch);
 }
 

@@ -38,17 +38,29 @@ measure() {  # header, network type, the name in the report
 #include "models/$(basename "$header")"
 
 #include <cstdio>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 // What a program training and running this model instantiates.
 using net = ctnn::models::$(basename "$header" .hpp)::$type;
+// Leaf I's data by its name; as a tuple of one, or none if output 0 does not read it.
+template <std::size_t I>
+auto leaf_feed(const float* p) {
+  return ctnn::feed<net::template node_at<net::leaf_ids.first[I]>::op::name>(p);
+}
+template <std::size_t I>
+auto predict_feed(const float* p) {
+  if constexpr (ctnn::detail::nodes_read<net, 0>[net::leaf_ids.first[I]]) return std::tuple{leaf_feed<I>(p)};
+  else return std::tuple<>{};
+}
 template <std::size_t... I>
 float drive(std::index_sequence<I...>) {
   static ctnn::trainer<net, ctnn::batch<64>> t;
   std::vector<float> data(64 * 4096, 0.5f);
-  const float loss = t.step(((void)I, data.data())...);
-  return loss + t.predict_one(((void)I, data.data())...)[0];
+  const float loss = t.step(leaf_feed<I>(data.data())...);
+  return loss + std::apply([](const auto&... f) { return t.predict_one(f...)[0]; },
+                           std::tuple_cat(predict_feed<I>(data.data())...));
 }
 int main() {
   std::printf("%zu %zu %f\n", net::node_count, net::param_count, drive(std::make_index_sequence<net::leaf_count>{}));

@@ -53,7 +53,8 @@ double run_epoch(Trainer& trainer, const ctnn::io::dataset& train, const options
     trainer.optimizer().lr = lr;
     float loss = 0;
     try {
-      loss = threads.run([&] { return trainer.step(buf.images.data(), buf.labels.data()); });
+      loss = threads.run(
+          [&] { return trainer.step(ctnn::feed<"image">(buf.images), ctnn::feed<"class">(buf.labels)); });
     } catch (const std::runtime_error& e) {
       bar.clear();
       throw training_error("epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + "/" +
@@ -82,7 +83,7 @@ double evaluate(Trainer& trainer, const ctnn::io::dataset& data, std::size_t cou
       std::copy_n(images, n * data.features, padded.data());
       images = padded.data();
     }
-    const std::span<const float> logits = trainer.predict(images);
+    const std::span<const float> logits = trainer.predict(ctnn::feed<"image">(images));
     for (std::size_t k = 0; k < n; ++k) {
       const float* row = logits.data() + k * classes;
       correct += std::size_t(std::max_element(row, row + classes) - row) == data.labels[first + k];

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -77,11 +78,11 @@ inline std::vector<float> unit_gaussian_input(std::size_t batch, std::uint64_t s
   return d;
 }
 
-/// One forward of `Net` over `data` (B × width) with weights from `seed`.
+/// One forward of `Net` over `data` (B × width values) with weights from `seed`.
 template <class Net, std::size_t B>
-std::array<activation_stats, depth> layer_statistics(const float* data, std::uint64_t seed) {
+std::array<activation_stats, depth> layer_statistics(std::span<const float> data, std::uint64_t seed) {
   const auto m = std::make_unique<ctnn::model<Net, B>>(seed);
-  m->forward(data);
+  m->forward(ctnn::feed<"x">(data));
   return ctnn::output_statistics(*m);
 }
 
@@ -91,11 +92,11 @@ template <std::size_t B>
 std::array<run_result, 5> run_all(const std::vector<float>& data, std::uint64_t seed) {
   const activation_stats in = ctnn::statistics_of(std::span<const float>(data));
   return {{
-      {"tanh_gaussian_0.01", "tanh, W ~ N(0, 0.01^2)", true, in, layer_statistics<tanh_small, B>(data.data(), seed)},
-      {"tanh_gaussian_1", "tanh, W ~ N(0, 1)", true, in, layer_statistics<tanh_unit, B>(data.data(), seed)},
-      {"tanh_xavier", "tanh, Xavier N(0, 2/(fan_in+fan_out))", true, in, layer_statistics<tanh_xavier, B>(data.data(), seed)},
-      {"relu_xavier", "ReLU, Xavier N(0, 2/(fan_in+fan_out))", false, in, layer_statistics<relu_xavier, B>(data.data(), seed)},
-      {"relu_he", "ReLU, He N(0, 2/fan_in)", false, in, layer_statistics<relu_he, B>(data.data(), seed)},
+      {"tanh_gaussian_0.01", "tanh, W ~ N(0, 0.01^2)", true, in, layer_statistics<tanh_small, B>(data, seed)},
+      {"tanh_gaussian_1", "tanh, W ~ N(0, 1)", true, in, layer_statistics<tanh_unit, B>(data, seed)},
+      {"tanh_xavier", "tanh, Xavier N(0, 2/(fan_in+fan_out))", true, in, layer_statistics<tanh_xavier, B>(data, seed)},
+      {"relu_xavier", "ReLU, Xavier N(0, 2/(fan_in+fan_out))", false, in, layer_statistics<relu_xavier, B>(data, seed)},
+      {"relu_he", "ReLU, He N(0, 2/fan_in)", false, in, layer_statistics<relu_he, B>(data, seed)},
   }};
 }
 

@@ -6,6 +6,8 @@
 #include "ctnn/core/real.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/data/data.hpp"
+#include "ctnn/graph/chain.hpp"
+#include "ctnn/graph/feed.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/graph/summary.hpp"
 #include "ctnn/ops/activation.hpp"

@@ -96,8 +96,8 @@ int main() {
     ctnn::trainer<net, ctnn::batch<8>> trainer;
     const std::vector<float> x(8 * resnet::in_features, 0.0f);
     const std::vector<float> y(8, 0.0f);
-    const float loss = trainer.step(x.data(), y.data());
-    const auto scores = trainer.predict_one(x.data());
+    const float loss = trainer.step(ctnn::feed<"x">(x), ctnn::feed<"class">(y));
+    const auto scores = trainer.predict_one(ctnn::feed<"x">(x.data()));
     std::printf("resnet_graph: %zu blocks, %zu nodes, %zu parameters, loss %g, %zu scores\n", resnet::blocks,
                 net::node_count, net::param_count, double(loss), scores.size());
     return std::isfinite(loss) && scores.size() == resnet::classes ? 0 : 1;

@@ -84,15 +84,16 @@ TEST_CASE("seed 002: the 3-2-1 sigmoid network, with the slides' slips corrected
   const double x[3] = {0.4, 0.2, 0.2};
   // The slides print 0.68, 0.62 and 0.74: g(0.78) with the sign slipped, and
   // 0.1 * 0.2 added as 0.03. The exact values:
-  const auto hidden = m.predict_one<1>(x);
+  const auto hidden = m.predict_one<1>(ctnn::feed<"x">(x));
   CHECK(hidden[0] == Approx(0.685680).margin(5e-7));
   CHECK(hidden[1] == Approx(0.659260).margin(5e-7));
-  CHECK(m.predict_one<0>(x)[0] == Approx(0.750080).margin(5e-7));
+  CHECK(m.predict_one<0>(ctnn::feed<"x">(x))[0] == Approx(0.750080).margin(5e-7));
 
   // Quadratic loss J = ½(y − y*)² against y* = 1, and dJ/dy = y − y*.
   const double target[1] = {1.0};
-  const double y = m.predict_one<0>(x)[0];
-  CHECK(m.forward_backward(x, target) == Approx(0.5 * (y - 1) * (y - 1)).epsilon(1e-12));
+  const double y = m.predict_one<0>(ctnn::feed<"x">(x))[0];
+  CHECK(m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"target">(target)) ==
+        Approx(0.5 * (y - 1) * (y - 1)).epsilon(1e-12));
   // dJ/db1 = (y − 1) · y(1 − y)
   CHECK(m.grad<"l1.bias">()(0) == Approx((y - 1) * y * (1 - y)).epsilon(1e-12));
 }

@@ -23,7 +23,7 @@ void check_spatial_batch_norm() {
   gc::randomize(m, 18);
   const std::vector<double> state(m.state().begin(), m.state().end());
   INFO("batch " << Bn);
-  const auto rep = gc::check("batch_norm [3, 4, 5]", m, x.data(), t.data());
+  const auto rep = gc::check("batch_norm [3, 4, 5]", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 3);  // c0.weight (the input's gradient), bn.gamma, bn.beta
   REQUIRE(rep.find("bn.gamma") != nullptr);
   REQUIRE(rep.find("bn.beta") != nullptr);
@@ -61,10 +61,10 @@ TEST_CASE("gradcheck: a residual block conv -> batch_norm -> relu -> add", "[gra
         t = d.uniform_array<t.size()>(-1, 1);
       },
       [&](auto& mm) {
-        mm.forward(x.data(), t.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
         return gc::min_abs(mm.value(gc::node_id<net>("batch_norm"))) > gc::kink_margin;
       });
-  const auto rep = gc::check("conv -> batch_norm -> relu -> add", m, x.data(), t.data());
+  const auto rep = gc::check("conv -> batch_norm -> relu -> add", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 5);  // c0.weight, c0.bias, c1.weight, bn.gamma, bn.beta
   GC_REQUIRE_BELOW(rep, 1e-6);
 }

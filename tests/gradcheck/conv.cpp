@@ -39,7 +39,7 @@ void check_conv() {
   ctnn::model<typename C::net, gc::B, double> m;
   gc::randomize(m, 3, 0.5);
   INFO("stride " << S << ", padding " << P << ", dilation " << D << ", groups " << G);
-  const auto rep = gc::check("conv2d", m, x.data(), t.data());
+  const auto rep = gc::check("conv2d", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 4);
   GC_REQUIRE_BELOW(rep, 1e-6);
 }
@@ -68,7 +68,7 @@ TEST_CASE("gradcheck: 1x1 convolutions, direct and strided, grouped, without bia
   const auto t = r.uniform_array<gc::B * 18>(-1, 1);
   ctnn::model<conv_1x1::net, gc::B, double> m;
   gc::randomize(m, 4, 0.6);
-  const auto rep = gc::check("1x1 convolutions", m, x.data(), t.data());
+  const auto rep = gc::check("1x1 convolutions", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 5);
   GC_REQUIRE_BELOW(rep, 1e-6);
 }
@@ -109,7 +109,7 @@ TEST_CASE("gradcheck: relu(conv2d) fused, and tied filters", "[gradcheck][conv]"
             }
         return true;
       });
-  const auto rep = gc::check("relu(conv), tied", m, x.data(), t.data());
+  const auto rep = gc::check("relu(conv), tied", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 4);
   GC_REQUIRE_BELOW(rep, 1e-6);
 }
@@ -156,11 +156,11 @@ void check_max_pool(const char* what) {
         t = d.uniform_array<TN>(-1, 1);
       },
       [&](auto& mm) {
-        mm.forward(x.data(), t.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
         return windows_untied<C, H, W, F, S, P, R>(mm.value(gc::node_named<Net>("c0")), gc::B);
       });
   INFO(what);
-  GC_REQUIRE_BELOW(gc::check(what, m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
 }
 }  // namespace
 
@@ -201,35 +201,35 @@ TEST_CASE("gradcheck: average and global average pooling", "[gradcheck][pool]") 
     gc::randomize(m, 5);
     const auto x = r.uniform_array<gc::B * 2 * 6 * 4>(-1, 1);
     const auto t = r.uniform_array<gc::B * 4>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("avg_pool 2x2/2", m, x.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("avg_pool 2x2/2", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   }
   {
     ctnn::model<pools::avg_3s2p1, gc::B, double> m;
     gc::randomize(m, 6);
     const auto x = r.uniform_array<gc::B * 2 * 7 * 5>(-1, 1);
     const auto t = r.uniform_array<gc::B * 4>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("avg_pool 3x3/2 p1", m, x.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("avg_pool 3x3/2 p1", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   }
   {
     ctnn::model<pools::global, gc::B, double> m;
     gc::randomize(m, 7);
     const auto x = r.uniform_array<gc::B * 2 * 6 * 5>(-1, 1);
     const auto t = r.uniform_array<gc::B * 4>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("global_avg_pool", m, x.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("global_avg_pool", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   }
   {
     ctnn::model<pools::avg_3s2p1_ceil, gc::B, double> m;
     gc::randomize(m, 8);
     const auto x = r.uniform_array<gc::B * 2 * 6 * 5>(-1, 1);
     const auto t = r.uniform_array<gc::B * 4>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("avg_pool 3x3/2 p1 ceil", m, x.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("avg_pool 3x3/2 p1 ceil", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   }
   {
     ctnn::model<pools::conv_floor, gc::B, double> m;
     gc::randomize(m, 9, 0.5);
     const auto x = r.uniform_array<gc::B * 2 * 6 * 5>(-1, 1);
     const auto t = r.uniform_array<gc::B * 4>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("conv2d 3x3/2 floor", m, x.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("conv2d 3x3/2 floor", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   }
 }
 
@@ -268,7 +268,7 @@ TEST_CASE("gradcheck: a 5x5 convolution through Winograd F(2x2, 5x5)", "[gradche
   const auto t = r.uniform_array<8 * wino::out_size>(-0.5, 0.5);
   ctnn::model<wino::net, 8, double> m;
   gc::randomize(m, 12, 0.3);
-  const auto rep = gc::check("conv2d 5x5 winograd", m, x.data(), t.data());
+  const auto rep = gc::check("conv2d 5x5 winograd", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 4);
   GC_REQUIRE_BELOW(rep, 1e-6);
 }
@@ -284,13 +284,14 @@ TEST_CASE("Winograd F(2x2, 5x5) gives im2col's outputs and gradients", "[conv][w
   ctnn::model<wino::net, 4, double> m4;
   gc::randomize(m8, 13, 0.3);
   gc::randomize(m4, 13, 0.3);
-  m8.forward_backward(x.data(), t.data());
+  m8.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   const std::size_t id = gc::node_named<wino::net>("w");
   const auto y8 = m8.value(id);
   std::vector<double> want(y8.size());
   std::vector<std::vector<double>> grads;
   for (std::size_t half = 0; half < 2; ++half) {
-    m4.forward_backward(x.data() + half * 4 * wino::in_size, t.data() + half * 4 * wino::out_size);
+    m4.forward_backward(ctnn::feed<"x">(x.data() + half * 4 * wino::in_size),
+                        ctnn::feed<"t">(t.data() + half * 4 * wino::out_size));
     const auto y4 = m4.value(id);
     std::copy(y4.begin(), y4.end(), want.begin() + std::ptrdiff_t(half * y4.size()));
     grads.emplace_back(m4.gradients().begin(), m4.gradients().end());

@@ -39,7 +39,7 @@ void check_transpose() {
   ctnn::model<typename C::net, gc::B, double> m;
   gc::randomize(m, 5, 0.5);
   INFO("stride " << S << ", padding " << P << ", dilation " << D << ", groups " << G << ", output padding " << A);
-  const auto rep = gc::check("conv2d_transpose", m, x.data(), t.data());
+  const auto rep = gc::check("conv2d_transpose", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 4);
   GC_REQUIRE_BELOW(rep, 1e-6);
 }
@@ -76,7 +76,7 @@ TEST_CASE("gradcheck: 1x1 transposed convolutions, direct and strided, without b
   const auto t = r.uniform_array<gc::B * 45>(-1, 1);
   ctnn::model<transpose_1x1::net, gc::B, double> m;
   gc::randomize(m, 6, 0.6);
-  const auto rep = gc::check("1x1 transposed convolutions", m, x.data(), t.data());
+  const auto rep = gc::check("1x1 transposed convolutions", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 5);  // c0.weight, c0.bias, a.weight, b.weight, b.bias
   CHECK(rep.find("a.bias") == nullptr);
   GC_REQUIRE_BELOW(rep, 1e-6);
@@ -109,7 +109,7 @@ TEST_CASE("gradcheck: relu(conv2d_transpose) fused", "[gradcheck][conv_transpose
       [&](auto& mm) {
         // The fused output hides the pre-activations: run the same layer
         // without its relu on c0's output and the same parameters.
-        mm.forward(x.data(), t.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
         const auto c0 = mm.value(gc::node_id<net>("conv2d 1x1/1"));
         using plain = typename decltype(ctnn::conv2d_transpose<"t1", 3, 3, stride<2>, padding<1>>(
             ctnn::conv2d<"c0", 2, 1>(transpose_relu::x)))::spec;
@@ -122,7 +122,7 @@ TEST_CASE("gradcheck: relu(conv2d_transpose) fused", "[gradcheck][conv_transpose
         plain::template forward<gc::B>(a);
         return gc::min_abs(z) > gc::kink_margin;
       });
-  const auto rep = gc::check("relu(conv_transpose)", m, x.data(), t.data());
+  const auto rep = gc::check("relu(conv_transpose)", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 4);
   GC_REQUIRE_BELOW(rep, 1e-6);
 }

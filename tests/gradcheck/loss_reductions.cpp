@@ -32,10 +32,11 @@ constexpr std::array<double, 6> ts = {1.0, 1.0, 1.0, -1.0, 1.0, -1.0};   // ±1 
 constexpr std::array<double, 8> s = {0.8, 2.0, 1.5, -1.0, 0.3, -0.2, 0.9, 0.4};
 constexpr std::array<int, 2> labels = {1, 3};
 
-template <class Net, class P, class T>
-double loss_of(const P& pred, const T& target) {
+// The loss of a fresh model on the fed data (every input and label, by name).
+template <class Net, class... F>
+double loss_of(const F&... feeds) {
   ctnn::model<Net, vb, double> m;
-  return m.forward(pred.data(), target.data());
+  return m.forward(feeds...);
 }
 }  // namespace
 
@@ -59,9 +60,11 @@ using ctnn::reduce::sample_mean_t;
 }  // namespace val
 
 #define TARGET_VALUE(loss, pred, target, expected, ...) \
-  CHECK(loss_of<val::target_net<loss __VA_OPT__(, ) __VA_ARGS__>>(pred, target) == Approx(expected).epsilon(1e-14))
+  CHECK(loss_of<val::target_net<loss __VA_OPT__(, ) __VA_ARGS__>>(ctnn::feed<"y">(pred), ctnn::feed<"t">(target)) == \
+        Approx(expected).epsilon(1e-14))
 #define LABEL_VALUE(loss, expected, ...) \
-  CHECK(loss_of<val::label_net<loss __VA_OPT__(, ) __VA_ARGS__>>(s, labels) == Approx(expected).epsilon(1e-14))
+  CHECK(loss_of<val::label_net<loss __VA_OPT__(, ) __VA_ARGS__>>(ctnn::feed<"s">(s), ctnn::feed<"c">(labels)) == \
+        Approx(expected).epsilon(1e-14))
 
 TEST_CASE("loss reductions: squared_error", "[loss][reduction]") {
   using namespace val;
@@ -164,12 +167,12 @@ TEST_CASE("loss reductions: in float, PyTorch's values to float rounding", "[los
   ctnn::model<net, vb, float> m;
   std::array<float, 6> yf{}, tf{};
   for (std::size_t i = 0; i < 6; ++i) yf[i] = float(y[i]), tf[i] = float(t[i]);  // all exact in float
-  CHECK(m.forward(yf.data(), tf.data()) == Approx(1.0104166666666667).epsilon(2e-7));
+  CHECK(m.forward(ctnn::feed<"y">(yf), ctnn::feed<"t">(tf)) == Approx(1.0104166666666667).epsilon(2e-7));
   using mm = val::label_net<ctnn::multiclass_hinge, val::mean_t>;
   ctnn::model<mm, vb, float> h;
   std::array<float, 8> sf{};
   for (std::size_t i = 0; i < 8; ++i) sf[i] = float(s[i]);
-  CHECK(h.forward(sf.data(), labels.data()) == Approx(0.4125).epsilon(2e-7));
+  CHECK(h.forward(ctnn::feed<"s">(sf), ctnn::feed<"c">(labels)) == Approx(0.4125).epsilon(2e-7));
 }
 
 // ---------------------------------------------------------------------------
@@ -194,13 +197,13 @@ static_assert(ctnn::reduction_of<decltype(ctnn::add(yv, tv))> == ctnn::batch_red
 
 TEST_CASE("loss reductions: scale and add keep a loss's batch reduction", "[loss][reduction]") {
   // ½·(Σ_b squared_error + Σ_b l1) = ½·(3.03125 + 4.75).
-  CHECK(loss_of<combos::scaled_sum>(y, t) == Approx(3.890625).epsilon(1e-14));
+  CHECK(loss_of<combos::scaled_sum>(ctnn::feed<"y">(y), ctnn::feed<"t">(t)) == Approx(3.890625).epsilon(1e-14));
   // Σ_b w_b·squared_error_b = 2·0.75 + 0.5·2.28125.
   ctnn::model<combos::weighted, vb, double> m;
   const std::array<double, 2> w = {2.0, 0.5};
-  CHECK(m.forward(y.data(), t.data(), w.data()) == Approx(2.640625).epsilon(1e-14));
+  CHECK(m.forward(ctnn::feed<"y">(y), ctnn::feed<"t">(t), ctnn::feed<"w">(w)) == Approx(2.640625).epsilon(1e-14));
   // One root summed, one averaged: 3.03125 + ¼·2.375.
-  CHECK(loss_of<combos::two_roots>(y, t) == Approx(3.625).epsilon(1e-14));
+  CHECK(loss_of<combos::two_roots>(ctnn::feed<"y">(y), ctnn::feed<"t">(t)) == Approx(3.625).epsilon(1e-14));
 }
 
 // ---------------------------------------------------------------------------
@@ -248,7 +251,7 @@ void check_target(const char* what, target_kind tk, std::function<double(double,
         else tgt = d.uniform_array<gc::B * 5>(-1, 1);
       },
       [&](auto& mm) {
-        mm.forward(x.data(), tgt.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(tgt));
         // The kinked losses read an unfused dense layer; BCE's is fused with its sigmoid.
         constexpr std::size_t pred = gc::node_id<Net>("dense");
         if constexpr (pred == ctnn::none) {
@@ -261,7 +264,7 @@ void check_target(const char* what, target_kind tk, std::function<double(double,
           return true;
         }
       });
-  GC_REQUIRE_BELOW(gc::check(what, m, x.data(), tgt.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"t">(tgt)), 1e-6);
 }
 
 template <class Net>
@@ -277,7 +280,7 @@ void check_label(const char* what, bool margins) {
         c = d.labels<gc::B>(5);
       },
       [&](auto& mm) {
-        mm.forward(x.data(), c.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"y">(c));
         if (!margins) return true;
         const auto v = mm.value(gc::node_id<Net>("dense"));
         std::size_t active = 0;
@@ -290,7 +293,7 @@ void check_label(const char* what, bool margins) {
           }
         return active >= gc::B;
       });
-  GC_REQUIRE_BELOW(gc::check(what, m, x.data(), c.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"y">(c)), 1e-6);
 }
 
 double l1_kink(double a, double b) { return std::abs(a - b); }

@@ -43,7 +43,7 @@ TEST_CASE("gradcheck: fan-out accumulates gradients", "[gradcheck][network]") {
     gc::randomize(m, 9, 0.6);
     const auto x = d.uniform_array<gc::B * 5>(-1, 1);
     const auto y = d.labels<gc::B>(4);
-    const auto rep = gc::check("fan-out", m, x.data(), y.data());
+    const auto rep = gc::check("fan-out", m, ctnn::feed<"x">(x), ctnn::feed<"y">(y));
     CHECK(rep.tensors.size() == 8);
     GC_REQUIRE_BELOW(rep, 1e-6);
   }
@@ -52,7 +52,7 @@ TEST_CASE("gradcheck: fan-out accumulates gradients", "[gradcheck][network]") {
     gc::randomize(m, 10);
     const auto xa = d.uniform_array<gc::B * 9>(-1, 1);
     const auto t = d.uniform_array<gc::B * 9>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("matmul(a, a) + a", m, xa.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("matmul(a, a) + a", m, ctnn::feed<"xa">(xa), ctnn::feed<"t">(t)), 1e-6);
   }
 }
 
@@ -127,10 +127,12 @@ TEST_CASE("gradcheck: tied weights get the sum of their uses' gradients", "[grad
     gc::randomize(tied, 11, 0.5);
     gc::randomize(untied, 11, 0.5);
     copy_shared(tied, untied);
-    CHECK(tied.forward_backward(x1.data(), x2.data(), t.data()) ==
-          Approx(untied.forward_backward(x1.data(), x2.data(), t.data())).epsilon(1e-14));
+    const auto f1 = ctnn::feed<"x1">(x1);
+    const auto f2 = ctnn::feed<"x2">(x2);
+    const auto ft = ctnn::feed<"t">(t);
+    CHECK(tied.forward_backward(f1, f2, ft) == Approx(untied.forward_backward(f1, f2, ft)).epsilon(1e-14));
     check_tied_sum(tied, untied);
-    const auto rep = gc::check("tied, parallel", tied, x1.data(), x2.data(), t.data());
+    const auto rep = gc::check("tied, parallel", tied, f1, f2, ft);
     CHECK(rep.tensors.size() == 2);
     GC_REQUIRE_BELOW(rep, 1e-6);
   }
@@ -142,10 +144,10 @@ TEST_CASE("gradcheck: tied weights get the sum of their uses' gradients", "[grad
     gc::randomize(tied, 12, 0.5);
     gc::randomize(untied, 12, 0.5);
     copy_shared(tied, untied);
-    CHECK(tied.forward_backward(x.data(), y.data()) ==
-          Approx(untied.forward_backward(x.data(), y.data())).epsilon(1e-14));
+    CHECK(tied.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"y">(y)) ==
+          Approx(untied.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"y">(y))).epsilon(1e-14));
     check_tied_sum(tied, untied);
-    const auto rep = gc::check("tied, sequence", tied, x.data(), y.data());
+    const auto rep = gc::check("tied, sequence", tied, ctnn::feed<"x">(x), ctnn::feed<"y">(y));
     CHECK(rep.tensors.size() == 4);
     GC_REQUIRE_BELOW(rep, 1e-6);
   }
@@ -181,7 +183,8 @@ TEST_CASE("gradcheck: several weighted losses and several outputs", "[gradcheck]
   const auto t = d.uniform_array<gc::B * 3>(0, 1);
   ctnn::model<net, gc::B, double> m;
   gc::randomize(m, 13);
-  const auto rep = gc::check("two losses, three outputs", m, x.data(), y.data(), t.data());
+  const auto rep =
+      gc::check("two losses, three outputs", m, ctnn::feed<"x">(x), ctnn::feed<"y">(y), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 8);
   GC_REQUIRE_BELOW(rep, 1e-6);
 
@@ -190,9 +193,9 @@ TEST_CASE("gradcheck: several weighted losses and several outputs", "[gradcheck]
   ctnn::model<multi::aux_only, gc::B, double> m2;
   gc::randomize(m1, 13);
   gc::randomize(m2, 13);
-  const double l = m.forward_backward(x.data(), y.data(), t.data());
-  const double l1 = m1.forward_backward(x.data(), y.data());
-  const double l2 = m2.forward_backward(x.data(), t.data());
+  const double l = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"y">(y), ctnn::feed<"t">(t));
+  const double l1 = m1.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"y">(y));
+  const double l2 = m2.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(l == Approx(l1 + 0.3 * l2).epsilon(1e-14));
   // ... so the gradient is the weighted sum, parameter by parameter.
   for (std::string_view p : {"h.weight", "h.bias"}) {
@@ -212,12 +215,12 @@ TEST_CASE("gradcheck: several weighted losses and several outputs", "[gradcheck]
   CHECK(rep.find("probe.weight")->numerical == 0.0);
 
   // The outputs are the values of the training pass.
-  const auto out0 = m.predict<0>(x.data());
+  const auto out0 = m.predict<0>(ctnn::feed<"x">(x));
   const auto v0 = m.value(gc::node_named<net>("main"));
   REQUIRE(out0.size() == gc::B * 4);
   for (std::size_t i = 0; i < out0.size(); ++i) CHECK(out0[i] == Approx(v0[i]).epsilon(1e-14));
-  CHECK(m.predict<1>(x.data()).size() == gc::B * 3);
-  CHECK(m.predict<2>(x.data()).size() == gc::B * 2);
+  CHECK(m.predict<1>(ctnn::feed<"x">(x)).size() == gc::B * 3);
+  CHECK(m.predict<2>(ctnn::feed<"x">(x)).size() == gc::B * 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -359,7 +362,7 @@ TEST_CASE("gradcheck: the losses' derivatives as the seeds give them", "[gradche
   SECTION("seed 001: softmax cross-entropy, dL/dz_i = ŷ_i - y_i") {
     ctnn::model<seed_losses::softmax_xe, 1, double> m;
     set(m, s);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, label.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, ctnn::feed<"y">(label)), 1e-8);
     double sum = 0;
     for (double v : s) sum += std::exp(v);
     for (std::size_t i = 0; i < 4; ++i)
@@ -370,14 +373,14 @@ TEST_CASE("gradcheck: the losses' derivatives as the seeds give them", "[gradche
     const std::array<double, 4> m1 = {2.6, 0, 3.5, 1.7};
     ctnn::model<seed_losses::svm, 1, double> m;
     set(m, s);
-    const auto r = ctnn::check_gradients(m, gc::step, label.data());
+    const auto r = ctnn::check_gradients(m, gc::step, ctnn::feed<"y">(label));
     CHECK(r.loss == Approx(2.6 + 3.5 + 1.7));
     GC_REQUIRE_BELOW(r, 1e-8);
     const std::array<double, 4> g = {1, -3, 1, 1};  // 1 per active margin, minus their count at y
     for (std::size_t i = 0; i < 4; ++i) CHECK(m.grad_span("f")[i] == g[i]);
     ctnn::model<seed_losses::svm2, 1, double> m2;
     set(m2, s);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m2, gc::step, label.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m2, gc::step, ctnn::feed<"y">(label)), 1e-8);
     for (std::size_t i : {0u, 2u, 3u}) CHECK(m2.grad_span("f")[i] == Approx(2 * m1[i]).epsilon(1e-14));
     CHECK(m2.grad_span("f")[1] == Approx(-2 * (2.6 + 3.5 + 1.7)).epsilon(1e-14));
   }
@@ -385,10 +388,10 @@ TEST_CASE("gradcheck: the losses' derivatives as the seeds give them", "[gradche
   SECTION("seed 002: quadratic J = ½(y - y*)², dJ/dy = y - y*; seed 003: L1, sign(δ)") {
     ctnn::model<seed_losses::quadratic, 1, double> m;
     set(m, s);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, target.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(target)), 1e-8);
     ctnn::model<seed_losses::l1, 1, double> m1;
     set(m1, s);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m1, gc::step, target.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m1, gc::step, ctnn::feed<"t">(target)), 1e-8);
     for (std::size_t i = 0; i < 4; ++i) {
       CHECK(m.grad_span("f")[i] == Approx(s[i] - target[i]).epsilon(1e-14));
       CHECK(m1.grad_span("f")[i] == (s[i] > target[i] ? 1.0 : -1.0));
@@ -398,14 +401,14 @@ TEST_CASE("gradcheck: the losses' derivatives as the seeds give them", "[gradche
     const std::array<double, 4> p = {0.2, 0.7, 0.5, 0.9};
     ctnn::model<seed_losses::bce, 1, double> m;
     set(m, p);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, target.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(target)), 1e-8);
     for (std::size_t i = 0; i < 4; ++i)
       CHECK(m.grad_span("f")[i] == Approx(-target[i] / p[i] + (1 - target[i]) / (1 - p[i])).epsilon(1e-14));
   }
   SECTION("seed 003: multi-label logistic, dL/df_j = σ(f_j) - y_j (the seed's y - σ is for the log-likelihood)") {
     ctnn::model<seed_losses::logistic, 1, double> m;
     set(m, s);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, target.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(target)), 1e-8);
     for (std::size_t i = 0; i < 4; ++i)
       CHECK(m.grad_span("f")[i] == Approx(1 / (1 + std::exp(-s[i])) - target[i]).epsilon(1e-14));
   }
@@ -413,7 +416,7 @@ TEST_CASE("gradcheck: the losses' derivatives as the seeds give them", "[gradche
     const std::array<double, 4> t = {1, -1, 1, -1};  // margins 1 - t f: -0.2, 0.6, -1.1, 1.3
     ctnn::model<seed_losses::hinge, 1, double> m;
     set(m, s);
-    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, t.data()), 1e-8);
+    GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(t)), 1e-8);
     const std::array<double, 4> g = {0, 1, 0, 1};
     for (std::size_t i = 0; i < 4; ++i) CHECK(m.grad_span("f")[i] == g[i]);
   }
@@ -440,8 +443,8 @@ TEST_CASE("gradcheck: report, verdicts and sampling", "[gradcheck][report]") {
   ctnn::gradient_check_options opt;
   opt.step = gc::step;
   opt.max_checks_per_tensor = 10;
-  const auto r = ctnn::check_gradients(m, opt, x.data(), y.data());
-  const auto again = ctnn::check_gradients(m, opt, x.data(), y.data());
+  const auto r = ctnn::check_gradients(m, opt, ctnn::feed<"x">(x), ctnn::feed<"y">(y));
+  const auto again = ctnn::check_gradients(m, opt, ctnn::feed<"x">(x), ctnn::feed<"y">(y));
   // Parameters restored exactly; the sample is deterministic.
   CHECK(std::equal(before.begin(), before.end(), m.parameters().begin()));
   REQUIRE(r.tensors.size() == 4);
@@ -501,7 +504,7 @@ TEST_CASE("gradcheck: a wrong backward is reported as probably wrong", "[gradche
   gc::randomize(m, 15);
   gc::rng d(1005);
   const auto t = d.uniform_array<gc::B * 3>(-1, 1);
-  const auto r = ctnn::check_gradients(m, gc::step, t.data());
+  const auto r = ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(t));
   INFO(r.to_string());
   REQUIRE(r.tensors.size() == 2);
   CHECK(r.find("v")->max_relative_error == Approx(0.1 / 2.1).epsilon(1e-6));
@@ -519,7 +522,7 @@ TEST_CASE("gradcheck: a gradient wrong by 0.1% fails under a loss of 1e4", "[gra
   gc::randomize(m, 16);
   gc::rng d(1006);
   const auto t = d.uniform_array<gc::B * 3>(80, 120);
-  const auto r = ctnn::check_gradients(m, gc::step, t.data());
+  const auto r = ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(t));
   INFO(r.to_string());
   REQUIRE(r.loss > 1e3);
   CHECK(r.find("v")->max_significant_error > 5e-4);  // 0.1% less the rounding allowance
@@ -544,7 +547,7 @@ TEST_CASE("gradcheck: rounding in a large loss is not taken for an error", "[gra
   m.param_span("b")[0] = 1e-8;
   m.param_span("c")[0] = 0.7;
   const std::array<double, 1> t = {-140.0};
-  const auto r = ctnn::check_gradients(m, gc::step, t.data());
+  const auto r = ctnn::check_gradients(m, gc::step, ctnn::feed<"t">(t));
   INFO(r.to_string());
   CHECK(r.loss == Approx(0.5 * (140.3 + 7e-9) * (140.3 + 7e-9)).epsilon(1e-12));
   CHECK(r.resolution == Approx(16 * 0x1p-52 * r.loss / gc::step).epsilon(1e-12));

@@ -39,14 +39,14 @@ TEST_CASE("gradcheck: dense with and without bias", "[gradcheck][dense]") {
   {
     ctnn::model<dense_bias::net, gc::B, double> m;
     gc::randomize(m, 1);
-    const auto rep = gc::check("dense", m, x.data(), t.data());
+    const auto rep = gc::check("dense", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
     CHECK(rep.tensors.size() == 2);
     GC_REQUIRE_BELOW(rep, 1e-6);
   }
   {
     ctnn::model<dense_nobias::net, gc::B, double> m;
     gc::randomize(m, 1);
-    const auto rep = gc::check("dense, no_bias", m, x.data(), t.data());
+    const auto rep = gc::check("dense, no_bias", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
     CHECK(rep.tensors.size() == 1);
     CHECK(rep.tensors[0].name == "fc.weight");
     GC_REQUIRE_BELOW(rep, 1e-6);
@@ -56,7 +56,7 @@ TEST_CASE("gradcheck: dense with and without bias", "[gradcheck][dense]") {
     gc::randomize(m, 2, 0.4);
     const auto x9 = r.uniform_array<gc::B * 9>(-1, 1);
     const auto t17 = r.uniform_array<gc::B * 17>(-1, 1);
-    GC_REQUIRE_BELOW(gc::check("dense -> dense", m, x9.data(), t17.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("dense -> dense", m, ctnn::feed<"x">(x9), ctnn::feed<"t">(t17)), 1e-6);
   }
 }
 
@@ -76,7 +76,7 @@ void check_smooth_chain() {
   ctnn::model<dense_smooth_chain::net, Bn, double> m;
   gc::randomize(m, 6, 0.6);
   INFO("batch " << Bn);
-  GC_REQUIRE_BELOW(gc::check("tanh(dense) -> sigmoid(dense)", m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("tanh(dense) -> sigmoid(dense)", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
 }
 
 TEST_CASE("gradcheck: dense kernels' row-blocked paths at batch sizes 3, 5 and 8", "[gradcheck][dense]") {
@@ -113,7 +113,7 @@ TEST_CASE("gradcheck: matmul [M,K]x[K,N] and [K]x[K,N], both operands trainable"
     const auto xa = r.uniform_array<gc::B * 6>(-1, 1);
     const auto xb = r.uniform_array<gc::B * 15>(-1, 1);
     const auto t = r.uniform_array<gc::B * 10>(-1, 1);
-    const auto rep = gc::check("matmul [2,3]x[3,5]", m, xa.data(), xb.data(), t.data());
+    const auto rep = gc::check("matmul [2,3]x[3,5]", m, ctnn::feed<"xa">(xa), ctnn::feed<"xb">(xb), ctnn::feed<"t">(t));
     CHECK(rep.tensors.size() == 2);
     GC_REQUIRE_BELOW(rep, 1e-6);
   }
@@ -123,7 +123,7 @@ TEST_CASE("gradcheck: matmul [M,K]x[K,N] and [K]x[K,N], both operands trainable"
     const auto x = r.uniform_array<gc::B * 4>(-1, 1);
     const auto xw = r.uniform_array<gc::B * 18>(-1, 1);
     const auto t = r.uniform_array<gc::B * 6>(-1, 1);
-    const auto rep = gc::check("matmul [3]x[3,6]", m, x.data(), xw.data(), t.data());
+    const auto rep = gc::check("matmul [3]x[3,6]", m, ctnn::feed<"x">(x), ctnn::feed<"xw">(xw), ctnn::feed<"t">(t));
     CHECK(rep.tensors.size() == 3);
     GC_REQUIRE_BELOW(rep, 1e-6);
   }
@@ -222,7 +222,7 @@ void check_elementwise(const char* what, double bound) {
   const auto t = r.uniform_array<gc::B * 5>(-1, 1);
   ctnn::model<Net, gc::B, double> m;
   gc::randomize(m, 5);
-  const auto rep = gc::check(what, m, x.data(), t.data());
+  const auto rep = gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   GC_REQUIRE_BELOW(rep, bound);
 }
 
@@ -240,10 +240,10 @@ TEST_CASE("gradcheck: add, subtract, multiply, divide, scale, variable", "[gradc
     gc::draw_until(
         m, [&](std::uint64_t s) { gc::rng d(s); x = d.uniform_array<gc::B * 4>(-1, 1); t = d.uniform_array<gc::B * 5>(-1, 1); },
         [&](auto& mm) {
-          mm.forward(x.data(), t.data());
+          mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
           return gc::min_abs(mm.value(gc::node_id<ew_divide::net>("dense+sigmoid"))) > 0.05;
         });
-    GC_REQUIRE_BELOW(gc::check("divide", m, x.data(), t.data()), 1e-6);
+    GC_REQUIRE_BELOW(gc::check("divide", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   }
 }
 
@@ -268,7 +268,7 @@ void check_batch_norm() {
   gc::randomize(m, 16);
   const std::vector<double> state(m.state().begin(), m.state().end());
   INFO("batch " << Bn);
-  const auto rep = gc::check("batch_norm", m, x.data(), t.data());
+  const auto rep = gc::check("batch_norm", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 3);  // fc.weight, bn.gamma, bn.beta; not the running statistics
   CHECK(rep.find("bn.running_mean") == nullptr);
   GC_REQUIRE_BELOW(rep, 1e-6);
@@ -293,7 +293,7 @@ TEST_CASE("gradcheck: dropout, with its mask held fixed", "[gradcheck][dropout]"
   const auto t = r.uniform_array<gc::B * 5>(-1, 1);
   ctnn::model<drop::net, gc::B, double> m;
   gc::randomize(m, 17);
-  GC_REQUIRE_BELOW(gc::check("dropout<0.5>", m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("dropout<0.5>", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
   // Some units are dropped and some kept, in every sample.
   const auto kept = m.value(gc::node_id<drop::net>("dropout"));
   const auto pre = m.value(gc::node_id<drop::net>("dense+tanh"));
@@ -305,9 +305,9 @@ TEST_CASE("gradcheck: dropout, with its mask held fixed", "[gradcheck][dropout]"
   CHECK(dropped > 0);
   CHECK(dropped < kept.size());
   // With new masks the check passes again (and the loss changes).
-  const double before = m.forward(x.data(), t.data());
+  const double before = m.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   m.advance_noise();
-  const double after = m.forward(x.data(), t.data());
+  const double after = m.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(before != after);
-  GC_REQUIRE_BELOW(gc::check("dropout<0.5>, next masks", m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("dropout<0.5>, next masks", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
 }

@@ -53,7 +53,7 @@ void check_activation(const char* what, kinks k, std::string_view fused_kind, do
     t = d.uniform_array<gc::B * W>(t_lo, t_hi);
   };
   const std::uint64_t seed = gc::draw_until(sep, draw, [&](auto& m) {
-    m.forward(x.data(), t.data());
+    m.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
     const auto pre = m.value(gc::node_id<Separate>("dense"));
     if (k == kinks::at_zero) return gc::min_abs(pre) > gc::kink_margin;
     if (k == kinks::maxout_pairs) {
@@ -62,7 +62,7 @@ void check_activation(const char* what, kinks k, std::string_view fused_kind, do
     }
     return true;
   });
-  const auto rep_sep = gc::check(what, sep, x.data(), t.data());
+  const auto rep_sep = gc::check(what, sep, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   {
     INFO(what << ", as its own node");
     GC_REQUIRE_BELOW(rep_sep, bound);
@@ -72,8 +72,8 @@ void check_activation(const char* what, kinks k, std::string_view fused_kind, do
   ctnn::model<Fused, gc::B, double> fus;
   REQUIRE(gc::node_id<Fused>(fused_kind) != ctnn::none);
   gc::randomize(fus, seed);
-  const double l_sep = sep.forward_backward(x.data(), t.data());
-  const double l_fus = fus.forward_backward(x.data(), t.data());
+  const double l_sep = sep.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  const double l_fus = fus.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   INFO(what << ", fused as " << fused_kind);
   CHECK(l_fus == Approx(l_sep).epsilon(1e-13));
   // The activation's values: the loss's first input in either network.
@@ -87,7 +87,7 @@ void check_activation(const char* what, kinks k, std::string_view fused_kind, do
     const auto gf = fus.grad_span(p);
     for (std::size_t i = 0; i < gs.size(); ++i) CHECK(gf[i] == Approx(gs[i]).epsilon(1e-12).margin(1e-15));
   }
-  GC_REQUIRE_BELOW(gc::check(what, fus, x.data(), t.data()), bound);
+  GC_REQUIRE_BELOW(gc::check(what, fus, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), bound);
 }
 
 TEST_CASE("gradcheck: activations, separate and fused into dense", "[gradcheck][activation]") {
@@ -116,8 +116,8 @@ TEST_CASE("gradcheck: step has a zero gradient, separate and fused", "[gradcheck
   ctnn::model<act_step::fused, gc::B, double> fus;
   gc::randomize(sep, 7);
   gc::randomize(fus, 7);
-  sep.forward_backward(x.data(), t.data());
-  fus.forward_backward(x.data(), t.data());
+  sep.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  fus.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   for (double g : sep.gradients()) CHECK(g == 0.0);
   for (double g : fus.gradients()) CHECK(g == 0.0);
 }
@@ -129,8 +129,8 @@ TEST_CASE("gradcheck: relu applied to add(...)", "[gradcheck][activation]") {
   gc::draw_until(
       m, [&](std::uint64_t s) { gc::rng d(200 + s); x = d.uniform_array<gc::B * 4>(-1.5, 1.5); t = d.uniform_array<gc::B * 6>(-1, 1); },
       [&](auto& mm) {
-        mm.forward(x.data(), t.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
         return gc::min_abs(mm.value(gc::node_id<act_relu_on_add::net>("add"))) > gc::kink_margin;
       });
-  GC_REQUIRE_BELOW(gc::check("relu(add)", m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("relu(add)", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
 }

@@ -54,14 +54,14 @@ void check_target_loss(const char* what, target_kind tk, std::function<double(do
         else t = d.uniform_array<gc::B * 5>(-1, 1);
       },
       [&](auto& mm) {
-        mm.forward(x.data(), t.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
         if (!kink) return true;
         const auto pred = mm.value(gc::node_id<Net>("dense"));
         for (std::size_t i = 0; i < pred.size(); ++i)
           if (kink(pred[i], t[i]) <= gc::kink_margin) return false;
         return true;
       });
-  GC_REQUIRE_BELOW(gc::check(what, m, x.data(), t.data()), bound);
+  GC_REQUIRE_BELOW(gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), bound);
 }
 
 template <class Net>
@@ -71,7 +71,7 @@ void check_trainable_target(const char* what, bool kinked, double bound) {
   gc::draw_until(
       m, [&](std::uint64_t s) { gc::rng d(400 + s); x = d.uniform_array<gc::B * 4>(-1, 1); },
       [&](auto& mm) {
-        mm.forward(x.data());
+        mm.forward(ctnn::feed<"x">(x));
         if (!kinked) return true;
         const auto p = mm.value(gc::node_id<Net>("dense", 0));
         const auto q = mm.value(gc::node_id<Net>("dense", 1));
@@ -79,7 +79,7 @@ void check_trainable_target(const char* what, bool kinked, double bound) {
           if (std::abs(p[i] - q[i]) <= gc::kink_margin) return false;
         return true;
       });
-  const auto rep = gc::check(what, m, x.data());
+  const auto rep = gc::check(what, m, ctnn::feed<"x">(x));
   CHECK(rep.tensors.size() == 4);  // p and q, weight and bias: both sides get gradients
   GC_REQUIRE_BELOW(rep, bound);
 }
@@ -102,7 +102,7 @@ TEST_CASE("gradcheck: binary_cross_entropy on sigmoid outputs", "[gradcheck][los
   const auto t = r.uniform_array<gc::B * 5>(0, 1);
   ctnn::model<loss_bce::net, gc::B, double> m;
   gc::randomize(m, 8);
-  GC_REQUIRE_BELOW(gc::check("binary_cross_entropy(sigmoid)", m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("binary_cross_entropy(sigmoid)", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
 }
 
 // ---------------------------------------------------------------------------
@@ -132,7 +132,7 @@ void check_label_loss(const char* what, bool margins, double bound) {
         y = d.labels<gc::B>(5);
       },
       [&](auto& mm) {
-        mm.forward(x.data(), y.data());
+        mm.forward(ctnn::feed<"x">(x), ctnn::feed<"y">(y));
         if (!margins) return true;
         // Away from every margin's kink s_j - s_y + 1 = 0, with some margins active.
         const auto s = mm.value(gc::node_id<Net>("dense"));
@@ -146,7 +146,7 @@ void check_label_loss(const char* what, bool margins, double bound) {
           }
         return active >= gc::B;
       });
-  GC_REQUIRE_BELOW(gc::check(what, m, x.data(), y.data()), bound);
+  GC_REQUIRE_BELOW(gc::check(what, m, ctnn::feed<"x">(x), ctnn::feed<"y">(y)), bound);
 }
 
 TEST_CASE("gradcheck: losses against a label", "[gradcheck][loss]") {
@@ -203,7 +203,7 @@ TEST_CASE("gradcheck: huge logits give finite values and gradients", "[gradcheck
     ctnn::model<huge_sxe::net, gc::B, double> m;
     identity_layer(m);
     const std::array<int, gc::B> y = {1, 2, 0};
-    const double loss = m.forward_backward(x.data(), y.data());
+    const double loss = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"y">(y));
     CHECK(std::isfinite(loss));
     // Sample losses: logsumexp - s_y = 2e4, 0 + log 4 and 0 + log 2.
     CHECK(loss == Approx((2e4 + std::log(4.0) + std::log(2.0)) / 3).epsilon(1e-14));
@@ -214,15 +214,15 @@ TEST_CASE("gradcheck: huge logits give finite values and gradients", "[gradcheck
     CHECK(gb(1) == Approx((-1.0 + 0.25 + 0.5) / 3));
     CHECK(gb(2) == Approx((0.0 + (0.25 - 1.0) + 0.0) / 3));
     CHECK(gb(3) == Approx((0.0 + 0.25 + 0.0) / 3));
-    CHECK(all_finite(m.predict(x.data())));
+    CHECK(all_finite(m.predict(ctnn::feed<"x">(x))));
   }
   auto run = [&](auto& m, const char* what) {
     INFO(what);
     identity_layer(m);
-    const double loss = m.forward_backward(x.data(), t.data());
+    const double loss = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
     CHECK(std::isfinite(loss));
     CHECK(all_finite(m.gradients()));
-    CHECK(all_finite(m.predict(x.data())));
+    CHECK(all_finite(m.predict(ctnn::feed<"x">(x))));
     return loss;
   };
   ctnn::model<huge_sigmoid::fused, gc::B, double> fused;

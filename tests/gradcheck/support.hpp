@@ -116,10 +116,11 @@ std::uint64_t draw_until(ctnn::model<Net, Bn, double>& m, Draw draw, Ok ok) {
 }
 
 // Runs the check, prints the table when CTNN_GRADCHECK_PRINT is set, and
-// attaches it to the assertions that follow.
-template <class Net, std::size_t Bn, class... D>
-ctnn::gradient_report check(const char* what, ctnn::model<Net, Bn, double>& m, const D*... data) {
-  auto r = ctnn::check_gradients(m, ctnn::gradient_check_options{.step = step, .floor = relative_floor}, data...);
+// attaches it to the assertions that follow. `feeds`: every input and label,
+// by name, as for model::forward (ctnn::feed<"x">(x)).
+template <class Net, std::size_t Bn, class... F>
+ctnn::gradient_report check(const char* what, ctnn::model<Net, Bn, double>& m, const F&... feeds) {
+  auto r = ctnn::check_gradients(m, ctnn::gradient_check_options{.step = step, .floor = relative_floor}, feeds...);
   if (std::getenv("CTNN_GRADCHECK_PRINT")) std::cout << "== " << what << "\n" << r.to_string() << "\n";
   return r;
 }

@@ -20,12 +20,6 @@ struct dense_input_is_not_flat {
                 "apply flatten(...) to the input first");
 };
 
-template <fixed_string Layer, std::size_t WeightInputs, std::size_t InputFeatures>
-struct dense_input_mismatch {
-  static_assert(WeightInputs == InputFeatures,
-                "CTNN_DENSE_INPUT: the dense layer's input features differ from the rows of its weight");
-};
-
 template <fixed_string Loss, class PredictionShape, fixed_string Label, std::size_t LabelClasses>
 struct loss_label_mismatch {
   static_assert(PredictionShape::rank == 1 && PredictionShape::size == LabelClasses,
@@ -205,28 +199,81 @@ struct batch_norm_input_is_not_flat_or_image {
                 "[channels, height, width]; flatten the input or reshape it to an image");
 };
 
+/// The names of a network's leaves, or of its outputs or parameters: a
+/// diagnostic's last arguments, so that the message lists what exists.
+template <fixed_string... Names>
+struct names {};
+
+/// Position: the first argument of a model's call that is not a ctnn::feed.
+template <std::size_t Position>
+struct argument_is_not_a_feed {
+  static_assert(Position == std::size_t(-1),
+                "CTNN_FEED_UNNAMED: a model's calls take their data by name, as ctnn::feed<\"name\">(data); the "
+                "argument is the position of the first argument that is not a feed");
+};
+
+/// A call's feeds against the network's leaves (inputs and labels).
+template <fixed_string Feed, class Leaves>
+struct feed_names_no_leaf {
+  static_assert(sizeof(Leaves) == 0,
+                "CTNN_FEED_UNKNOWN: a feed names no input or label of the network; the names it has are listed "
+                "after the feed's name");
+};
+
+template <fixed_string Leaf>
+struct leaf_fed_twice {
+  static_assert(sizeof(decltype(Leaf)) == 0, "CTNN_FEED_DUPLICATE: one leaf is fed twice in the same call");
+};
+
+template <fixed_string Leaf, class Fed>
+struct leaf_not_fed {
+  static_assert(sizeof(Fed) == 0,
+                "CTNN_FEED_MISSING: the call needs this input or label and it is not fed; the names that are "
+                "fed are listed after it");
+};
+
+/// predict reads only what the requested output depends on.
+template <fixed_string Feed, fixed_string Output>
+struct feed_not_read_by_output {
+  static_assert(sizeof(decltype(Feed)) == 0,
+                "CTNN_FEED_NOT_READ: this output does not depend on the fed leaf; feed only what it reads");
+};
+
+/// Extent: the feed's static length; Batch × PerSample: what the call needs.
+template <fixed_string Leaf, std::size_t Extent, std::size_t Batch, std::size_t PerSample>
+struct feed_extent_mismatch {
+  static_assert(Extent == Batch * PerSample,
+                "CTNN_FEED_EXTENT: a feed's static extent must be the batch size times the leaf's size per "
+                "sample; the arguments are <leaf, extent, batch, size per sample>");
+};
+
+template <fixed_string Input, class Given, class Expected>
+struct input_fed_with_another_scalar_type {
+  static_assert(std::is_same_v<Given, Expected>,
+                "CTNN_FEED_TYPE: an input is read in place and must be fed with the model's scalar type "
+                "(labels may be any arithmetic type)");
+};
+
+template <fixed_string Name, std::size_t Matches, class Outputs>
+struct output_name_not_unique {
+  static_assert(Matches == 1,
+                "CTNN_OUTPUT_UNKNOWN: predict<name> must name exactly one of the network's outputs (a node's "
+                "name, or its kind for an unnamed one); the outputs are listed after the count of matches");
+};
+
+template <fixed_string Name, class Parameters>
+struct no_parameter_named {
+  static_assert(sizeof(Parameters) == 0,
+                "CTNN_PARAM_UNKNOWN: no parameter of this name in the network; its parameters are listed "
+                "after the name");
+};
+
 /// log_softmax normalizes along the last axis; one value per sample has none.
 template <fixed_string Op, class InputShape>
 struct log_softmax_input_is_a_scalar {
   static_assert(InputShape::rank >= 1,
                 "CTNN_SOFTMAX_AXIS: log_softmax normalizes along the input's last axis and needs a tensor, "
                 "not one value per sample");
-};
-
-/// slice<Begin, End> takes rows [Begin, End) of the input's first axis.
-template <std::size_t Begin, std::size_t End, class InputShape>
-struct slice_outside_first_axis {
-  static_assert(InputShape::rank >= 1 && Begin < End && End <= InputShape::dims[0],
-                "CTNN_SLICE_RANGE: slice<Begin, End> takes rows [Begin, End) of the input's first axis and needs "
-                "Begin < End <= that axis's size; the arguments are <Begin, End, input shape>");
-};
-
-/// chunk<Index, Parts> is one of Parts equal slices of the first axis.
-template <std::size_t Index, std::size_t Parts, class InputShape>
-struct chunk_does_not_divide_first_axis {
-  static_assert(InputShape::rank >= 1 && Parts > 0 && Index < Parts && InputShape::dims[0] % Parts == 0,
-                "CTNN_SLICE_RANGE: chunk<Index, Parts> needs Index < Parts and Parts dividing the size of the "
-                "input's first axis; the arguments are <Index, Parts, input shape>");
 };
 
 /// Loss: the loss's kind ("squared_error"); Option: the argument's type.
@@ -266,6 +313,36 @@ struct loss_batch_reductions_differ {
                 "them to network(...) as separate roots");
 };
 
+/// slice<Begin, End> takes rows [Begin, End) of the input's first axis.
+template <std::size_t Begin, std::size_t End, class InputShape>
+struct slice_outside_first_axis {
+  static_assert(InputShape::rank >= 1 && Begin < End && End <= InputShape::dims[0],
+                "CTNN_SLICE_RANGE: slice<Begin, End> takes rows [Begin, End) of the input's first axis and needs "
+                "Begin < End <= that axis's size; the arguments are <Begin, End, input shape>");
+};
+
+/// chunk<Index, Parts> is one of Parts equal slices of the first axis.
+template <std::size_t Index, std::size_t Parts, class InputShape>
+struct chunk_does_not_divide_first_axis {
+  static_assert(InputShape::rank >= 1 && Parts > 0 && Index < Parts && InputShape::dims[0] % Parts == 0,
+                "CTNN_SLICE_RANGE: chunk<Index, Parts> needs Index < Parts and Parts dividing the size of the "
+                "input's first axis; the arguments are <Index, Parts, input shape>");
+};
+
+template <fixed_string Input, class Option>
+struct input_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_INPUT_OPTION: input<name, shape, options...> takes only ctnn::requires_grad");
+};
+
+/// input_grad<"x">() reads the gradient of an input declared with requires_grad.
+template <fixed_string Input>
+struct input_gradient_not_requested {
+  static_assert(sizeof(decltype(Input)) == 0,
+                "CTNN_INPUT_GRADIENT: input_grad<name> needs an input declared as input<name, shape, "
+                "ctnn::requires_grad> (a label has no gradient)");
+};
+
 /// A constant gives one value per element of its shape, or one for all.
 template <fixed_string Constant, class Shape, std::size_t Values>
 struct constant_values_do_not_fill_shape {
@@ -294,6 +371,15 @@ struct broadcast_vector_does_not_fit {
                 "CTNN_BROADCAST_SHAPE: the vector must be [C] for an image [C, H, W] (one value per channel) and "
                 "otherwise have the input's trailing dimensions ([D] for a [T, D] sequence); the arguments are "
                 "<op, input shape, vector shape>");
+};
+
+/// Position: the argument of chain(x, ...) after x (1 = the first layer)
+/// that cannot take the previous step's output.
+template <std::size_t Position, class InputShape>
+struct chain_step_is_not_a_layer {
+  static_assert(sizeof(InputShape) == 0,
+                "CTNN_CHAIN_LAYER: each step of chain(x, steps...) must be callable with the previous step's "
+                "output alone (a layer, an activation, flatten); losses and two-input ops go outside the chain");
 };
 
 /// Forces instantiation of a diagnostic (and so its static_assert).

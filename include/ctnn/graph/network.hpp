@@ -69,6 +69,14 @@ struct graph<detail::type_list<Losses...>, detail::type_list<Outputs...>> {
 
   static constexpr graph_plan<node_count> plan = make_plan(infos, loss_ids, output_ids);
 
+  /// The plan of a backward pass started at output K with a caller's
+  /// upstream gradient (a vector-Jacobian product): output K is its only
+  /// root. Same values, scratch and parameters as `plan`; its own gradient
+  /// slots. Evaluated only by a model that runs such a pass.
+  template <std::size_t K>
+  static constexpr graph_plan<node_count> vjp_plan =
+      make_plan(infos, std::array<std::size_t, 1>{output_ids[K]}, output_ids);
+
   // Whole-graph checks, reported with names and shapes only.
   static_assert(diagnostic::check<diagnostic::tied_parameter_shapes_differ<
                     node_at<plan.params.tie_a>::op::name, CTNN_SHAPE_OF(plan.params.tie_shape_a),
@@ -97,7 +105,8 @@ struct graph<detail::type_list<Losses...>, detail::type_list<Outputs...>> {
   /// Forward FLOPs per sample.
   static constexpr double flops = plan.flops;
 
-  /// Leaves (inputs and labels) in the order step() and predict() take them.
+  /// Leaves (inputs and labels), in node order; calls take them by name
+  /// (ctnn::feed<"name">), in any order.
   static constexpr auto leaf_ids = [] {
     std::array<std::size_t, node_count> ids{};
     std::size_t n = 0;

@@ -30,6 +30,7 @@ struct node_info {
   std::size_t temp = 0;     // floats per sample
   double flops = 0;         // per sample, forward
   bool batch_sum = false;   // as a loss root: summed over the batch, not averaged
+  bool input_gradient = false;  // an input whose gradient is kept for the caller
 };
 
 /// FNV-1a of a name: the planner sorts parameters by this key and compares
@@ -72,6 +73,7 @@ constexpr node_info make_node_info() {
   i.temp = spec::temp_size;
   i.flops = spec::flops;
   i.batch_sum = spec::batch_sum;
+  i.input_gradient = spec::input_gradient;
   return i;
 }
 

@@ -128,9 +128,10 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
   for (std::size_t r : roots) p.is_root[r] = p.is_loss_root[r] = true;
   for (std::size_t o : outputs) p.is_root[o] = p.is_output[o] = true;
 
-  // A node needs a gradient when it owns parameters or depends on one that does.
+  // A node needs a gradient when it owns parameters or depends on one that
+  // does, or on an input whose gradient the caller asked for.
   for (std::size_t i = 0; i < N; ++i) {
-    bool g = false;
+    bool g = nodes[i].input_gradient;
     for (std::size_t j = 0; j < nodes[i].param_count; ++j) g = g || nodes[i].params[j].trainable;
     for (std::size_t k = 0; k < nodes[i].arity; ++k) g = g || p.needs_grad[nodes[i].input[k]];
     p.needs_grad[i] = g;
@@ -240,7 +241,9 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
     p.temp_elems = std::max(p.temp_elems, align_up(nodes[i].temp));
     if (p.needs_grad[i]) {
       const std::size_t first_write = p.is_loss_root[i] ? 0 : N - 1 - p.last_consumer[i];
-      grad_live[i] = {first_write, N - 1 - i, align_up(nodes[i].out.size())};
+      // An input's gradient is the caller's: it lives past the last step.
+      const std::size_t last = nodes[i].role == node_role::input ? N : N - 1 - i;
+      grad_live[i] = {first_write, last, align_up(nodes[i].out.size())};
     }
   }
   p.value_elems = vo;

@@ -4,20 +4,43 @@
 
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
+#include "ctnn/core/diagnostics.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
 
-template <fixed_string Name, class Shape>
+/// `input<"x", shape<4>, requires_grad>`: backward also computes the
+/// gradient of the loss (or of backward_from's output) with respect to this
+/// input, read with model::input_grad<"x">(). Off by default: it costs a
+/// backward step through the first layer (a whole GEMM for a convolution).
+struct requires_grad {};
+
+namespace detail {
+template <class Want, class... Ts>
+struct first_other {
+  using type = void;
+};
+template <class Want, class T, class... Ts>
+struct first_other<Want, T, Ts...> {
+  using type = std::conditional_t<std::is_same_v<T, Want>, typename first_other<Want, Ts...>::type, T>;
+};
+}  // namespace detail
+
+template <fixed_string Name, class Shape, class... Options>
 struct input_op {
   static_assert(is_shape_v<Shape>, "ctnn::input: the second argument must be a ctnn::shape<...>");
+  static_assert(diagnostic::check_unless<(std::is_same_v<Options, requires_grad> && ...),
+                                         diagnostic::input_option_not_recognized<
+                                             Name, typename detail::first_other<requires_grad, Options...>::type>>);
   static constexpr auto name = Name;
   template <class... None>
   struct spec : spec_defaults {
     static constexpr std::string_view kind = "input";
     using out_shape = Shape;
     static constexpr node_role role = node_role::input;
+    static constexpr bool input_gradient = sizeof...(Options) > 0;
   };
 };
 
@@ -36,8 +59,9 @@ struct label_op {
 };
 
 /// `input<"image", shape<784>>`: a named per-sample tensor the caller feeds.
-template <fixed_string Name, class Shape>
-inline constexpr node<input_op<Name, Shape>> input{};
+/// `input<"x", shape<4>, requires_grad>`: also its gradient (see requires_grad).
+template <fixed_string Name, class Shape, class... Options>
+inline constexpr node<input_op<Name, Shape, Options...>> input{};
 
 /// `label<"class", 10>`: a named class index the caller feeds with the input.
 template <fixed_string Name, std::size_t Classes>

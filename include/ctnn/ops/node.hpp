@@ -141,6 +141,8 @@ struct spec_defaults {
   static constexpr node_role role = node_role::compute;
   // A loss root's reduction over the batch: the mean (false) or the sum.
   static constexpr bool batch_sum = false;
+  // An input whose gradient backward computes (input<..., requires_grad>).
+  static constexpr bool input_gradient = false;
 };
 
 }  // namespace ctnn

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ctnn/core/aligned_buffer.hpp"
+#include "ctnn/graph/feed.hpp"
 #include "ctnn/runtime/graph.hpp"
 #include "ctnn/runtime/plan.hpp"
 #include "ctnn/train/initialize.hpp"
@@ -48,7 +49,8 @@ class model {
     std::vector<bwd_step> backward;
     std::vector<std::vector<patch>> patches;  // per leaf slot
     std::vector<float*> label_dst;            // per leaf slot: where its labels go (none for inputs)
-    std::size_t leaves_used = 0;              // the leading leaves this pass reads
+    std::vector<char> reads;                  // per leaf slot: whether this pass reads it
+    std::vector<char> fed;                    // per leaf slot, during a call: whether a feed named it
     std::vector<float*> value;                // per node
     std::vector<aligned_buffer<float>> memory;
 
@@ -86,44 +88,51 @@ class model {
     }
   }
 
-  /// Forward over a batch: one pointer per leaf in the graph's leaf order
-  /// (inputs as float, read in place; labels as any arithmetic type). Returns
-  /// the sum over the loss roots of the batch mean.
-  template <class... D>
-  float forward(const D*... data) {
-    if (sizeof...(D) != s_.leaves.size()) wrong_leaf_count(sizeof...(D), s_.leaves.size());
-    bind(train_, data...);
+  /// Forward over a batch: every input and label by name, in any order, as
+  /// ctnn::model takes them (`feed<"image">(x)`; inputs as float, read in
+  /// place; labels as any arithmetic type). The names are checked here, at
+  /// run time: std::invalid_argument for an unknown, repeated or missing
+  /// name or a wrong length. Returns the sum over the loss roots of the
+  /// batch mean (or sum, for a root declared with reduce::batch_sum).
+  template <class... F>
+  float forward(const F&... feeds) {
+    bind(train_, "ctnn::runtime::model::forward", feeds...);
     for (const fwd_step& st : train_.forward) st.f->forward(st.c);
-    float loss = 0;
-    for (node_id r : g_.losses())
-      for (std::size_t b = 0; b < batch_; ++b) loss += train_.value[r.index][b];
-    return loss / float(batch_);
+    float mean_part = 0, sum_part = 0;  // roots averaged over the batch, and those summed
+    for (node_id r : g_.losses()) {
+      float root = 0;
+      for (std::size_t b = 0; b < batch_; ++b) root += train_.value[r.index][b];
+      (g_.at(r).batch_sum() ? sum_part : mean_part) += root;
+    }
+    return mean_part / float(batch_) + sum_part;
   }
 
   /// Backward after forward: every planned gradient, parameters' included.
   void backward() {
     for (node_id r : g_.losses())
-      if (s_.needs_grad[r.index]) std::fill_n(grad_of_[r.index], batch_, 1.0f / float(batch_));
+      if (s_.needs_grad[r.index]) std::fill_n(grad_of_[r.index], batch_, g_.at(r).batch_sum() ? 1.0f : 1.0f / float(batch_));
     for (const bwd_step& st : train_.backward) st.f->backward(st.c);
   }
 
-  template <class... D>
-  float forward_backward(const D*... data) {
-    const float loss = forward(data...);
+  template <class... F>
+  float forward_backward(const F&... feeds) {
+    const float loss = forward(feeds...);
     backward();
     return loss;
   }
 
-  /// Inference over a batch (labels not needed): the first output, B × size.
-  template <class... D>
-  std::span<const float> predict(const D*... inputs) {
-    run_inference(infer_, inputs...);
+  /// Inference over a batch: the first output, B × size. One pass computes
+  /// every output, so it takes, by name, exactly the inputs the outputs
+  /// together depend on.
+  template <class... F>
+  std::span<const float> predict(const F&... feeds) {
+    run_inference(infer_, "ctnn::runtime::model::predict", feeds...);
     return prediction(0);
   }
   /// Inference for one sample.
-  template <class... D>
-  std::span<const float> predict_one(const D*... inputs) {
-    run_inference(infer1_, inputs...);
+  template <class... F>
+  std::span<const float> predict_one(const F&... feeds) {
+    run_inference(infer1_, "ctnn::runtime::model::predict_one", feeds...);
     return prediction_one(0);
   }
   /// Output k of the last predict() / predict_one().
@@ -182,7 +191,7 @@ class model {
   const graph& source() const { return g_; }
   const schedule& plan() const { return s_; }
   std::size_t batch_size() const { return batch_; }
-  /// The leaves step()/forward() take, in order, by name.
+  /// The names of the leaves (inputs and labels) the feeds may name.
   std::vector<std::string> leaf_names() const {
     std::vector<std::string> names;
     for (std::size_t l : s_.leaves) names.push_back(g_.at_node(l).f->name());
@@ -222,9 +231,10 @@ class model {
                                 std::to_string(size_of(p.shape)) + " values, the other model's " +
                                 std::to_string(other));
   }
-  [[noreturn]] static void wrong_leaf_count(std::size_t given, std::size_t expected) {
-    throw std::invalid_argument("ctnn::runtime::model: " + std::to_string(given) + " leaves given, " +
-                                std::to_string(expected) + " expected (inputs and labels in the graph's leaf order)");
+  std::string leaf_list() const {
+    std::string names;
+    for (std::size_t l : s_.leaves) names += (names.empty() ? "\"" : ", \"") + g_.at_node(l).f->name() + "\"";
+    return names;
   }
 
   // The contexts of a node's forward and backward; inputs read in place stay
@@ -245,7 +255,7 @@ class model {
       for (std::size_t s = 0; s < s_.leaves.size(); ++s)
         if (s_.leaves[s] == nd.in[k].index) {
           p.patches[s].push_back({step, k, backward});
-          if (g_.at_node(s_.leaves[s]).f->role() == node_role::input) p.leaves_used = std::max(p.leaves_used, s + 1);
+          p.reads[s] = 1;
         }
   }
 
@@ -254,6 +264,8 @@ class model {
     p.value.assign(g_.size(), nullptr);
     p.patches.assign(s_.leaves.size(), {});
     p.label_dst.assign(s_.leaves.size(), nullptr);
+    p.reads.assign(s_.leaves.size(), 0);
+    p.fed.assign(s_.leaves.size(), 0);
   }
 
   // Training keeps every value and scratch for backward, one tensor each;
@@ -323,6 +335,7 @@ class model {
     }
     for (std::size_t s = 0; s < s_.leaves.size(); ++s)
       if (g_.at_node(s_.leaves[s]).f->role() == node_role::label) p.label_dst[s] = p.value[s_.leaves[s]];
+    p.reads.assign(s_.leaves.size(), 1);  // training takes every input and label
   }
 
   // Inference runs only what the outputs need; values (and scratch) share a
@@ -372,7 +385,7 @@ class model {
     for (std::size_t s = 0; s < s_.leaves.size(); ++s)
       if (g_.at_node(s_.leaves[s]).f->role() == node_role::label && used[s_.leaves[s]]) {
         p.label_dst[s] = p.value[s_.leaves[s]];
-        p.leaves_used = std::max(p.leaves_used, s + 1);
+        p.reads[s] = 1;
       }
   }
 
@@ -394,19 +407,49 @@ class model {
     }
   }
 
-  template <class... D>
-  void bind(pass& p, const D*... data) {
+  // The leaf slot a feed names; the checks ctnn::model makes at compile time.
+  template <class F>
+  std::size_t slot_of_feed(const pass& p, const char* call, const F& f, std::vector<char>& fed) const {
+    static_assert(is_feed_v<F>, "CTNN_FEED_UNNAMED: a model's calls take their data by name, as "
+                                "ctnn::feed<\"name\">(data)");
+    const std::string_view name = F::name.view();
     std::size_t s = 0;
-    (bind_leaf(p, s++, data), ...);
+    while (s < s_.leaves.size() && g_.at_node(s_.leaves[s]).f->name() != name) ++s;
+    if (s == s_.leaves.size())
+      throw std::invalid_argument(std::string(call) + ": the feed \"" + std::string(name) +
+                                  "\" names no input or label; the graph has " + leaf_list());
+    if (fed[s]) throw std::invalid_argument(std::string(call) + ": \"" + std::string(name) + "\" is fed twice");
+    if (!p.reads[s])
+      throw std::invalid_argument(std::string(call) + ": the outputs do not depend on \"" + std::string(name) +
+                                  "\"; feed only what they read");
+    fed[s] = 1;
+    const std::size_t need = p.batch * g_.at_node(s_.leaves[s]).f->size();
+    if (F::extent != unchecked_extent && f.size != need)
+      throw std::invalid_argument(std::string(call) + ": the feed \"" + std::string(name) + "\" holds " +
+                                  std::to_string(f.size) + " values; a batch of " + std::to_string(p.batch) +
+                                  " needs " + std::to_string(need));
+    return s;
   }
 
-  template <class... D>
-  void run_inference(pass& p, const D*... inputs) {
-    if (sizeof...(D) < p.leaves_used || sizeof...(D) > s_.leaves.size())
-      throw std::invalid_argument("ctnn::runtime::model: predict takes the first " + std::to_string(p.leaves_used) +
-                                  " of the leaves (inputs in the graph's leaf order), " +
-                                  std::to_string(sizeof...(D)) + " given");
-    bind(p, inputs...);
+  // Binds every feed by name; every leaf the pass reads must be fed. All
+  // names are checked before anything is bound (p.fed is sized once, so a
+  // call allocates nothing).
+  template <class... F>
+  void bind(pass& p, const char* call, const F&... feeds) {
+    std::vector<char>& fed = p.fed;
+    std::fill(fed.begin(), fed.end(), 0);
+    [[maybe_unused]] const std::size_t slots[] = {slot_of_feed(p, call, feeds, fed)..., std::size_t(0)};
+    for (std::size_t s = 0; s < s_.leaves.size(); ++s)
+      if (p.reads[s] && !fed[s])
+        throw std::invalid_argument(std::string(call) + ": \"" + g_.at_node(s_.leaves[s]).f->name() +
+                                    "\" is not fed; the call needs every leaf it reads, by name");
+    [[maybe_unused]] std::size_t k = 0;
+    (bind_leaf(p, slots[k++], feeds.data), ...);
+  }
+
+  template <class... F>
+  void run_inference(pass& p, const char* call, const F&... feeds) {
+    bind(p, call, feeds...);
     for (const fwd_step& st : p.forward) st.f->forward(st.c);
   }
 

@@ -47,12 +47,12 @@ class trainer {
     for (std::size_t t = 0; t < model_.param_tensors(); ++t) velocity_.emplace_back(model_.param_at(t).size());
   }
 
-  /// Forward, backward and the update, as ctnn::trainer::step: one pointer
-  /// per leaf; returns the batch loss; throws std::runtime_error, leaving the
+  /// Forward, backward and the update, as ctnn::trainer::step: every input
+  /// and label by name; returns the batch loss; throws std::runtime_error, leaving the
   /// parameters untouched, if the loss or a gradient is not finite.
-  template <class... D>
-  float step(const D*... data) {
-    const float loss = model_.forward_backward(data...);
+  template <class... F>
+  float step(const F&... feeds) {
+    const float loss = model_.forward_backward(feeds...);
     if (!std::isfinite(loss))
       throw std::runtime_error("ctnn::runtime::trainer::step: the loss is not finite; parameters left unchanged");
     for (std::size_t t = 0; t < velocity_.size(); ++t)
@@ -67,10 +67,10 @@ class trainer {
     return loss;
   }
 
-  template <class... D>
-  std::span<const float> predict(const D*... inputs) { return model_.predict(inputs...); }
-  template <class... D>
-  std::span<const float> predict_one(const D*... inputs) { return model_.predict_one(inputs...); }
+  template <class... F>
+  std::span<const float> predict(const F&... feeds) { return model_.predict(feeds...); }
+  template <class... F>
+  std::span<const float> predict_one(const F&... feeds) { return model_.predict_one(feeds...); }
 
   runtime::model& model() { return model_; }
   optim::sgd& optimizer() { return optimizer_; }

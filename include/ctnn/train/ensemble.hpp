@@ -76,14 +76,14 @@ class ensemble {
 
   /// The averaged output K for a batch: batch_size × output_size values, valid
   /// until the next call.
-  template <class... D>
-  std::span<const T> predict(const D*... inputs) {
-    return run<batch_size>(out_.data(), [&](Member& m) { return m.template predict<K>(inputs...); });
+  template <class... F>
+  std::span<const T> predict(const F&... feeds) {
+    return run<batch_size>(out_.data(), [&](Member& m) { return m.template predict<K>(feeds...); });
   }
   /// The averaged output K for one sample.
-  template <class... D>
-  std::span<const T> predict_one(const D*... inputs) {
-    return run<1>(out1_.data(), [&](Member& m) { return m.template predict_one<K>(inputs...); });
+  template <class... F>
+  std::span<const T> predict_one(const F&... feeds) {
+    return run<1>(out1_.data(), [&](Member& m) { return m.template predict_one<K>(feeds...); });
   }
 
   std::size_t size() const { return members_.size(); }

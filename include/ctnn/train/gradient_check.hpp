@@ -5,7 +5,7 @@
 /// difference ... usually use h = 1e-6").
 ///
 ///   ctnn::model<Net, 3, double> m;
-///   auto report = ctnn::check_gradients(m, 1e-6, x, labels);
+///   auto report = ctnn::check_gradients(m, 1e-6, ctnn::feed<"x">(x), ctnn::feed<"class">(labels));
 ///   std::cout << report.to_string();
 ///   assert(report.max_significant_error() < 1e-6);
 ///
@@ -202,11 +202,12 @@ inline std::vector<std::size_t> gradient_check_sample(std::size_t n, std::size_t
 }  // namespace detail
 
 /// Compares the analytic gradients of every trainable parameter with central
-/// differences. `data` are the leaves, as for model::forward. Leaves the
+/// differences. `feeds`: every input and label by name, as for
+/// model::forward (`ctnn::feed<"x">(x)`). Leaves the
 /// parameters and the state as they were, and the gradients and node values
-/// as one forward_backward(data...) leaves them.
-template <class Graph, std::size_t B, class T, class... D>
-gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_options& opt, const D*... data) {
+/// as one forward_backward(feeds...) leaves them.
+template <class Graph, std::size_t B, class T, class... F>
+gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_options& opt, const F&... feeds) {
   static_assert(std::is_same_v<T, double>,
                 "ctnn::check_gradients: a gradient check needs double precision; check a "
                 "ctnn::model<Net, B, double> (in float, rounding swamps the differences)");
@@ -214,7 +215,7 @@ gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_opti
   const std::vector<double> state(m.state().begin(), m.state().end());
   gradient_report report;
   report.step = opt.step;
-  report.loss = m.forward_backward(data...);
+  report.loss = m.forward_backward(feeds...);
   report.forward_passes = 1;
   report.resolution = opt.rounding_factor * std::numeric_limits<double>::epsilon() * std::abs(report.loss) / opt.step;
 
@@ -244,9 +245,9 @@ gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_opti
         const double w0 = w;
         const double up = w0 + opt.step, down = w0 - opt.step;
         w = up;
-        const double loss_up = m.forward(data...);
+        const double loss_up = m.forward(feeds...);
         w = down;
-        const double loss_down = m.forward(data...);
+        const double loss_down = m.forward(feeds...);
         w = w0;
         report.forward_passes += 2;
         // Divide by the step the loss actually saw: w ± h are rounded.
@@ -273,18 +274,18 @@ gradient_report check_gradients(model<Graph, B, T>& m, const gradient_check_opti
 
   // The workspace holds the last perturbed pass; recompute it at the restored
   // parameters, then undo every pass's update of the running statistics.
-  m.forward(data...);
+  m.forward(feeds...);
   ++report.forward_passes;
   std::copy(state.begin(), state.end(), m.state().begin());
   return report;
 }
 
-/// `check_gradients(m, h, data...)`: every element of every tensor.
-template <class Graph, std::size_t B, class T, class... D>
-gradient_report check_gradients(model<Graph, B, T>& m, double step, const D*... data) {
+/// `check_gradients(m, h, feeds...)`: every element of every tensor.
+template <class Graph, std::size_t B, class T, class... F>
+gradient_report check_gradients(model<Graph, B, T>& m, double step, const F&... feeds) {
   gradient_check_options opt;
   opt.step = step;
-  return check_gradients(m, opt, data...);
+  return check_gradients(m, opt, feeds...);
 }
 
 }  // namespace ctnn

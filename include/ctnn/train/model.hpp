@@ -4,6 +4,7 @@
 /// forward, backward and predict make no heap allocation.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -20,6 +21,8 @@
 
 #include "ctnn/core/aligned_buffer.hpp"
 #include "ctnn/core/fixed_string.hpp"
+#include "ctnn/graph/feed.hpp"
+#include "ctnn/graph/feed_check.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/kernels/finite.hpp"
 #include "ctnn/train/initialize.hpp"
@@ -53,10 +56,48 @@ constexpr param_location find_param(std::string_view name) {
 }
 
 namespace detail {
+// The distinct parameter names of a network, for the diagnostic that lists them.
+template <class Graph>
+inline constexpr auto param_name_table = [] {
+  constexpr std::size_t cap = [] {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < Graph::node_count; ++i) n += Graph::infos[i].param_count;
+    return n;
+  }();
+  std::array<std::string_view, cap + 1> names{};
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < Graph::node_count; ++i)
+    for (std::size_t j = 0; j < Graph::infos[i].param_count; ++j) {
+      const std::string_view name = Graph::infos[i].params[j].name;
+      if (std::find(names.begin(), names.begin() + n, name) == names.begin() + n) names[n++] = name;
+    }
+  return std::pair{names, n};
+}();
+
+template <class Graph, class Seq = std::make_index_sequence<param_name_table<Graph>.second>>
+struct param_names_of;
+template <class Graph, std::size_t... K>
+struct param_names_of<Graph, std::index_sequence<K...>> {
+  using type =
+      diagnostic::names<fixed_from<param_name_table<Graph>.first[K].size()>(param_name_table<Graph>.first[K])...>;
+};
+
+template <class Graph, fixed_string Name>
+constexpr param_location checked_param() {
+  constexpr param_location where = find_param<Graph>(Name.view());
+  if constexpr (!where.found) static_assert(diagnostic::check<diagnostic::no_parameter_named<Name, typename param_names_of<Graph>::type>>);
+  return where;
+}
+
+// Column Column of `at`: where plan G keeps each node's gradient (none: not computed).
+template <const auto& G, std::size_t Column, class A>
+constexpr void record_gradient_offsets(A& at) {
+  for (std::size_t i = 0; i < at.size(); ++i) at[i][Column] = G.needs_grad[i] ? G.grad_offset[i] : none;
+}
+
 template <class Graph, fixed_string Name>
 struct param_lookup {
-  static constexpr param_location where = find_param<Graph>(Name.view());
-  static_assert(where.found, "ctnn::model::param: no parameter of this name in the network");
+  static constexpr param_location where = checked_param<Graph, Name>();
 };
 }  // namespace detail
 
@@ -81,6 +122,8 @@ class model {
   aligned_buffer<T> infer1_;   // inference values, batch 1
   std::array<const T*, Graph::leaf_count> leaf_data_{};  // inputs are read in place
   std::uint64_t noise_seed_ = 0;                          // dropout masks: fixed until advance_noise()
+  std::size_t last_backward_ = none;  // 0: backward(); K + 1: backward_from<K>; none: neither yet
+  aligned_buffer<T> zero_grad_;       // what input_grad returns for an input the last pass did not reach
 
   template <std::size_t I, std::size_t J>
   T* param_ptr() {
@@ -93,7 +136,7 @@ class model {
   static constexpr T loss_seed(std::size_t root) { return P.nodes[root].batch_sum ? T(1) : T(1) / T(B); }
   T* scratch() { return values() + B * P.value_elems; }
   T* grad_ws() { return scratch() + B * P.scratch_elems; }
-  T* temp() { return grad_ws() + B * P.grad_elems; }
+  T* temp() { return grad_ws() + B * grad_elems; }
 
   template <std::size_t I>
   static constexpr std::size_t leaf_slot = [] {
@@ -109,11 +152,11 @@ class model {
     else return base + Bn * (Training ? P.value_offset[I] : P.infer_offset[I]);
   }
 
-  template <bool Training, std::size_t Bn, std::size_t I>
+  template <bool Training, std::size_t Bn, std::size_t Output, std::size_t I>
   void forward_node(T* base, T* scratch_base) {
     constexpr const node_info& info = P.nodes[I];
     constexpr bool is_leaf = info.role == node_role::input || info.role == node_role::label;
-    if constexpr (!is_leaf && (Training || P.in_inference[I])) {
+    if constexpr (!is_leaf && (Training || P.in_inference[I]) && detail::nodes_read<Graph, Output>[I]) {
       forward_args<T> a;
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         ((a.in[K] = value_of<Training, Bn, P.nodes[I].input[K]>(base)), ...);
@@ -129,54 +172,101 @@ class model {
     }
   }
 
-  template <std::size_t I>
+  // Backward of node I under plan G (the loss plan P, or a vjp_plan).
+  template <const auto& G, std::size_t I>
   void backward_node() {
-    constexpr const node_info& info = P.nodes[I];
-    constexpr unsigned mode = P.grad_mask[I];
-    (void)info;
-    if constexpr (P.needs_grad[I]) {
+    constexpr unsigned mode = G.grad_mask[I];
+    constexpr bool is_leaf = G.nodes[I].role == node_role::input || G.nodes[I].role == node_role::label;
+    if constexpr (G.needs_grad[I] && !is_leaf) {
       backward_args<T> a;
       [&]<std::size_t... K>(std::index_sequence<K...>) {
-        ((a.in[K] = value_of<true, B, P.nodes[I].input[K]>(values())), ...);
-        ((a.din[K] = (mode & grad_mode::input(K)) ? grad_ws() + B * P.grad_offset[P.nodes[I].input[K]] : nullptr), ...);
-      }(std::make_index_sequence<P.nodes[I].arity>{});
-      a.out = values() + B * P.value_offset[I];
-      a.dout = grad_ws() + B * P.grad_offset[I];
+        ((a.in[K] = value_of<true, B, G.nodes[I].input[K]>(values())), ...);
+        ((a.din[K] = (mode & grad_mode::input(K)) ? grad_ws() + B * G.grad_offset[G.nodes[I].input[K]] : nullptr), ...);
+      }(std::make_index_sequence<G.nodes[I].arity>{});
+      a.out = values() + B * G.value_offset[I];
+      a.dout = grad_ws() + B * G.grad_offset[I];
       [&]<std::size_t... J>(std::index_sequence<J...>) {
         ((a.param[J] = param_ptr<I, J>()), ...);
-        ((a.dparam[J] = P.nodes[I].params[J].trainable ? grads_.data() + P.param_offset[I][J] : nullptr), ...);
-      }(std::make_index_sequence<P.nodes[I].param_count>{});
-      a.scratch = scratch() + B * P.scratch_offset[I];
+        ((a.dparam[J] = G.nodes[I].params[J].trainable ? grads_.data() + G.param_offset[I][J] : nullptr), ...);
+      }(std::make_index_sequence<G.nodes[I].param_count>{});
+      a.scratch = scratch() + B * G.scratch_offset[I];
       a.temp = temp();
       Graph::template node_at<I>::spec::template backward<B, mode>(a);
     }
   }
 
-  // Labels are converted to T into their workspace slot; inputs are not copied.
-  template <bool Training, std::size_t Bn, std::size_t S, class D>
-  void bind_leaf(T* base, const D* data) {
+  template <const auto& G>
+  void run_backward() {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      [[maybe_unused]] int in_order[] = {0, (backward_node<G, node_count - 1 - I>(), 0)...};
+    }(std::make_index_sequence<node_count>{});
+  }
+
+  // Gradient elements per sample: the loss plan's, or a backward_from plan's if larger.
+  static constexpr std::size_t grad_elems = [] {
+    std::size_t n = P.grad_elems;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((n = std::max(n, Graph::template vjp_plan<K>.grad_elems)), ...);
+    }(std::make_index_sequence<Graph::output_count>{});
+    return n;
+  }();
+  static constexpr std::size_t training_elems = B * (P.value_elems + P.scratch_elems + grad_elems + P.temp_elems);
+
+  // Where each input's gradient is after the loss plan (0) or backward_from<K> (K + 1); none: not computed.
+  static constexpr auto input_grad_offsets = [] {
+    std::array<std::array<std::size_t, Graph::output_count + 1>, node_count> at{};
+    detail::record_gradient_offsets<Graph::plan, 0>(at);
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((detail::record_gradient_offsets<Graph::template vjp_plan<K>, K + 1>(at)), ...);
+    }(std::make_index_sequence<Graph::output_count>{});
+    return at;
+  }();
+
+  // Labels are converted to T into their workspace slot; inputs are read in
+  // place. A leaf the call does not read is unbound, so a pointer from an
+  // earlier call is never read again.
+  template <bool Training, std::size_t Bn, std::size_t S, std::size_t K, class... F>
+  void bind_leaf(T* base, const F&... feeds) {
     constexpr std::size_t id = Graph::leaf_ids.first[S];
-    if constexpr (P.nodes[id].role == node_role::input) {
-      static_assert(std::is_same_v<std::remove_cv_t<D>, T>,
-                    "ctnn::model: an input is read in place and must have the model's scalar type");
-      leaf_data_[S] = data;
-    } else if constexpr (Training) {
-      T* dst = base + Bn * P.value_offset[id];
-      for (std::size_t b = 0; b < Bn; ++b) dst[b] = T(data[b]);
+    if constexpr (K == none) {
+      if constexpr (P.nodes[id].role == node_role::input) leaf_data_[S] = nullptr;
+    } else {
+      const auto& f = detail::nth_feed<K>(feeds...);
+      detail::check_feed_size(f, Bn, P.nodes[id].out.size(), Training ? "ctnn::model::forward" : "ctnn::model::predict");
+      if constexpr (P.nodes[id].role == node_role::input) {
+        leaf_data_[S] = f.data;
+      } else if constexpr (Training) {
+        T* dst = base + Bn * P.value_offset[id];
+        for (std::size_t b = 0; b < Bn; ++b) dst[b] = T(f.data[b]);
+      }
     }
   }
 
-  template <bool Training, std::size_t Bn, class... D>
-  void run_forward(T* base, T* scratch_base, const D*... data) {
-    static_assert(sizeof...(D) == Graph::leaf_count || (!Training && sizeof...(D) <= Graph::leaf_count),
-                  "ctnn::model: pass one pointer per input and label, in the network's leaf order");
+  template <bool Training, std::size_t Bn, std::size_t Output, class... F>
+  void bind_feeds(T* base, const F&... feeds) {
+    using match = detail::feed_match<Graph, F...>;
     [&]<std::size_t... S>(std::index_sequence<S...>) {
-      (bind_leaf<Training, Bn, S>(base, data), ...);
-    }(std::index_sequence_for<D...>{});
+      (bind_leaf<Training, Bn, S, match::feed_of[S]>(base, feeds...), ...);
+    }(std::make_index_sequence<Graph::leaf_count>{});
+  }
+
+  // Output: none for training (every node), or the index of the output predict computes.
+  template <bool Training, std::size_t Bn, std::size_t Output, class... F>
+  void run_forward(T* base, T* scratch_base, const F&... feeds) {
+    bind_feeds<Training, Bn, Output>(base, feeds...);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       // A braced list, not a fold: clang caps folds at 256 operands.
-      [[maybe_unused]] int in_order[] = {0, (forward_node<Training, Bn, I>(base, scratch_base), 0)...};
+      [[maybe_unused]] int in_order[] = {0, (forward_node<Training, Bn, Output, I>(base, scratch_base), 0)...};
     }(std::make_index_sequence<node_count>{});
+  }
+
+  // Whether a call may bind these feeds; if not, the call generates only the
+  // CTNN_FEED_* diagnostic that says why (one mistake, one error).
+  template <std::size_t Output, std::size_t Bn, class... F>
+  static constexpr bool feeds_fit = detail::first_feed_problem<Graph, T, Output, Bn, F...>() == detail::feed_problem::none;
+  template <std::size_t Output, std::size_t Bn, class... F>
+  static constexpr void reject_feeds() {
+    detail::report_feed_problem<Graph, T, Output, Bn, F...>();
   }
 
  public:
@@ -187,9 +277,10 @@ class model {
       : params_(P.params.floats),
         grads_(P.params.floats),
         state_(P.params.state_floats),
-        train_(Graph::template training_workspace<B>),
+        train_(training_elems),
         infer_(Graph::template inference_workspace<B>),
-        infer1_(Graph::template inference_workspace<1>) {
+        infer1_(Graph::template inference_workspace<1>),
+        zero_grad_(largest_input_gradient()) {
     initialize(seed);
   }
 
@@ -203,19 +294,25 @@ class model {
       }
   }
 
-  /// Forward over a batch of B: one pointer per leaf (inputs as T, labels as
-  /// any arithmetic type). Returns the loss: the sum over loss roots of the
-  /// batch mean.
-  template <class... D>
-  T forward(const D*... data) {
-    run_forward<true, B>(values(), scratch(), data...);
-    T loss = 0;
-    for (std::size_t r : Graph::loss_ids) {
-      T root = 0;
-      for (std::size_t b = 0; b < B; ++b) root += values()[B * P.value_offset[r] + b];
-      loss += P.nodes[r].batch_sum ? root : root / T(B);
+  /// Forward over a batch of B: every input and label, by name, in any order:
+  /// `forward(feed<"image">(x), feed<"class">(y))` (ctnn/graph/feed.hpp).
+  /// Inputs are T and read in place; labels any arithmetic type. Returns the
+  /// loss: the sum over the loss roots of the batch mean (or sum).
+  template <class... F>
+  T forward(const F&... feeds) {
+    if constexpr (!feeds_fit<none, B, F...>) {
+      reject_feeds<none, B, F...>();
+      return T(0);
+    } else {
+      run_forward<true, B, none>(values(), scratch(), feeds...);
+      T loss = 0;
+      for (std::size_t r : Graph::loss_ids) {
+        T root = 0;
+        for (std::size_t b = 0; b < B; ++b) root += values()[B * P.value_offset[r] + b];
+        loss += P.nodes[r].batch_sum ? root : root / T(B);
+      }
+      return loss;
     }
-    return loss;
   }
 
   /// Draws new dropout masks for the next forward (the trainer does this every
@@ -223,34 +320,100 @@ class model {
   /// check needs).
   void advance_noise() { ++noise_seed_; }
 
-  /// Backward after forward: fills the parameter gradients.
+  /// Backward after forward: fills the parameter gradients (and those of
+  /// the inputs declared with requires_grad).
   void backward() {
     for (std::size_t r : Graph::loss_ids)
       if (P.needs_grad[r])
         for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      [[maybe_unused]] int in_order[] = {0, (backward_node<node_count - 1 - I>(), 0)...};
-    }(std::make_index_sequence<node_count>{});
+    run_backward<Graph::plan>();
+    last_backward_ = 0;
+  }
+
+  /// A backward pass from output K after forward(), with the caller's
+  /// upstream gradient dL/d(output), B × size values, in place of the
+  /// losses: a vector-Jacobian product. Fills the parameter gradients
+  /// (zero for parameters the output does not depend on) and the gradients
+  /// of inputs declared with requires_grad; updates nothing. Throws
+  /// std::invalid_argument if `upstream` has the wrong length.
+  template <std::size_t K>
+  void backward_from(std::span<const T> upstream) {
+    static_assert(K < Graph::output_count, "ctnn::model::backward_from: the output index is past the network's outputs");
+    constexpr const auto& V = Graph::template vjp_plan<K>;
+    constexpr std::size_t id = Graph::output_ids[K];
+    constexpr std::size_t n = B * P.nodes[id].out.size();
+    if (upstream.size() != n)
+      throw std::invalid_argument("ctnn::model::backward_from: the upstream gradient of output " + std::to_string(K) +
+                                  " holds " + std::to_string(upstream.size()) + " values; a batch needs " +
+                                  std::to_string(n));
+    constexpr bool every_param_reached = [] {
+      for (std::size_t i = 0; i < node_count; ++i)
+        for (std::size_t j = 0; j < V.nodes[i].param_count; ++j)
+          if (V.nodes[i].params[j].trainable && !V.needs_grad[i]) return false;
+      return true;
+    }();
+    if constexpr (!every_param_reached) std::fill(grads_.data(), grads_.data() + grads_.size(), T(0));
+    if constexpr (V.needs_grad[id]) std::copy(upstream.begin(), upstream.end(), grad_ws() + B * V.grad_offset[id]);
+    run_backward<V>();
+    last_backward_ = K + 1;
+  }
+  /// The same, for the output of that name (as predict<"name">).
+  template <fixed_string Name>
+  void backward_from(std::span<const T> upstream) {
+    constexpr std::size_t k = detail::checked_output_index<Graph, Name>();
+    if constexpr (k != none) backward_from<k>(upstream);
+  }
+
+  /// The gradient with respect to input Name (declared
+  /// input<Name, shape, requires_grad>) after the last backward() or
+  /// backward_from(): B × size values, zero where that pass does not reach
+  /// the input. Valid until the next forward.
+  template <fixed_string Name>
+  std::span<const T> input_grad() {
+    constexpr std::size_t id = [] {
+      for (std::size_t l = 0; l < Graph::leaf_count; ++l) {
+        const node_info& n = P.nodes[Graph::leaf_ids.first[l]];
+        if (n.name == Name.view() && n.input_gradient) return Graph::leaf_ids.first[l];
+      }
+      return none;
+    }();
+    if constexpr (id == none) {
+      static_assert(diagnostic::check<diagnostic::input_gradient_not_requested<Name>>);
+      return {};
+    } else {
+      constexpr std::size_t n = B * P.nodes[id].out.size();
+      const std::size_t at = last_backward_ == none ? none : input_grad_offsets[id][last_backward_];
+      if (at == none) return {zero_grad_.data(), n};
+      return {grad_ws() + B * at, n};
+    }
   }
 
   /// forward + backward; returns the loss.
-  template <class... D>
-  T forward_backward(const D*... data) {
-    const T loss = forward(data...);
+  template <class... F>
+  T forward_backward(const F&... feeds) {
+    const T loss = forward(feeds...);
     backward();
     return loss;
   }
 
-  /// Where forward_backward(data...) first meets a NaN or an infinity: the
+  /// Where forward_backward(feeds...) first meets a NaN or an infinity: the
   /// parameters and state, then the leaves as given, then each node's output
   /// in the forward order and each gradient in the backward order, checked
   /// right after the node wrote it (the planner reuses workspace slots, so
   /// they cannot be read afterwards). A diagnostic for a step that went
   /// wrong: it repeats the pass (same dropout masks; batch statistics update
   /// the running ones again, so restore state() if they matter).
-  template <class... D>
-  non_finite_origin locate_non_finite(const D*... data) {
+  template <class... F>
+  non_finite_origin locate_non_finite(const F&... feeds) {
     non_finite_origin o;
+    if constexpr (feeds_fit<none, B, F...>) locate_in_pass(o, feeds...);
+    else reject_feeds<none, B, F...>();
+    return o;
+  }
+
+ private:
+  template <class... F>
+  void locate_in_pass(non_finite_origin& o, const F&... feeds) {
     // Parameters and running statistics, before anything runs.
     for (std::size_t i = 0; i < node_count && !o.found(); ++i)
       for (std::size_t j = 0; j < P.nodes[i].param_count && !o.found(); ++j) {
@@ -259,42 +422,55 @@ class model {
         if (const std::size_t k = kernels::first_non_finite(p, d.shape.size()); k < d.shape.size())
           o = at(non_finite_origin::place::parameter, i, d.name, p, k, d.shape.size(), false);
       }
-    if (o.found()) return o;
+    if (o.found()) return;
+    bind_feeds<true, B, none>(values(), feeds...);
     [&]<std::size_t... S>(std::index_sequence<S...>) {
-      (bind_leaf<true, B, S>(values(), data), ...);
       [[maybe_unused]] int in_order[] = {0, (o.found() ? 0 : (check_leaf<S>(o), 0))...};
-    }(std::index_sequence_for<D...>{});
-    if (o.found()) return o;
+    }(std::make_index_sequence<Graph::leaf_count>{});
+    if (o.found()) return;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       [[maybe_unused]] int in_order[] = {
-          0, (o.found() ? 0 : (forward_node<true, B, I>(values(), scratch()), check_output<I>(o), 0))...};
+          0, (o.found() ? 0 : (forward_node<true, B, none, I>(values(), scratch()), check_output<I>(o), 0))...};
     }(std::make_index_sequence<node_count>{});
-    if (o.found()) return o;
+    if (o.found()) return;
     for (std::size_t r : Graph::loss_ids)
       if (P.needs_grad[r])
         for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       [[maybe_unused]] int in_order[] = {
-          0, (o.found() ? 0 : (backward_node<node_count - 1 - I>(), check_gradients<node_count - 1 - I>(o), 0))...};
+          0, (o.found() ? 0 : (backward_node<Graph::plan, node_count - 1 - I>(), check_gradients<node_count - 1 - I>(o), 0))...};
     }(std::make_index_sequence<node_count>{});
-    return o;
+    return;
   }
+ public:
 
-  /// Inference over a batch of B inputs (labels are not needed). Returns
-  /// output K (default the first) as B × size values.
-  template <std::size_t K = 0, class... D>
-  std::span<const T> predict(const D*... inputs) {
-    run_forward<false, B>(infer_.data(), infer_.data(), inputs...);
-    constexpr std::size_t id = Graph::output_ids[K];
-    return {infer_.data() + B * P.infer_offset[id], B * P.nodes[id].out.size()};
+
+  /// Inference over a batch of B: output K (by index in the network's
+  /// outputs(...), default the first) as B × size values. Takes exactly the
+  /// inputs that output depends on, by name: `predict(feed<"image">(x))`.
+  template <std::size_t K = 0, class... F>
+  std::span<const T> predict(const F&... feeds) {
+    return infer<K, B>(infer_.data(), feeds...);
+  }
+  /// The output of that name (a node's name, or the kind of an unnamed one):
+  /// `predict<"logits">(feed<"image">(x))`.
+  template <fixed_string Name, class... F>
+  std::span<const T> predict(const F&... feeds) {
+    constexpr std::size_t k = detail::checked_output_index<Graph, Name>();
+    if constexpr (k == none) return {};
+    else return infer<k, B>(infer_.data(), feeds...);
   }
 
   /// Inference for one sample.
-  template <std::size_t K = 0, class... D>
-  std::span<const T> predict_one(const D*... inputs) {
-    run_forward<false, 1>(infer1_.data(), infer1_.data(), inputs...);
-    constexpr std::size_t id = Graph::output_ids[K];
-    return {infer1_.data() + P.infer_offset[id], P.nodes[id].out.size()};
+  template <std::size_t K = 0, class... F>
+  std::span<const T> predict_one(const F&... feeds) {
+    return infer<K, 1>(infer1_.data(), feeds...);
+  }
+  template <fixed_string Name, class... F>
+  std::span<const T> predict_one(const F&... feeds) {
+    constexpr std::size_t k = detail::checked_output_index<Graph, Name>();
+    if constexpr (k == none) return {};
+    else return infer<k, 1>(infer1_.data(), feeds...);
   }
 
   /// Value of node `id` after the last training forward, B × size values.
@@ -326,6 +502,26 @@ class model {
   std::span<T> state() { return state_.span(); }
 
  private:
+  static constexpr std::size_t largest_input_gradient() {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < node_count; ++i)
+      if (P.nodes[i].input_gradient) n = std::max(n, B * P.nodes[i].out.size());
+    return n;
+  }
+
+  template <std::size_t K, std::size_t Bn, class... F>
+  std::span<const T> infer(T* base, const F&... feeds) {
+    static_assert(K < Graph::output_count, "ctnn::model::predict: the output index is past the network's outputs");
+    if constexpr (!feeds_fit<K, Bn, F...>) {
+      reject_feeds<K, Bn, F...>();
+      return {};
+    } else {
+      run_forward<false, Bn, K>(base, base, feeds...);
+      constexpr std::size_t id = Graph::output_ids[K];
+      return {base + Bn * P.infer_offset[id], Bn * P.nodes[id].out.size()};
+    }
+  }
+
   // The origin record for the first non-finite element of p[0..n) (k is its
   // index); batched values give the sample and the element within it.
   static non_finite_origin at(non_finite_origin::place where, std::size_t node, std::string_view tensor, const T* p,

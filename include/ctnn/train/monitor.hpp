@@ -112,14 +112,14 @@ class update_monitor {
     return report_;
   }
 
-  /// snapshot(), trainer.step(data...), measure(); returns step()'s loss.
+  /// snapshot(), trainer.step(feeds...), measure(); returns step()'s loss.
   /// `trainer` must train the monitored model.
-  template <class Trainer, class... D>
-  auto step(Trainer& trainer, const D*... data) {
+  template <class Trainer, class... F>
+  auto step(Trainer& trainer, const F&... feeds) {
     if (&trainer.model() != model_)
       throw std::logic_error("ctnn::update_monitor::step: the trainer does not train the monitored model");
     snapshot();
-    const auto loss = trainer.step(data...);
+    const auto loss = trainer.step(feeds...);
     measure();
     return loss;
   }

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "ctnn/core/aligned_buffer.hpp"
+#include "ctnn/graph/feed.hpp"
+#include "ctnn/ops/node.hpp"
 
 namespace ctnn {
 
@@ -88,8 +90,12 @@ overfit_result overfit_check(Trainer& t, const X* inputs, const Y* labels, std::
   constexpr std::size_t B = model_type::batch_size;
   static_assert(Graph::leaf_count == 2,
                 "ctnn::overfit_check: the network must have one input and one label; use overfit_check_steps");
-  constexpr std::size_t features = Graph::plan.nodes[Graph::leaf_ids.first[0]].out.size();
-  constexpr std::size_t targets = Graph::plan.nodes[Graph::leaf_ids.first[1]].out.size();
+  // The input is the leaf with the input role (the first, if both are inputs: a regression target).
+  constexpr bool first_is_input = Graph::plan.nodes[Graph::leaf_ids.first[0]].role == node_role::input;
+  constexpr std::size_t input_id = Graph::leaf_ids.first[first_is_input ? 0 : 1];
+  constexpr std::size_t target_id = Graph::leaf_ids.first[first_is_input ? 1 : 0];
+  constexpr std::size_t features = Graph::plan.nodes[input_id].out.size();
+  constexpr std::size_t targets = Graph::plan.nodes[target_id].out.size();
   if (o.samples == 0 || o.samples > count)
     throw std::invalid_argument("ctnn::overfit_check: needs 1 to " + std::to_string(count) + " samples, asked for " +
                                 std::to_string(o.samples));
@@ -103,7 +109,8 @@ overfit_result overfit_check(Trainer& t, const X* inputs, const Y* labels, std::
           std::copy_n(inputs + n * features, features, x.data() + b * features);
           std::copy_n(labels + n * targets, targets, y.data() + b * targets);
         }
-        return t.step(x.data(), y.data());
+        return t.step(feed<Graph::template node_at<input_id>::op::name>(x.data()),
+                      feed<Graph::template node_at<target_id>::op::name>(y.data()));
       },
       passes, o);
 }

@@ -6,7 +6,7 @@
 ///   const ctnn::schedule::cosine s{.lr0 = 0.05, .total_steps = 10'000, .warmup_steps = 500};
 ///   for (std::size_t k = 0; k < 10'000; ++k) {
 ///     t.optimizer().lr = s.lr_at(k);
-///     t.step(x, y);
+///     t.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));
 ///   }
 ///
 /// Steps, not epochs: for a per-epoch schedule pass the epoch number, or

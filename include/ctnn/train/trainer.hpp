@@ -43,23 +43,24 @@ class trainer {
     set_options(options);
   }
 
-  /// One training step on a batch: one pointer per leaf (inputs, then labels,
-  /// in the network's leaf order). Returns the batch loss. If the loss or any
+  /// One training step on a batch, fed by name in any order:
+  /// `step(feed<"image">(x), feed<"class">(y))`, every input and label once
+  /// (ctnn/graph/feed.hpp). Returns the batch loss. If the loss or any
   /// gradient is not finite, throws ctnn::non_finite_error (a
   /// std::runtime_error) naming where the first NaN or infinity appeared, and
   /// leaves the parameters, the optimizer's state and the running statistics
   /// as they were. The gradients are checked as well as the loss because a
   /// NaN can vanish on the way to the loss (ReLU maps it to 0) and still
   /// reach a weight's gradient (dW = xᵀδ).
-  template <class... D>
-  T step(const D*... data) {
+  template <class... F>
+  T step(const F&... feeds) {
     model_.advance_noise();  // fresh dropout masks for every step
     const std::span<T> running = model_.state();
     std::copy(running.begin(), running.end(), running_before_.data());  // batch statistics update them
-    const T loss = model_.forward_backward(data...);
+    const T loss = model_.forward_backward(feeds...);
     T* w = model_.parameters().data();
     T* g = model_.gradients().data();
-    if (!std::isfinite(loss) || !kernels::all_finite(g, Graph::param_buffer_size)) reject(loss, data...);
+    if (!std::isfinite(loss) || !kernels::all_finite(g, Graph::param_buffer_size)) reject(loss, feeds...);
     apply_regularization_options<Graph>(options_, w, g);
     const bool multiplied = multipliers_.active();
     if (multiplied) multipliers_.before_update(w, g);
@@ -134,10 +135,15 @@ class trainer {
   /// The averaged parameters (empty while averaging is off).
   std::span<const T> averaged_parameters() const { return average_.values(); }
 
-  template <std::size_t K = 0, class... D>
-  std::span<const T> predict(const D*... inputs) { return model_.template predict<K>(inputs...); }
-  template <std::size_t K = 0, class... D>
-  std::span<const T> predict_one(const D*... inputs) { return model_.template predict_one<K>(inputs...); }
+  /// The model's predict and predict_one: an output by index or name, its inputs by name.
+  template <std::size_t K = 0, class... F>
+  std::span<const T> predict(const F&... feeds) { return model_.template predict<K>(feeds...); }
+  template <fixed_string Name, class... F>
+  std::span<const T> predict(const F&... feeds) { return model_.template predict<Name>(feeds...); }
+  template <std::size_t K = 0, class... F>
+  std::span<const T> predict_one(const F&... feeds) { return model_.template predict_one<K>(feeds...); }
+  template <fixed_string Name, class... F>
+  std::span<const T> predict_one(const F&... feeds) { return model_.template predict_one<Name>(feeds...); }
 
   model_type& model() { return model_; }
   Optimizer& optimizer() { return optimizer_; }
@@ -145,15 +151,15 @@ class trainer {
  private:
   // The error path of step(): finds the first non-finite value (repeating the
   // pass), restores the running statistics, and throws.
-  template <class... D>
-  [[noreturn]] void reject(T loss, const D*... data) {
+  template <class... F>
+  [[noreturn]] void reject(T loss, const F&... feeds) {
     // Restored before the search too: it checks the state first, and the
     // failed pass may already have put a NaN into a running statistic.
     const auto restore = [&] {
       std::copy(running_before_.data(), running_before_.data() + running_before_.size(), model_.state().begin());
     };
     restore();
-    const non_finite_origin origin = model_.locate_non_finite(data...);
+    const non_finite_origin origin = model_.locate_non_finite(feeds...);
     restore();
     std::string message = "ctnn::trainer::step: the ";
     message += std::isfinite(loss) ? "loss is finite but a gradient is not" : "loss is not finite";

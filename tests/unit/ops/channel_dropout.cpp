@@ -102,7 +102,7 @@ TEST_CASE("channel_dropout: gradient check with the mask held fixed, predict wit
   const auto t = r.uniform_array<gc::B * 5>(-1, 1);
   ctnn::model<net, gc::B, double> m;
   gc::randomize(m, 41);
-  const auto rep = gc::check("channel_dropout<0.5>", m, x.data(), t.data());
+  const auto rep = gc::check("channel_dropout<0.5>", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(rep.tensors.size() == 4);
   GC_REQUIRE_BELOW(rep, 1e-6);
   // The check's forwards dropped some of the 18 planes and kept others.
@@ -117,12 +117,13 @@ TEST_CASE("channel_dropout: gradient check with the mask held fixed, predict wit
   CHECK(dropped > 0);
   CHECK(dropped < gc::B * 6);
   // predict runs the inference path: the same as a network without the dropout.
-  const auto predicted = m.predict(x.data());
+  const auto predicted = m.predict(ctnn::feed<"x">(x));
   const std::vector<double> out(predicted.begin(), predicted.end());
   std::vector<double> expect(gc::B * 5);
   const auto w = m.param_span("out.weight");
   const auto bias = m.param_span("out.bias");
-  m.forward(x.data(), t.data());  // refreshes pre (training values of the conv are the same as inference)
+  // Refreshes pre (training values of the conv are the same as inference).
+  m.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   const auto conv = m.value(gc::node_id<net>("conv2d 3x3/1 p1+tanh"));
   for (std::size_t b = 0; b < gc::B; ++b)
     for (std::size_t j = 0; j < 5; ++j) {
@@ -133,5 +134,5 @@ TEST_CASE("channel_dropout: gradient check with the mask held fixed, predict wit
   for (std::size_t i = 0; i < expect.size(); ++i) CHECK(out[i] == Approx(expect[i]).epsilon(1e-12));
   // New masks: the check passes again.
   m.advance_noise();
-  GC_REQUIRE_BELOW(gc::check("channel_dropout<0.5>, next masks", m, x.data(), t.data()), 1e-6);
+  GC_REQUIRE_BELOW(gc::check("channel_dropout<0.5>, next masks", m, ctnn::feed<"x">(x), ctnn::feed<"t">(t)), 1e-6);
 }

@@ -178,7 +178,7 @@ TEST_CASE("conv2d_transpose: the same bits on one thread and on the team", "[con
     const int before = omp_get_max_threads();
     omp_set_num_threads(threads);
     ctnn::model<net, B, double> m(4);
-    const double loss = m.forward_backward(x.data(), t.data());
+    const double loss = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
     std::vector<double> r(m.gradients().begin(), m.gradients().end());
     r.push_back(loss);
     omp_set_num_threads(before);

@@ -54,7 +54,7 @@ TEST_CASE("a cycle is rejected when the model is built, naming its layers", "[ru
   CHECK_THROWS_WITH(g.replace_input(h1, 0, g.input("y", {9})), Contains("'h1'") && Contains("[8]") && Contains("[9]"));
 }
 
-TEST_CASE("leaves are checked when bound", "[runtime]") {
+TEST_CASE("feeds are checked by name when bound", "[runtime]") {
   rt::graph g;
   const auto x = g.input("x", {4});
   const auto c = g.label("c", 3);
@@ -65,10 +65,30 @@ TEST_CASE("leaves are checked when bound", "[runtime]") {
   const std::vector<float> xs(8, 0.5f);
   const std::vector<int> cs{0, 2};
   const std::vector<double> wrong(8, 0.5);
-  CHECK(std::isfinite(m.forward(xs.data(), cs.data())));
-  CHECK_THROWS_WITH(m.forward(xs.data()), Contains("1 leaves given, 2 expected"));
-  CHECK_THROWS_WITH(m.forward(wrong.data(), cs.data()), Contains("'x'") && Contains("float"));
-  CHECK(m.predict(xs.data()).size() == 6);
+  const std::vector<float> short_xs(6, 0.5f);
+  CHECK(std::isfinite(m.forward(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs))));
+  CHECK(m.forward(ctnn::feed<"c">(cs), ctnn::feed<"x">(xs)) == m.forward(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs)));
+  // A missing name, an unknown one, one fed twice, a wrong length.
+  CHECK_THROWS_WITH(m.forward(ctnn::feed<"x">(xs)),
+                    Contains("ctnn::runtime::model::forward") && Contains("\"c\" is not fed"));
+  CHECK_THROWS_WITH(m.forward(ctnn::feed<"x">(xs), ctnn::feed<"class">(cs)),
+                    Contains("the feed \"class\" names no input or label") && Contains("\"x\", \"c\""));
+  CHECK_THROWS_WITH(m.forward(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs), ctnn::feed<"x">(xs)),
+                    Contains("\"x\" is fed twice"));
+  CHECK_THROWS_WITH(m.forward(ctnn::feed<"x">(short_xs), ctnn::feed<"c">(cs)),
+                    Contains("the feed \"x\" holds 6 values; a batch of 2 needs 8"));
+  CHECK_THROWS_AS(m.forward(ctnn::feed<"x">(xs), ctnn::feed<"c">(std::vector<int>{0})), std::invalid_argument);
+  // An input is read in place: float only.
+  CHECK_THROWS_WITH(m.forward(ctnn::feed<"x">(wrong), ctnn::feed<"c">(cs)), Contains("'x'") && Contains("float"));
+  // Predict takes what the outputs read: the label is not one of them.
+  CHECK(m.predict(ctnn::feed<"x">(xs)).size() == 6);
+  CHECK(m.predict_one(ctnn::feed<"x">(xs.data())).size() == 3);
+  CHECK_THROWS_WITH(m.predict(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs)),
+                    Contains("ctnn::runtime::model::predict") && Contains("do not depend on \"c\""));
+  CHECK_THROWS_WITH(m.predict(), Contains("\"x\" is not fed"));
+  CHECK_THROWS_WITH(m.predict_one(ctnn::feed<"x">(xs)), Contains("holds 8 values; a batch of 1 needs 4"));
+  // After a rejected call the model still runs.
+  CHECK(std::isfinite(m.forward(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs))));
   CHECK_THROWS_AS(m.param("fc.gamma"), std::out_of_range);
 }
 
@@ -139,9 +159,9 @@ TEST_CASE("a hand-built convolutional network learns a fixed batch", "[runtime][
   std::vector<float> xs(4 * 64);
   for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = float((i * 7) % 13) / 13.0f - 0.5f;
   const std::vector<int> cs{0, 1, 2, 1};
-  const float first = t.step(xs.data(), cs.data());
+  const float first = t.step(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs));
   float last = first;
-  for (int i = 0; i < 30; ++i) last = t.step(xs.data(), cs.data());
+  for (int i = 0; i < 30; ++i) last = t.step(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs));
   CHECK(std::isfinite(first));
   CHECK(last < 0.5f * first);
 }
@@ -156,12 +176,12 @@ TEST_CASE("a NaN input that ReLU hides from the loss is rejected by its gradient
   rt::trainer t(g, 4, {.lr = 0.05f, .momentum = 0.9f}, 1);
   std::vector<float> xs(4 * 64, 0.25f);
   const std::vector<int> cs{0, 1, 2, 1};
-  t.step(xs.data(), cs.data());
+  t.step(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs));
   const auto w = t.model().param("conv.weight");
   const std::vector<float> before(w.begin(), w.end());
   xs[2 * 64 + 9] = NAN;
-  CHECK_THROWS_WITH(t.step(xs.data(), cs.data()), Contains("the gradient of 'conv.weight' is not finite") &&
-                                                      Contains("parameters left unchanged"));
+  CHECK_THROWS_WITH(t.step(ctnn::feed<"x">(xs), ctnn::feed<"c">(cs)),
+                    Contains("the gradient of 'conv.weight' is not finite") && Contains("parameters left unchanged"));
   const auto after = t.model().param("conv.weight");
   CHECK(std::equal(before.begin(), before.end(), after.begin()));
 }

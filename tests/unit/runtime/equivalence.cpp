@@ -69,7 +69,9 @@ std::vector<int> classes(std::size_t n, int k, unsigned seed) {
 }
 
 // Static trainer and twin from the same parameters; `feed(f)` calls f with
-// one batch's leaf pointers, `inputs(f)` with the inputs only.
+// one batch's feeds (every input and label, by name), `inputs(f)` with the
+// inputs' feeds only, as pointers (predict reads the batch, predict_one the
+// first sample).
 template <class Net, std::size_t B, class Feed, class Inputs>
 void check_twin(Feed feed, Inputs inputs) {
   const ctnn::optim::sgd opt{.lr = 0.05f, .momentum = 0.9f};
@@ -91,13 +93,13 @@ void check_twin(Feed feed, Inputs inputs) {
   rm.copy_parameters_from(st.model());
   check_parameters(st.model(), rm, false, "copied");
 
-  inputs([&](const auto*... x) {
+  inputs([&](const auto&... x) {
     CHECK(relative_error(st.predict(x...), rt.predict(x...)) <= tolerance);
     CHECK(relative_error(st.predict_one(x...), rt.predict_one(x...)) <= tolerance);
   });
   for (int step = 0; step < 3; ++step) {
     const std::string when = "step " + std::to_string(step + 1);
-    feed([&](const auto*... d) {
+    feed([&](const auto&... d) {
       const float ls = st.step(d...), lr = rt.step(d...);
       INFO(when << ": loss " << ls << " vs " << lr);
       CHECK(relative_error(ls, lr) <= tolerance);
@@ -105,7 +107,7 @@ void check_twin(Feed feed, Inputs inputs) {
     check_parameters(st.model(), rm, true, when.c_str());
     check_parameters(st.model(), rm, false, when.c_str());
   }
-  inputs([&](const auto*... x) {
+  inputs([&](const auto&... x) {
     CHECK(relative_error(st.predict(x...), rt.predict(x...)) <= tolerance);
     CHECK(relative_error(st.predict_one(x...), rt.predict_one(x...)) <= tolerance);
   });
@@ -117,16 +119,17 @@ TEST_CASE("twin of dsl/models/mlp.hpp", "[runtime]") {
   constexpr std::size_t B = 16;
   const auto x = uniform(B * 784, 0.0f, 1.0f, 1);
   const auto y = classes(B, 10, 2);
-  check_twin<ctnn::models::mlp::network, B>([&](auto f) { f(x.data(), y.data()); },
-                                           [&](auto f) { f(x.data()); });
+  check_twin<ctnn::models::mlp::network, B>([&](auto f) { f(ctnn::feed<"image">(x), ctnn::feed<"class">(y)); },
+                                           [&](auto f) { f(ctnn::feed<"image">(x.data())); });
 }
 
 TEST_CASE("twin of dsl/models/tiny_mlp.hpp", "[runtime]") {
   constexpr std::size_t B = 32;
   const auto x = uniform(B * 16, -1.0f, 1.0f, 3);
   const auto t = uniform(B, -0.5f, 0.5f, 4);
-  check_twin<ctnn::models::tiny_mlp::network, B>([&](auto f) { f(x.data(), t.data()); },
-                                                [&](auto f) { f(x.data()); });
+  check_twin<ctnn::models::tiny_mlp::network, B>(
+      [&](auto f) { f(ctnn::feed<"features">(x), ctnn::feed<"target">(t)); },
+      [&](auto f) { f(ctnn::feed<"features">(x.data())); });
 }
 
 TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
@@ -136,7 +139,9 @@ TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
   const auto g = ctnn::runtime::from<ctnn::models::lenet::network>();
   // conv1, pool, conv2, pool, flatten, ip1, relu, ip2 and the leaves and loss.
   CHECK(g.size() == 11);
-  check_twin<ctnn::models::lenet::network, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
+  check_twin<ctnn::models::lenet::network, B>(
+      [&](auto f) { f(ctnn::feed<"image">(x), ctnn::feed<"class">(y)); },
+      [&](auto f) { f(ctnn::feed<"image">(x.data())); });
 }
 
 TEST_CASE("twin of dsl/models/lenet.hpp at batch 16: conv2 through Winograd, the twin's through im2col", "[runtime][conv][winograd]") {
@@ -146,7 +151,9 @@ TEST_CASE("twin of dsl/models/lenet.hpp at batch 16: conv2 through Winograd, the
   static_assert(conv2::spec::winograd<B> && !conv2::spec::winograd<4>);
   const auto x = uniform(B * 28 * 28, 0.0f, 1.0f, 10);
   const auto y = classes(B, 10, 11);
-  check_twin<ctnn::models::lenet::network, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
+  check_twin<ctnn::models::lenet::network, B>(
+      [&](auto f) { f(ctnn::feed<"image">(x), ctnn::feed<"class">(y)); },
+      [&](auto f) { f(ctnn::feed<"image">(x.data())); });
 }
 
 TEST_CASE("twin of dsl/models/lenet_aux.hpp", "[runtime][conv]") {
@@ -156,7 +163,9 @@ TEST_CASE("twin of dsl/models/lenet_aux.hpp", "[runtime][conv]") {
   using net = ctnn::models::lenet_aux::network;
   // LeNet's 11 nodes, then flatten, ip1_side, its loss and the scale by 0.3.
   CHECK(ctnn::runtime::from<net>().size() == 15);
-  check_twin<net, B>([&](auto f) { f(x.data(), y.data()); }, [&](auto f) { f(x.data()); });
+  check_twin<net, B>(
+      [&](auto f) { f(ctnn::feed<"image">(x), ctnn::feed<"class">(y)); },
+      [&](auto f) { f(ctnn::feed<"image">(x.data())); });
 }
 
 // Every convolution configuration of the static gradient checks
@@ -211,7 +220,8 @@ TEST_CASE("twin of a network with every convolution and pooling configuration", 
   const auto gr = ctnn::runtime::from<conv_configs::network>();
   // c0, a, b, s (one, tied), r, out: weights and biases but b's.
   CHECK(gr.params().size() == 11);
-  check_twin<conv_configs::network, B>([&](auto f) { f(x.data(), c.data()); }, [&](auto f) { f(x.data()); });
+  check_twin<conv_configs::network, B>([&](auto f) { f(ctnn::feed<"x">(x), ctnn::feed<"c">(c)); },
+                                       [&](auto f) { f(ctnn::feed<"x">(x.data())); });
 }
 
 // The initialization experiment's networks have outputs and no loss: the
@@ -223,17 +233,19 @@ TEST_CASE("twin of dsl/models/init_experiment.hpp", "[runtime]") {
   ctnn::runtime::model rm(ctnn::runtime::from<Net>(), B, 6);
   rm.copy_parameters_from(st.model());
   const auto x = uniform(B * ctnn::models::init_experiment::width, -1.0f, 1.0f, 7);
-  st.predict(x.data());
-  rm.predict(x.data());
+  st.predict(ctnn::feed<"x">(x));
+  rm.predict(ctnn::feed<"x">(x));
   CHECK(Net::output_ids.size() == ctnn::models::init_experiment::depth);
   const auto check_output = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
     INFO("output " << K);
-    CHECK(relative_error(st.template predict<K>(x.data()), rm.prediction(K)) <= tolerance);
+    CHECK(relative_error(st.template predict<K>(ctnn::feed<"x">(x)), rm.prediction(K)) <= tolerance);
   };
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     (check_output(std::integral_constant<std::size_t, K>{}), ...);
   }(std::make_index_sequence<ctnn::models::init_experiment::depth>{});
-  CHECK(relative_error(st.predict_one(x.data()), rm.predict_one(x.data())) <= tolerance);
+  // predict_one reads the first sample of the batch.
+  CHECK(relative_error(st.predict_one(ctnn::feed<"x">(x.data())), rm.predict_one(ctnn::feed<"x">(x.data()))) <=
+        tolerance);
 }
 
 // Fan-out (h feeds two ops, the logits two losses), tied weights (two dense
@@ -258,7 +270,9 @@ TEST_CASE("twin of a network with fan-out, tied weights and two losses", "[runti
   const auto t = uniform(B * 4, 0.0f, 0.5f, 7);
   const auto g = ctnn::runtime::from<fan_out::network>();
   CHECK(g.params().size() == 5);  // h.weight, h.bias, g.weight, g.bias (one "g"), out.weight (no bias)
-  check_twin<fan_out::network, B>([&](auto f) { f(x.data(), c.data(), t.data()); }, [&](auto f) { f(x.data()); });
+  check_twin<fan_out::network, B>(
+      [&](auto f) { f(ctnn::feed<"x">(x), ctnn::feed<"c">(c), ctnn::feed<"t">(t)); },
+      [&](auto f) { f(ctnn::feed<"x">(x.data())); });
 }
 
 TEST_CASE("the twin initializes parameters as the static model does", "[runtime]") {

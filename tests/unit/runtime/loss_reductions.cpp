@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <stdexcept>
 
@@ -41,12 +42,50 @@ TEST_CASE("runtime twin: per-sample loss options as on the static side", "[runti
   const std::array<float, B * 5> t = {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f,
                                       -0.9f, 1.0f, 0.0f, -0.1f, 0.2f, 0.3f, -0.4f};
   const std::array<int, B> c = {0, 3, 4};
-  const float ls = m.forward_backward(x.data(), t.data(), c.data());
-  const float lr = twin.forward_backward(x.data(), t.data(), c.data());
+  const float ls = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
+  const float lr = twin.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
   CHECK(lr == Approx(ls).epsilon(1e-6));
   const auto gs = m.grad<"fc.weight">();
   const auto gr = twin.grad("fc.weight");
   REQUIRE(gr.size() == gs.size());
+  std::size_t i = 0;
+  for (float v : gs) CHECK(gr[i++] == Approx(v).epsilon(1e-5).margin(1e-7));
+}
+
+TEST_CASE("runtime twin: a batch-summed root is summed and seeded with 1, as on the static side",
+          "[runtime][loss][reduction]") {
+  constexpr std::size_t B = 3;
+  ctnn::model<twin_nets::summed, B> m(5);
+  rt::model twin(rt::from<twin_nets::summed>(), B, 5);
+  twin.copy_parameters_from(m);
+  const std::array<float, B * 4> x = {0.5f, -0.25f, 1.0f, 0.75f, -1.0f, 0.1f, 0.3f, -0.6f, 0.2f, 0.9f, -0.4f, 0.05f};
+  const std::array<float, B * 5> t = {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f,
+                                      -0.9f, 1.0f, 0.0f, -0.1f, 0.2f, 0.3f, -0.4f};
+  const std::array<int, B> c = {0, 3, 4};
+  const float ls = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
+  const float lr = twin.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
+  CHECK(lr == Approx(ls).epsilon(1e-6));
+  // By hand: the summed root Σ_b ½·(½‖h−t‖² + Σ|h−t|) plus the mean cross-entropy.
+  const auto w = m.param<"fc.weight">();
+  const auto bias = m.param<"fc.bias">();
+  double summed = 0, cross_entropy = 0;
+  for (std::size_t b = 0; b < B; ++b) {
+    std::array<double, 5> h{};
+    double squares = 0, absolutes = 0, norm = 0;
+    for (std::size_t j = 0; j < 5; ++j) {
+      h[j] = bias(j);
+      for (std::size_t k = 0; k < 4; ++k) h[j] += double(x[b * 4 + k]) * double(w(k, j));
+      const double d = h[j] - double(t[b * 5 + j]);
+      squares += d * d;
+      absolutes += std::abs(d);
+      norm += std::exp(h[j]);
+    }
+    summed += 0.5 * (0.5 * squares + absolutes);
+    cross_entropy += std::log(norm) - h[std::size_t(c[b])];
+  }
+  CHECK(ls == Approx(summed + cross_entropy / B).epsilon(1e-5));
+  const auto gs = m.grad<"fc.weight">();
+  const auto gr = twin.grad("fc.weight");
   std::size_t i = 0;
   for (float v : gs) CHECK(gr[i++] == Approx(v).epsilon(1e-5).margin(1e-7));
 }

@@ -33,15 +33,17 @@ TEST_CASE("no heap allocation in the twin's step, predict and predict_one", "[ru
                               {.lr = 0.01f, .momentum = 0.9f});
   std::vector<float> x(64 * 784, 0.25f), u(32 * 16, 0.5f), t(32, 0.1f);
   std::vector<unsigned char> y(64, 3);
-  mlp.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
-  tiny.step(u.data(), t.data());
+  mlp.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));  // warm-up: the OpenMP team starts here
+  tiny.step(ctnn::feed<"features">(u), ctnn::feed<"target">(t));
   const long before = allocations.load();
   float loss = 0;
-  for (int i = 0; i < 3; ++i) loss += mlp.step(x.data(), y.data()) + tiny.step(u.data(), t.data());
-  const float first = mlp.predict(x.data())[0];
-  const float one = mlp.predict_one(x.data())[0];
-  const float tiny_first = tiny.predict(u.data())[0];
-  const float tiny_one = tiny.predict_one(u.data())[0];
+  for (int i = 0; i < 3; ++i)
+    loss += mlp.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y)) +
+            tiny.step(ctnn::feed<"features">(u), ctnn::feed<"target">(t));
+  const float first = mlp.predict(ctnn::feed<"image">(x))[0];
+  const float one = mlp.predict_one(ctnn::feed<"image">(x.data()))[0];
+  const float tiny_first = tiny.predict(ctnn::feed<"features">(u))[0];
+  const float tiny_one = tiny.predict_one(ctnn::feed<"features">(u.data()))[0];
   const long after = allocations.load();
   CHECK(after - before == 0);
   CHECK(std::isfinite(loss));
@@ -57,12 +59,12 @@ TEST_CASE("no heap allocation in LeNet's twin step, predict and predict_one", "[
   std::vector<float> x(B * 28 * 28);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 29) / 29.0f;
   std::vector<unsigned char> y(B, 7);
-  lenet.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
+  lenet.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));  // warm-up: the OpenMP team starts here
   const long before = allocations.load();
   float loss = 0;
-  for (int i = 0; i < 3; ++i) loss += lenet.step(x.data(), y.data());
-  const float first = lenet.predict(x.data())[0];
-  const float one = lenet.predict_one(x.data())[0];
+  for (int i = 0; i < 3; ++i) loss += lenet.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));
+  const float first = lenet.predict(ctnn::feed<"image">(x))[0];
+  const float one = lenet.predict_one(ctnn::feed<"image">(x.data()))[0];
   const long after = allocations.load();
   CHECK(after - before == 0);
   CHECK(std::isfinite(loss));

@@ -39,7 +39,7 @@ TEST_CASE("the parameter average follows s = d*s + (1-d)*w after every step", "[
   for (std::size_t i = 0; i < w.size(); ++i) CHECK(t.averaged_parameters()[i] == w[i]);
   for (int k = 0; k < 5; ++k) {
     batch_data d(k);
-    t.step(d.x.data(), d.y.data());
+    t.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
     for (std::size_t i = 0; i < w.size(); ++i) s[i] = 0.75 * s[i] + 0.25 * double(w[i]);
   }
   bool moved = false;
@@ -55,20 +55,22 @@ TEST_CASE("evaluating with the averaged parameters", "[averaging]") {
   avg_net::trainer t({.lr = 0.05f}, 4, {.ema_decay = 0.5f});
   for (int k = 0; k < 3; ++k) {
     batch_data d(k);
-    t.step(d.x.data(), d.y.data());
+    t.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
   }
   batch_data d(10);
   const std::vector<float> w_before(t.model().parameters().begin(), t.model().parameters().end());
-  const std::vector<float> live(t.predict(d.x.data()).begin(), t.predict(d.x.data()).end());
+  const auto p_live = t.predict(ctnn::feed<"x">(d.x));
+  const std::vector<float> live(p_live.begin(), p_live.end());
 
   // The same prediction from a model holding the average.
   ctnn::model<avg_net::net, avg_net::B> averaged(0);
   t.copy_averaged_into(averaged);
   for (std::size_t i = 0; i < w_before.size(); ++i) CHECK(averaged.parameters()[i] == t.averaged_parameters()[i]);
-  const std::vector<float> want(averaged.predict(d.x.data()).begin(), averaged.predict(d.x.data()).end());
+  const auto p_avg = averaged.predict(ctnn::feed<"x">(d.x));
+  const std::vector<float> want(p_avg.begin(), p_avg.end());
 
   const std::vector<float> got = t.with_averaged_parameters([&] {
-    const auto p = t.predict(d.x.data());
+    const auto p = t.predict(ctnn::feed<"x">(d.x));
     return std::vector<float>(p.begin(), p.end());
   });
   REQUIRE(got.size() == want.size());
@@ -89,7 +91,7 @@ TEST_CASE("averaging is off by default and can be switched on later", "[averagin
   CHECK(t.averaged_parameters().empty());
   CHECK_THROWS_AS(t.with_averaged_parameters([] { return 0; }), std::logic_error);
   batch_data d(0);
-  t.step(d.x.data(), d.y.data());
+  t.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
   t.set_options({.ema_decay = 0.9f});  // the shadow starts at the current parameters
   for (std::size_t i = 0; i < t.model().parameters().size(); ++i)
     CHECK(t.averaged_parameters()[i] == t.model().parameters()[i]);

@@ -96,10 +96,14 @@ TEST_CASE("lr range search on a quadratic suggests a rate near the optimum", "[b
   const double lmax = eig.values.front(), lmin = eig.values.back();
   const double optimum = 2.0 / (lmin + lmax);
   const auto batch = [&](std::size_t k) { return (k * B) % N; };
+  // Batch k of the N samples: pointers into the whole set.
+  const auto step = [&](auto& trainer, std::size_t k) {
+    return trainer.step(ctnn::feed<"x">(x.data() + 4 * batch(k)), ctnn::feed<"t">(t.data() + batch(k)));
+  };
 
   ctnn::trainer<sit::regression, ctnn::batch<B>, ctnn::optim::sgd> tr({.momentum = 0.0f}, 1);
   const ctnn::lr_range_result r = ctnn::lr_range_search(
-      tr, [&](std::size_t k) { return tr.step(x.data() + 4 * batch(k), t.data() + batch(k)); },
+      tr, [&](std::size_t k) { return step(tr, k); },
       {.lr_min = 1e-4, .lr_max = 10.0, .steps = 200});
   INFO("lambda " << lmin << " .. " << lmax << ", optimum " << optimum << ", suggested " << r.suggested_lr
                  << ", upper " << r.upper_lr << ", lower " << r.lower_lr << ", steepest " << r.steepest_lr
@@ -117,7 +121,7 @@ TEST_CASE("lr range search on a quadratic suggests a rate near the optimum", "[b
   // A range that stays below the explosion cannot tell where it is.
   ctnn::trainer<sit::regression, ctnn::batch<B>, ctnn::optim::sgd> calm({.momentum = 0.0f}, 1);
   const ctnn::lr_range_result c = ctnn::lr_range_search(
-      calm, [&](std::size_t k) { return calm.step(x.data() + 4 * batch(k), t.data() + batch(k)); },
+      calm, [&](std::size_t k) { return step(calm, k); },
       {.lr_min = 1e-4, .lr_max = 0.05, .steps = 50});
   CHECK_FALSE(c.diverged);
   CHECK(c.points.size() == 50);

@@ -58,7 +58,7 @@ struct scratch_dir {
 template <class Trainer>
 void train_a_little(Trainer& t) {
   const auto xs = inputs();
-  for (int k = 0; k < 5; ++k) t.step(xs.data(), labels.data());
+  for (int k = 0; k < 5; ++k) t.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(labels));
 }
 
 std::vector<char> file_bytes(const fs::path& p) {
@@ -102,9 +102,9 @@ TEST_CASE("checkpoint round trip: identical parameters, state and predictions", 
   CHECK(loaded.size() == 7);
   CHECK(ck::snapshot(fresh) == ck::snapshot(t.model()));
   const auto xs = ck::inputs();
-  const auto p = t.predict(xs.data());
+  const auto p = t.predict(ctnn::feed<"x">(xs));
   const std::vector<float> expected(p.begin(), p.end());
-  const auto q = fresh.predict(xs.data());
+  const auto q = fresh.predict(ctnn::feed<"x">(xs));
   CHECK(std::vector<float>(q.begin(), q.end()) == expected);
 
   // Saving again replaces the file.
@@ -213,7 +213,7 @@ TEST_CASE("transfer learning: load the shared layers, freeze them, train the new
   const std::vector<int> five{0, 4, 3, 1, 2, 4, 0, 3};
   float first = 0, last = 0;
   for (int k = 0; k < 40; ++k) {
-    last = t.step(xs.data(), five.data());
+    last = t.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(five));
     if (k == 0) first = last;
   }
   CHECK(last < first);

@@ -92,8 +92,8 @@ TEST_CASE("the trainer clips by norm before the update and reports the norm", "[
   clip_net::trainer plain(opt, 3), clipped(opt, 3, {.clip_norm = 0.01f});
   const std::vector<float> w0(plain.model().parameters().begin(), plain.model().parameters().end());
   batch_data d;
-  plain.step(d.x.data(), d.y.data());
-  clipped.step(d.x.data(), d.y.data());
+  plain.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
+  clipped.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
   CHECK(plain.gradient_norm() == -1.0f);
   const auto g = plain.model().gradients();
   double norm = 0;
@@ -120,8 +120,8 @@ TEST_CASE("the trainer regularizes, then clips by value", "[clipping][trainer]")
   clip_net::trainer plain(opt, 9), t(opt, 9, {.l2 = 0.5f, .clip_value = 0.05f});
   const std::vector<float> w0(plain.model().parameters().begin(), plain.model().parameters().end());
   batch_data d;
-  plain.step(d.x.data(), d.y.data());
-  t.step(d.x.data(), d.y.data());
+  plain.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
+  t.step(ctnn::feed<"x">(d.x), ctnn::feed<"y">(d.y));
   std::size_t clamped = 0;
   for (const auto& e : ctnn::trainable_tensors<clip_net::net>)
     for (std::size_t k = 0; k < e.shape.size(); ++k) {

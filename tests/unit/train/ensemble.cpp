@@ -34,13 +34,13 @@ std::vector<double> softmax(const float* z, std::size_t n) {
 TEST_CASE("an ensemble of two models averages their probabilities", "[ensemble]") {
   ens_net::model a(1), b(2);
   const std::vector<float> x{0.5f, -1.0f, 0.25f, 2.0f, -0.75f, 0.0f, 1.5f, -0.5f};
-  const std::vector<float> za(a.predict(x.data()).begin(), a.predict(x.data()).end());
-  const std::vector<float> zb(b.predict(x.data()).begin(), b.predict(x.data()).end());
+  const std::vector<float> za(a.predict(ctnn::feed<"x">(x)).begin(), a.predict(ctnn::feed<"x">(x)).end());
+  const std::vector<float> zb(b.predict(ctnn::feed<"x">(x)).begin(), b.predict(ctnn::feed<"x">(x)).end());
 
   ctnn::ensemble<ens_net::model> e({a, b});
   CHECK(e.size() == 2);
   static_assert(decltype(e)::output_size == 3);
-  const auto p = e.predict(x.data());
+  const auto p = e.predict(ctnn::feed<"x">(x));
   REQUIRE(p.size() == 6);
   for (std::size_t s = 0; s < 2; ++s) {
     const auto pa = softmax(za.data() + 3 * s, 3), pb = softmax(zb.data() + 3 * s, 3);
@@ -53,7 +53,7 @@ TEST_CASE("an ensemble of two models averages their probabilities", "[ensemble]"
     CHECK(total == Approx(1.0).epsilon(1e-6));
   }
   // One sample: the first row of the batch.
-  const auto p1 = e.predict_one(x.data());
+  const auto p1 = e.predict_one(ctnn::feed<"x">(x.data()));
   REQUIRE(p1.size() == 3);
   const auto pa = softmax(za.data(), 3), pb = softmax(zb.data(), 3);
   for (std::size_t j = 0; j < 3; ++j) CHECK(p1[j] == Approx((pa[j] + pb[j]) / 2).epsilon(1e-5));
@@ -64,11 +64,11 @@ TEST_CASE("an ensemble of raw outputs, members in an array", "[ensemble]") {
   const std::vector<float> x{0.5f, -1.0f, 0.25f, 2.0f, -0.75f, 0.0f, 1.5f, -0.5f};
   std::vector<double> want(6, 0.0);
   for (auto& m : members) {
-    const auto z = m.predict(x.data());
+    const auto z = m.predict(ctnn::feed<"x">(x));
     for (std::size_t k = 0; k < 6; ++k) want[k] += double(z[k]) / 3;
   }
   ctnn::ensemble<ens_net::model> e(std::span<ens_net::model>(members), ctnn::ensemble_mode::outputs);
-  const auto y = e.predict(x.data());
+  const auto y = e.predict(ctnn::feed<"x">(x));
   for (std::size_t k = 0; k < 6; ++k) CHECK(y[k] == Approx(want[k]).epsilon(1e-6));
 }
 
@@ -81,7 +81,7 @@ TEST_CASE("an ensemble of trainers", "[ensemble]") {
   ens_net::model a(1), b(2);
   ctnn::ensemble<ens_net::model> same({a, b});
   const std::vector<float> x{0.5f, -1.0f, 0.25f, 2.0f, -0.75f, 0.0f, 1.5f, -0.5f};
-  const std::vector<float> want(same.predict(x.data()).begin(), same.predict(x.data()).end());
-  const auto got = e.predict(x.data());
+  const std::vector<float> want(same.predict(ctnn::feed<"x">(x)).begin(), same.predict(ctnn::feed<"x">(x)).end());
+  const auto got = e.predict(ctnn::feed<"x">(x));
   for (std::size_t k = 0; k < 6; ++k) CHECK(got[k] == want[k]);
 }

@@ -48,7 +48,7 @@ TEST_CASE("init experiment: the trends the seeds describe", "[init][experiment]"
   INFO("seed " << seed);
 
   SECTION("tanh, N(0, 0.01^2): the activations collapse to 0 layer by layer") {
-    const layers s = ie::layer_statistics<ie::tanh_small, B>(data.data(), seed);
+    const layers s = ie::layer_statistics<ie::tanh_small, B>(data, seed);
     show("tanh small", s);
     CHECK(s[0].stddev > 0.19);
     CHECK(s[0].stddev < 0.24);
@@ -59,7 +59,7 @@ TEST_CASE("init experiment: the trends the seeds describe", "[init][experiment]"
     CHECK(s[ie::depth - 1].stddev < 1e-5);
   }
   SECTION("tanh, N(0, 1): almost every unit saturated at -1 or +1, at every layer") {
-    const layers s = ie::layer_statistics<ie::tanh_unit, B>(data.data(), seed);
+    const layers s = ie::layer_statistics<ie::tanh_unit, B>(data, seed);
     show("tanh unit", s);
     for (const auto& l : s) {
       CHECK(l.saturated > 0.85);
@@ -69,7 +69,7 @@ TEST_CASE("init experiment: the trends the seeds describe", "[init][experiment]"
     }
   }
   SECTION("tanh, Xavier: the spread shrinks slowly and neither collapses nor saturates") {
-    const layers s = ie::layer_statistics<ie::tanh_xavier, B>(data.data(), seed);
+    const layers s = ie::layer_statistics<ie::tanh_xavier, B>(data, seed);
     show("tanh xavier", s);
     CHECK(s[0].stddev > 0.55);
     CHECK(s[0].stddev < 0.70);
@@ -80,7 +80,7 @@ TEST_CASE("init experiment: the trends the seeds describe", "[init][experiment]"
     CHECK(s[ie::depth - 1].saturated < 0.01);
   }
   SECTION("ReLU, Xavier: the std shrinks by about 1/sqrt(2) per layer") {
-    const layers s = ie::layer_statistics<ie::relu_xavier, B>(data.data(), seed);
+    const layers s = ie::layer_statistics<ie::relu_xavier, B>(data, seed);
     show("relu xavier", s);
     CHECK(std_factor(s) > 0.65);
     CHECK(std_factor(s) < 0.76);
@@ -88,7 +88,7 @@ TEST_CASE("init experiment: the trends the seeds describe", "[init][experiment]"
     for (std::size_t l = 1; l < ie::depth; ++l) CHECK(s[l].stddev < s[l - 1].stddev);
   }
   SECTION("ReLU, He: the std stays put; half the units are zero") {
-    const layers s = ie::layer_statistics<ie::relu_he, B>(data.data(), seed);
+    const layers s = ie::layer_statistics<ie::relu_he, B>(data, seed);
     show("relu he", s);
     CHECK(s[ie::depth - 1].stddev / s[0].stddev > 0.7);
     CHECK(s[ie::depth - 1].stddev / s[0].stddev < 1.4);

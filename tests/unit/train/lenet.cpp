@@ -38,9 +38,9 @@ TEST_CASE("LeNet: a few SGD steps on synthetic data lower the loss", "[lenet]") 
   constexpr std::size_t B = 16;
   const ctnn_test::synthetic_squares data(B, 5);
   ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.02f, .momentum = 0.9f}, 3);
-  const float first = t.step(data.x.data(), data.y.data());
+  const float first = t.step(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
   float last = first;
-  for (int i = 0; i < 15; ++i) last = t.step(data.x.data(), data.y.data());
+  for (int i = 0; i < 15; ++i) last = t.step(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
   INFO("loss " << first << " -> " << last);
   CHECK(std::isfinite(last));
   CHECK(last < 0.5f * first);
@@ -55,7 +55,7 @@ TEST_CASE("LeNet: the same parameters, bit for bit, after steps on one thread an
   const auto train = [&](int threads) {
     omp_set_num_threads(threads);
     ctnn::trainer<net, ctnn::batch<64>> t({.lr = 0.01f, .momentum = 0.9f}, 3);
-    for (int i = 0; i < 3; ++i) t.step(data.x.data(), data.y.data());
+    for (int i = 0; i < 3; ++i) t.step(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
     const auto p = t.model().parameters();
     return std::vector<float>(p.begin(), p.end());
   };
@@ -88,7 +88,7 @@ TEST_CASE("LeNet: an epoch twice with the same seed and team size gives the same
         std::memcpy(x.data() + b * 784, data.x.data() + order[first + b] * 784, 784 * sizeof(float));
         y[b] = data.y[order[first + b]];
       }
-      t.step(x.data(), y.data());
+      t.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));
     }
     const auto p = t.model().parameters();
     return std::vector<float>(p.begin(), p.end());
@@ -108,12 +108,12 @@ TEST_CASE("LeNet: no heap allocation in step, predict and predict_one", "[lenet]
   constexpr std::size_t B = 8;
   const ctnn_test::synthetic_squares data(B, 9);
   ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.01f, .momentum = 0.9f}, 7);
-  t.step(data.x.data(), data.y.data());  // warm-up: the OpenMP team starts here
+  t.step(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));  // warm-up: the OpenMP team starts here
   const long before = allocations.load();
   float loss = 0;
-  for (int i = 0; i < 2; ++i) loss += t.step(data.x.data(), data.y.data());
-  const float batch0 = t.predict(data.x.data())[0];
-  const float one = t.predict_one(data.x.data())[0];
+  for (int i = 0; i < 2; ++i) loss += t.step(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
+  const float batch0 = t.predict(ctnn::feed<"image">(data.x))[0];
+  const float one = t.predict_one(ctnn::feed<"image">(data.x.data()))[0];
   const long after = allocations.load();
   CHECK(after - before == 0);
   CHECK(std::isfinite(loss));

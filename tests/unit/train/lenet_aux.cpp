@@ -60,10 +60,10 @@ TEST_CASE("LeNet aux: the loss is the main loss plus 0.3 times the side loss", "
   constexpr std::size_t B = 6;
   const ctnn_test::synthetic_squares<double> data(B, 3);
   ctnn::model<net, B, double> m(11);
-  const double loss = m.forward(data.x.data(), data.y.data());
-  const auto main_scores = m.predict<0>(data.x.data());
+  const double loss = m.forward(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
+  const auto main_scores = m.predict<0>(ctnn::feed<"image">(data.x));
   const double main = mean_cross_entropy(main_scores, data.y);
-  const auto side_scores = m.predict<1>(data.x.data());
+  const auto side_scores = m.predict<1>(ctnn::feed<"image">(data.x));
   const double side = mean_cross_entropy(side_scores, data.y);
   INFO("loss " << loss << ", main " << main << ", side " << side);
   CHECK(side > 0.1);
@@ -82,9 +82,9 @@ TEST_CASE("LeNet aux: the side loss reaches conv1 scaled by alpha, and not conv2
   copy_shared(without, with, {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "ip1.weight", "ip1.bias",
                               "ip2.weight", "ip2.bias", "ip1_side.weight", "ip1_side.bias"});
   copy_shared(side, with, {"conv1.weight", "conv1.bias", "ip1_side.weight", "ip1_side.bias"});
-  with.forward_backward(data.x.data(), data.y.data());
-  without.forward_backward(data.x.data(), data.y.data());
-  side.forward_backward(data.x.data(), data.y.data());
+  with.forward_backward(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
+  without.forward_backward(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
+  side.forward_backward(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
 
   for (const char* name : {"conv1.weight", "conv1.bias"}) {
     const auto g = with.grad_span(name), g0 = without.grad_span(name), gs = side.grad_span(name);
@@ -112,9 +112,9 @@ TEST_CASE("LeNet aux: the side loss reaches conv1 scaled by alpha, and not conv2
   for (std::size_t i : {0u, 7u, 24u, 60u}) {
     const double keep = w[i], h = 1e-5;
     w[i] = keep + h;
-    const double up = with.forward(data.x.data(), data.y.data());
+    const double up = with.forward(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
     w[i] = keep - h;
-    const double down = with.forward(data.x.data(), data.y.data());
+    const double down = with.forward(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
     w[i] = keep;
     INFO("conv1.weight[" << i << "]");
     CHECK((up - down) / (2 * h) == Approx(analytic[i]).epsilon(1e-6).margin(1e-9));
@@ -126,11 +126,11 @@ TEST_CASE("LeNet aux: a few Adam steps lower both losses", "[lenet_aux]") {
   const ctnn_test::synthetic_squares<float> data(B, 5);
   ctnn::trainer<net, ctnn::batch<B>, ctnn::optim::adam> t(ctnn::optim::adam{.lr = 1e-3f}, 3);
   const auto losses = [&] {
-    return std::pair{mean_cross_entropy(t.predict<0>(data.x.data()), data.y),
-                     mean_cross_entropy(t.predict<1>(data.x.data()), data.y)};
+    return std::pair{mean_cross_entropy(t.predict<0>(ctnn::feed<"image">(data.x)), data.y),
+                     mean_cross_entropy(t.predict<1>(ctnn::feed<"image">(data.x)), data.y)};
   };
   const auto [main0, side0] = losses();
-  for (int i = 0; i < 12; ++i) t.step(data.x.data(), data.y.data());
+  for (int i = 0; i < 12; ++i) t.step(ctnn::feed<"image">(data.x), ctnn::feed<"class">(data.y));
   const auto [main1, side1] = losses();
   INFO("main " << main0 << " -> " << main1 << ", side " << side0 << " -> " << side1);
   CHECK(std::isfinite(main1));

@@ -42,7 +42,8 @@ TEMPLATE_TEST_CASE("a frozen tensor stays bit for bit the same", "[freeze]", ctn
   ctnn::trainer<lrm::net, ctnn::batch<lrm::B>, TestType> t(
       opt, 3, {.l2 = 1e-3f, .l1 = 1e-4f, .clip_norm = 0.5f, .max_norm = 0.8f});
   const auto xs = lrm::inputs();
-  for (int k = 0; k < 3; ++k) t.step(xs.data(), lrm::labels.data());  // momentum and moments are non-zero now
+  // Momentum and moments are non-zero after these.
+  for (int k = 0; k < 3; ++k) t.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
 
   t.freeze({"fc1", "bn1.gamma"});  // the layer fc1 (fc1.weight: there is no bias), one tensor of bn1
   CHECK(t.frozen_parameters() == std::vector<std::string>{"bn1.gamma", "fc1.weight"});
@@ -50,7 +51,7 @@ TEMPLATE_TEST_CASE("a frozen tensor stays bit for bit the same", "[freeze]", ctn
   const auto gamma = lrm::copy_of(t.model().param_span("bn1.gamma"));
   const auto beta = lrm::copy_of(t.model().param_span("bn1.beta"));
   const auto head = lrm::copy_of(t.model().param_span("head.weight"));
-  for (int k = 0; k < 5; ++k) t.step(xs.data(), lrm::labels.data());
+  for (int k = 0; k < 5; ++k) t.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
   CHECK(lrm::same_bits(t.model().param_span("fc1.weight"), fc1));
   CHECK(lrm::same_bits(t.model().param_span("bn1.gamma"), gamma));
   CHECK(t.model().grad_span("fc1.weight")[0] == 0.0f);  // the gradient was zeroed before clipping
@@ -59,7 +60,7 @@ TEMPLATE_TEST_CASE("a frozen tensor stays bit for bit the same", "[freeze]", ctn
 
   t.unfreeze("fc1");
   CHECK(t.lr_multiplier("fc1.weight") == 1.0f);
-  t.step(xs.data(), lrm::labels.data());
+  t.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
   CHECK_FALSE(lrm::same_bits(t.model().param_span("fc1.weight"), fc1));
   t.reset_lr_multipliers();
   CHECK(t.frozen_parameters().empty());
@@ -74,8 +75,8 @@ TEMPLATE_TEST_CASE("a multiplier m trains like lr·m", "[lr_multiplier]", ctnn::
   CHECK(a.lr_multiplier("bn1.beta") == 0.25f);
   const auto xs = lrm::inputs();
   for (int k = 0; k < 4; ++k) {
-    const float la = a.step(xs.data(), lrm::labels.data());
-    const float lb = b.step(xs.data(), lrm::labels.data());
+    const float la = a.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
+    const float lb = b.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
     CHECK(la == Approx(lb).epsilon(1e-4));
   }
   const auto pa = a.model().parameters(), pb = b.model().parameters();
@@ -94,8 +95,8 @@ TEST_CASE("a multiplier on one layer leaves the others at full rate", "[lr_multi
   CHECK(a.lr_multiplier("fc1.weight") == 1.0f);
   const auto xs = lrm::inputs();
   const auto head0 = lrm::copy_of(a.model().param_span("head.weight"));
-  a.step(xs.data(), lrm::labels.data());
-  b.step(xs.data(), lrm::labels.data());
+  a.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
+  b.step(ctnn::feed<"x">(xs), ctnn::feed<"y">(lrm::labels));
   // One plain SGD step: head moved 10 times as far, fc1 exactly as far.
   const auto ha = a.model().param_span("head.weight"), hb = b.model().param_span("head.weight");
   for (std::size_t i = 0; i < ha.size(); ++i)

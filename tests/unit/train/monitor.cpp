@@ -29,7 +29,7 @@ TEST_CASE("the update/weight ratio of each tensor, by hand", "[monitor]") {
 
   for (int step = 0; step < 2; ++step) {
     const std::vector<float> before(t.model().parameters().begin(), t.model().parameters().end());
-    const float loss = mon.step(t, x.data(), y.data());
+    const float loss = mon.step(t, ctnn::feed<"x">(x), ctnn::feed<"y">(y));
     CHECK(std::isfinite(loss));
     const auto& r = mon.report();
     REQUIRE(r.size() == 4);  // out.bias, out.weight, tied.bias, tied.weight: tied once
@@ -80,5 +80,5 @@ TEST_CASE("the monitor insists on a snapshot and on its own model", "[monitor]")
   CHECK_THROWS_AS(mon.measure(), std::logic_error);
   std::vector<float> x(mon_net::B * 4, 0.5f);
   std::vector<int> y(mon_net::B, 1);
-  CHECK_THROWS_AS(mon.step(other, x.data(), y.data()), std::logic_error);
+  CHECK_THROWS_AS(mon.step(other, ctnn::feed<"x">(x), ctnn::feed<"y">(y)), std::logic_error);
 }

@@ -23,12 +23,12 @@ TEST_CASE("no heap allocation in step, predict and predict_one", "[alloc]") {
   ctnn::trainer<mlp::net, ctnn::batch<64>> t({.lr = 0.01f, .momentum = 0.9f}, 7);
   std::vector<float> x(64 * 784, 0.25f);
   std::vector<unsigned char> y(64, 3);
-  t.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
+  t.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));  // warm-up: the OpenMP team starts here
   const long before = allocations.load();
   float loss = 0;
-  for (int i = 0; i < 3; ++i) loss += t.step(x.data(), y.data());
-  const float first = t.predict(x.data())[0];
-  const float one = t.predict_one(x.data())[0];
+  for (int i = 0; i < 3; ++i) loss += t.step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));
+  const float first = t.predict(ctnn::feed<"image">(x))[0];
+  const float one = t.predict_one(ctnn::feed<"image">(x.data()))[0];
   const long after = allocations.load();
   CHECK(after - before == 0);
   CHECK(std::isfinite(loss));

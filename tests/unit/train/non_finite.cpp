@@ -57,19 +57,20 @@ bool same_bits(const std::vector<float>& a, std::span<const float> b) {
 
 // A good step, then a step whose input holds a NaN at (sample, element):
 // rejected with everything as it was, the input named; then a good step again.
-template <class Net, std::size_t In>
+// Input: the name of the network's input.
+template <class Net, std::size_t In, ctnn::fixed_string Input = "x">
 ctnn::non_finite_origin reject_nan_input(std::size_t sample, std::size_t element) {
   ctnn::trainer<Net, ctnn::batch<B>> t({.lr = 0.1f, .momentum = 0.9f}, 7);
   std::vector<float> x = ramp<In>();
   const std::vector<int> y = {0, 1, 2, 1};
-  REQUIRE(std::isfinite(t.step(x.data(), y.data())));  // optimizer state is no longer zero
+  REQUIRE(std::isfinite(t.step(ctnn::feed<Input>(x), ctnn::feed<"y">(y))));  // optimizer state is no longer zero
   const auto params = copy(t.model().parameters());
   const auto running = copy(t.model().state());
   std::vector<float> x_bad = x;
   x_bad[sample * In + element] = quiet_nan;
   ctnn::non_finite_origin origin;
   try {
-    t.step(x_bad.data(), y.data());
+    t.step(ctnn::feed<Input>(x_bad), ctnn::feed<"y">(y));
     FAIL("a step on a NaN input was accepted");
   } catch (const ctnn::non_finite_error& e) {
     origin = e.origin;
@@ -80,9 +81,9 @@ ctnn::non_finite_origin reject_nan_input(std::size_t sample, std::size_t element
   CHECK(same_bits(running, t.model().state()));
   // The rejected step left no trace: the next good step matches a twin that never saw it.
   ctnn::trainer<Net, ctnn::batch<B>> twin({.lr = 0.1f, .momentum = 0.9f}, 7);
-  twin.step(x.data(), y.data());
+  twin.step(ctnn::feed<Input>(x), ctnn::feed<"y">(y));
   twin.model().advance_noise();  // the rejected step drew its masks; keep the twins' noise aligned
-  CHECK(t.step(x.data(), y.data()) == twin.step(x.data(), y.data()));
+  CHECK(t.step(ctnn::feed<Input>(x), ctnn::feed<"y">(y)) == twin.step(ctnn::feed<Input>(x), ctnn::feed<"y">(y)));
   CHECK(same_bits(copy(twin.model().parameters()), t.model().parameters()));
   CHECK(same_bits(copy(twin.model().state()), t.model().state()));
   return origin;
@@ -108,7 +109,7 @@ TEST_CASE("a NaN input through batch norm: running statistics restored", "[non_f
 }
 
 TEST_CASE("a NaN pixel through conv, ReLU and max pooling", "[non_finite]") {
-  const auto o = reject_nan_input<conv_net::net, 36>(3, 14);
+  const auto o = reject_nan_input<conv_net::net, 36, "image">(3, 14);
   CHECK(o.where == ctnn::non_finite_origin::place::input);
   CHECK(o.name == "image");
   CHECK(o.sample == 3);
@@ -122,7 +123,7 @@ TEST_CASE("an overflow names the op whose output it is", "[non_finite]") {
   for (float& w : t.model().param_span("hidden.weight")) w = 3e38f;  // finite, but x·W overflows
   const auto params = copy(t.model().parameters());
   try {
-    t.step(x.data(), y.data());
+    t.step(ctnn::feed<"x">(x), ctnn::feed<"y">(y));
     FAIL("an overflowing step was accepted");
   } catch (const ctnn::non_finite_error& e) {
     INFO(e.what());
@@ -141,7 +142,7 @@ TEST_CASE("a NaN parameter is named before the pass", "[non_finite]") {
   const std::vector<int> y = {0, 1, 2, 1};
   t.model().param_span("out.weight")[4] = quiet_nan;
   try {
-    t.step(x.data(), y.data());
+    t.step(ctnn::feed<"x">(x), ctnn::feed<"y">(y));
     FAIL("a step with a NaN weight was accepted");
   } catch (const ctnn::non_finite_error& e) {
     CHECK(e.origin.where == ctnn::non_finite_origin::place::parameter);

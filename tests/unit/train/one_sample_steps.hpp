@@ -43,22 +43,22 @@ void one_sample_steps(std::string_view first_conv, float lr) {
 
   // On the heap: the model's buffers are, but not the trainer's own members.
   auto t = std::make_unique<ctnn::trainer<Net, ctnn::batch<1>>>(ctnn::optim::sgd{.lr = lr}, 1);
-  std::vector<double> losses{cross_entropy(t->predict_one(image.data()), Label)};
+  std::vector<double> losses{cross_entropy(t->predict_one(ctnn::feed<"data">(image)), Label)};
 
   // The first step also starts the OpenMP team: allocations are counted after it.
-  const float first = t->step(image.data(), &label);
+  const float first = t->step(ctnn::feed<"data">(image), ctnn::feed<"label">(&label));
   CHECK(std::isfinite(first));
   const auto g = t->model().grad_span(first_conv);
   const auto nonzero = std::count_if(g.begin(), g.end(), [](float v) { return v != 0.0f; });
   INFO(first_conv << ": " << nonzero << " of " << g.size() << " gradient entries nonzero");
   CHECK(nonzero > std::ptrdiff_t(g.size() / 2));
-  losses.push_back(cross_entropy(t->predict_one(image.data()), Label));
+  losses.push_back(cross_entropy(t->predict_one(ctnn::feed<"data">(image)), Label));
 
   std::vector<double> more(Steps, 0.0);  // allocated before counting
   const long before = allocations.load();
   for (int i = 0; i < Steps; ++i) {
-    t->step(image.data(), &label);
-    more[std::size_t(i)] = cross_entropy(t->predict_one(image.data()), Label);
+    t->step(ctnn::feed<"data">(image), ctnn::feed<"label">(&label));
+    more[std::size_t(i)] = cross_entropy(t->predict_one(ctnn::feed<"data">(image)), Label);
   }
   const long after = allocations.load();
   CHECK(after - before == 0);

@@ -356,10 +356,10 @@ double train_lsq(Opt opt, std::size_t steps, double* first_loss = nullptr) {
   ctnn::trainer<lsq::net, ctnn::batch<lsq_data::B>, Opt> tr(opt);
   std::ranges::fill(tr.model().parameters(), 0.0f);
   for (std::size_t k = 0; k < steps; ++k) {
-    const float loss = tr.step(X.data(), t.data());
+    const float loss = tr.step(ctnn::feed<"x">(X), ctnn::feed<"t">(t));
     if (k == 0 && first_loss) *first_loss = loss;
   }
-  return double(tr.model().forward(X.data(), t.data()));
+  return double(tr.model().forward(ctnn::feed<"x">(X), ctnn::feed<"t">(t)));
 }
 
 }  // namespace
@@ -416,14 +416,14 @@ void check_lbfgs(ctnn::optim::lbfgs opt, std::uint64_t seed, std::size_t max_ite
   const auto theta = least_squares<F>(X, t);
 
   ctnn::model<Net, B, double> m(seed);  // He-normal start
-  const ctnn::optim::lbfgs_result res = opt.minimize(m, X.data(), t.data());
+  const ctnn::optim::lbfgs_result res = opt.minimize(m, ctnn::feed<"x">(X), ctnn::feed<"t">(t));
   INFO("iterations " << res.iterations << ", evaluations " << res.evaluations << ", loss " << res.loss
                      << ", max |g| " << res.gradient_max);
   CHECK(res.converged);
   CHECK(res.gradient_max <= opt.tolerance);
   CHECK(res.iterations <= max_iterations);
   CHECK(res.loss == Approx(lsq_loss<F>(theta, X, t)).epsilon(1e-12));
-  CHECK(res.loss == Approx(m.forward(X.data(), t.data())).epsilon(1e-15));
+  CHECK(res.loss == Approx(m.forward(ctnn::feed<"x">(X), ctnn::feed<"t">(t))).epsilon(1e-15));
   auto w = m.template param<"fit.weight">();
   auto b = m.template param<"fit.bias">();
   for (std::size_t j = 0; j < F; ++j) CHECK(std::abs(w(j, 0) - theta[j]) < 1e-6);
@@ -446,8 +446,9 @@ TEST_CASE("lbfgs stops at max_iterations and reports it did not converge", "[opt
   for (auto& v : X) v = r.uniform(-1, 1);
   for (auto& v : t) v = r.uniform(-1, 1);
   ctnn::model<lsq::net, 64, double> m(3);
-  const double before = m.forward(X.data(), t.data());
-  const auto res = ctnn::optim::lbfgs{.history = 5, .max_iterations = 2, .tolerance = 1e-12}.minimize(m, X.data(), t.data());
+  const double before = m.forward(ctnn::feed<"x">(X), ctnn::feed<"t">(t));
+  const auto res = ctnn::optim::lbfgs{.history = 5, .max_iterations = 2, .tolerance = 1e-12}.minimize(
+      m, ctnn::feed<"x">(X), ctnn::feed<"t">(t));
   CHECK_FALSE(res.converged);
   CHECK(res.iterations == 2);
   CHECK(res.loss < before);

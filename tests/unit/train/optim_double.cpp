@@ -170,7 +170,7 @@ double double_run_error(Opt opt, Ref ref, const ctnn::training_options& options 
       t.optimizer().lr = schedule.lr_at(k);
       ref.lr = schedule.lr_at(k);
     }
-    const double loss = t.step(d.x(k), d.t(k));
+    const double loss = t.step(ctnn::feed<"x">(d.x(k)), ctnn::feed<"t">(d.t(k)));
     const double loss_ref = loss_and_gradient(w, d.x(k), d.t(k), g);
     worst = std::max(worst, std::abs(loss - loss_ref) / loss_ref);
 
@@ -333,7 +333,7 @@ TEST_CASE("a double L-BFGS follows a double reference", "[optim][double][lbfgs]"
   vec_d x = parameters_of(m);
   // History 3 < 10 iterations: the ring buffer wraps.
   const ctnn::optim::lbfgs opt{.history = 3, .max_iterations = steps, .tolerance = 0.0, .armijo = 1e-4, .backtrack = 0.3};
-  const ctnn::optim::lbfgs_result r = opt.minimize(m, d.x(0), d.t(0));
+  const ctnn::optim::lbfgs_result r = opt.minimize(m, ctnn::feed<"x">(d.x(0)), ctnn::feed<"t">(d.t(0)));
   const double f = lbfgs_ref{batch, 3, 1e-4, 0.3}.minimize(x, steps, d.x(0), d.t(0));
   CHECK(r.iterations == steps);
   const double err = std::max(relative_error(parameters_of(m), x), std::abs(r.loss - f) / f);
@@ -391,7 +391,8 @@ float_run run_float(Opt opt, const ctnn::training_options& options = {}, double 
   ctnn::trainer<net, ctnn::batch<B>, Opt, float> t(opt, 7, options);
   if (bias_multiplier != 1) t.set_lr_multiplier("fit.bias", bias_multiplier);
   float loss = 0;
-  for (std::size_t k = 0; k < steps; ++k) loss = t.step(X.data() + k * B * F, T.data() + k * B * O);
+  for (std::size_t k = 0; k < steps; ++k)
+    loss = t.step(ctnn::feed<"x">(X.data() + k * B * F), ctnn::feed<"t">(T.data() + k * B * O));
   const auto p = t.model().parameters();
   return {{p.begin(), p.end()}, loss};
 }

@@ -41,17 +41,20 @@ TEST_CASE("no heap allocation in step with every training option on", "[alloc][o
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 13) * 0.05f;
   std::vector<unsigned char> y(64);
   for (std::size_t b = 0; b < y.size(); ++b) y[b] = (unsigned char)(b % 10);
-  t.step(x.data(), y.data());  // warm-up: the OpenMP team starts here
-  u.step(x.data(), y.data());
-  f.step(x.data(), y.data());
+  const auto image = ctnn::feed<"image">(x);
+  const auto label = ctnn::feed<"class">(y);
+  const auto first_image = ctnn::feed<"image">(x.data());  // predict_one: the batch's first sample
+  t.step(image, label);  // warm-up: the OpenMP team starts here
+  u.step(image, label);
+  f.step(image, label);
   const std::vector<float> frozen(f.model().param_span("fc1.weight").begin(), f.model().param_span("fc1.weight").end());
   const long before = allocations.load();
   float loss = 0;
-  for (int i = 0; i < 3; ++i) loss += t.step(x.data(), y.data()) + u.step(x.data(), y.data()) + f.step(x.data(), y.data());
+  for (int i = 0; i < 3; ++i) loss += t.step(image, label) + u.step(image, label) + f.step(image, label);
   const float reg = t.regularization_loss() + u.regularization_loss();
-  const float averaged = t.with_averaged_parameters([&] { return t.predict(x.data())[0] + t.predict_one(x.data())[0]; });
-  const float ensembled = e.predict(x.data())[0] + e.predict_one(x.data())[0];
-  monitor.step(t, x.data(), y.data());
+  const float averaged = t.with_averaged_parameters([&] { return t.predict(image)[0] + t.predict_one(first_image)[0]; });
+  const float ensembled = e.predict(image)[0] + e.predict_one(first_image)[0];
+  monitor.step(t, image, label);
   const long after = allocations.load();
   CHECK(after - before == 0);
   CHECK(std::isfinite(loss));

@@ -256,8 +256,8 @@ TEST_CASE("the trainer adds L2 to weight gradients only, before the update", "[r
   std::vector<float> x(reg::B * 3), t(reg::B * 2);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 5) * 0.3f - 0.6f;
   for (std::size_t i = 0; i < t.size(); ++i) t[i] = float(i % 3) - 1.0f;
-  const float loss_off = off.step(x.data(), t.data());
-  const float loss_on = on.step(x.data(), t.data());
+  const float loss_off = off.step(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  const float loss_on = on.step(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
   CHECK(loss_on == loss_off);
   for (const std::string& n : weights) {
     const std::size_t o = ctnn::find_param<reg::net>(n).offset;
@@ -278,7 +278,7 @@ TEST_CASE("the trainer adds L2 to weight gradients only, before the update", "[r
 TEST_CASE("the trainer's max-norm bounds every unit after each step", "[regularization][trainer][max_norm]") {
   ctnn::trainer<reg::net, ctnn::batch<reg::B>> t({.lr = 0.1f}, 5, {.max_norm = 0.5f});
   std::vector<float> x(reg::B * 3, 0.5f), y(reg::B * 2, 1.0f);
-  for (int s = 0; s < 3; ++s) t.step(x.data(), y.data());
+  for (int s = 0; s < 3; ++s) t.step(ctnn::feed<"x">(x), ctnn::feed<"t">(y));
   for (const auto& mtx : ctnn::max_norm_matrices<reg::net>)
     for (std::size_t j = 0; j < mtx.cols; ++j) {
       double norm = 0;

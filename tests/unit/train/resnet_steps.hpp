@@ -36,7 +36,7 @@ void check() {
   const int y[B] = {3, 917};
   auto t = std::make_unique<ctnn::trainer<Net, ctnn::batch<B>>>(ctnn::optim::sgd{.lr = 0.002f, .momentum = 0.0f}, 1);
 
-  const float first = t->step(x.data(), y);
+  const float first = t->step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));
   INFO("first loss " << first);
   REQUIRE(std::isfinite(first));
   CHECK(first > 4.0f);  // about ln 1000 = 6.9 from random weights
@@ -47,8 +47,8 @@ void check() {
 
   const long before = ctnn_test::allocations.load();
   float losses[4];
-  for (float& l : losses) l = t->step(x.data(), y);
-  const float score = t->predict(x.data())[0];
+  for (float& l : losses) l = t->step(ctnn::feed<"image">(x), ctnn::feed<"class">(y));
+  const float score = t->predict(ctnn::feed<"image">(x))[0];
   const long after = ctnn_test::allocations.load();
   CHECK(after - before == 0);
   CHECK(std::isfinite(score));

@@ -76,7 +76,7 @@ TEST_CASE("a schedule drives the trainer's optimizer", "[schedule]") {
   const float x[4] = {1, 0, 0, 1}, y[2] = {1, -1};
   for (std::size_t k = 0; k < 5; ++k) {
     t.optimizer().lr = s.lr_at(k);
-    t.step(x, y);
+    t.step(ctnn::feed<"x">(x), ctnn::feed<"t">(y));
   }
   CHECK(t.optimizer().lr == 0.125f);
   CHECK(t.optimizer().t == 5);

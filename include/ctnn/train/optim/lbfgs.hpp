@@ -42,7 +42,7 @@ struct lbfgs_result {
 ///
 ///   ctnn::model<Net, /*B = whole data set*/ 200, double> m;
 ///   auto r = ctnn::optim::lbfgs{.history = 10, .max_iterations = 100, .tolerance = 1e-6}
-///                .minimize(m, x, t);
+///                .minimize(m, ctnn::feed<"x">(x), ctnn::feed<"target">(t));
 ///
 /// Allocates 2·history + 5 vectors of the parameter count (in double) per
 /// call; the evaluations themselves allocate nothing.
@@ -55,10 +55,10 @@ struct lbfgs {
   std::size_t max_line_search = 50;
 
   /// `model` is a ctnn::model (forward_backward, parameters, gradients);
-  /// `data` one pointer per leaf, as for model.forward_backward. Throws
+  /// `feeds` every input and label by name, as for model.forward_backward. Throws
   /// std::runtime_error if the loss at the start is not finite.
-  template <class Model, class... D>
-  lbfgs_result minimize(Model& model, const D*... data) const {
+  template <class Model, class... F>
+  lbfgs_result minimize(Model& model, const F&... feeds) const {
     using T = typename Model::value_type;
     const std::span<T> params = model.parameters();
     const std::span<T> grads = model.gradients();
@@ -82,7 +82,7 @@ struct lbfgs {
     };
     // Evaluates at the parameters held by the model; the gradient goes to `out`.
     auto evaluate = [&](std::vector<double>& out) {
-      const double f = double(model.forward_backward(data...));
+      const double f = double(model.forward_backward(feeds...));
       for (std::size_t i = 0; i < n; ++i) out[i] = double(grads[i]);
       ++r.evaluations;
       return f;

@@ -1,0 +1,14 @@
+// Data passed by position instead of by name.
+#include "two_inputs.hpp"
+
+using ctnn::feed;
+
+int main() {
+  ctnn::trainer<two::net, ctnn::batch<2>> t;
+  two::batch d;
+#ifdef CTNN_SHOULD_FAIL
+  t.step(d.a.data(), feed<"xb">(d.b), feed<"ya">(d.ya), feed<"yb">(d.yb));
+#else
+  t.step(feed<"xa">(d.a), feed<"xb">(d.b), feed<"ya">(d.ya), feed<"yb">(d.yb));
+#endif
+}
