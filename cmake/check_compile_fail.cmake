@@ -3,7 +3,7 @@
 # COMPILE_DEFINITIONS, COMPILE_OPTIONS, IMPLICIT_INCLUDE_DIRECTORIES (skipped).
 # Passes only if compiling SOURCE with CTNN_SHOULD_FAIL defined is rejected
 # AND the diagnostics match every pattern in REGEX (so an unrelated error
-# does not count).
+# does not count) AND the compiler reports exactly one error.
 
 cmake_minimum_required(VERSION 3.25) # policies for -P mode
 
@@ -51,4 +51,12 @@ foreach(pattern IN LISTS patterns)
     message(FATAL_ERROR "failed as required, but the diagnostics do not match '${pattern}'")
   endif()
 endforeach()
-message(STATUS "rejected as expected (matched '${REGEX}')")
+# One mistake, one error: a diagnostic that drags further errors behind it
+# (a cascade through code generated from a broken type) fails the test.
+string(REGEX MATCHALL "error:" errors "${output}")
+list(LENGTH errors error_count)
+if(NOT error_count EQUAL 1)
+  message(NOTICE "${CXX} ${shown} ${SOURCE}\n${output}")
+  message(FATAL_ERROR "rejected with the right diagnostic, but with ${error_count} errors instead of one")
+endif()
+message(STATUS "rejected as expected with one error (matched '${REGEX}')")

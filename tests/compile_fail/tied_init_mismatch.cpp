@@ -1,6 +1,8 @@
 // One parameter name, "shared", given two initializers.
 #include <ctnn/ctnn.hpp>
 
+#include <vector>
+
 namespace net {
 inline constexpr auto a = ctnn::input<"a", ctnn::shape<16>>;
 inline constexpr auto b = ctnn::input<"b", ctnn::shape<16>>;
@@ -14,4 +16,9 @@ using network = decltype(ctnn::network(ctnn::squared_error(sum, ctnn::input<"t",
 static_assert(network::param_count == 16 * 8 + 8);
 }  // namespace net
 
-int main() {}
+// A trainer and a step as well: the network's error must be the only one.
+int main() {
+  ctnn::trainer<net::network, ctnn::batch<2>> t;
+  const std::vector<float> x(2 * 16), target(2 * 8);
+  t.step(ctnn::feed<"a">(x), ctnn::feed<"b">(x), ctnn::feed<"t">(target));
+}

@@ -189,14 +189,17 @@ constexpr std::size_t first_wrong_type() {
 }
 
 /// What is wrong with a call's feeds, in the order the checks run.
-enum class feed_problem { none, not_a_feed, unknown, duplicate, missing, unread, extent, type };
+enum class feed_problem { none, network, not_a_feed, unknown, duplicate, missing, unread, extent, type };
 
 /// The first problem of a call (training: Output == none; predict of output
 /// Output) at batch Bn binding these feeds. A plain value, so that the
 /// call's `if constexpr` stays a constant whatever the diagnostic did.
 template <class Graph, class T, std::size_t Output, std::size_t Bn, class... F>
 constexpr feed_problem first_feed_problem() {
-  if constexpr (!(is_feed_v<F> && ...)) {
+  constexpr const auto& plan = Graph::plan;
+  if constexpr (plan.leaf_clash || plan.params.tie_mismatch || plan.params.init_mismatch) {
+    return feed_problem::network;  // reported by the network's own checks; nothing more to add
+  } else if constexpr (!(is_feed_v<F> && ...)) {
     return feed_problem::not_a_feed;
   } else {
     using M = feed_match<Graph, F...>;

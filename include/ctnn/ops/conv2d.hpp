@@ -50,9 +50,11 @@ struct conv2d_op {
                                  W = detail::dim_or_one<In, 2>;
     static_assert(diagnostic::check<diagnostic::conv_groups_do_not_divide_channels<Name, C, Out, G>>);
     static constexpr std::size_t Fe = D * (F - 1) + 1;  // the dilated extent
-    static_assert(diagnostic::check_unless<detail::window_fits(H, Fe, P, S, R),
+    // One error per mistake: no geometry for a non-image, no width after a bad height.
+    static constexpr bool image = In::rank == 3, height_fits = detail::window_fits(H, Fe, P, S, R);
+    static_assert(diagnostic::check_unless<!image || height_fits,
                                            diagnostic::window_does_not_tile_input<Name, "height", H, Fe, P, S>>);
-    static_assert(diagnostic::check_unless<detail::window_fits(W, Fe, P, S, R),
+    static_assert(diagnostic::check_unless<!image || !height_fits || detail::window_fits(W, Fe, P, S, R),
                                            diagnostic::window_does_not_tile_input<Name, "width", W, Fe, P, S>>);
     static constexpr std::size_t Ho = detail::window_out(H, Fe, P, S, R), Wo = detail::window_out(W, Fe, P, S, R);
     static constexpr std::size_t Gs = G > 0 && C % G == 0 && Out % G == 0 ? G : 1;

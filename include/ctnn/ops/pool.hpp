@@ -36,9 +36,11 @@ struct pool_op {
     static_assert(diagnostic::check<diagnostic::pool_padding_not_below_window<op_name, F, P>>);
     static constexpr std::size_t C = detail::dim_or_one<In, 0>, H = detail::dim_or_one<In, 1>,
                                  W = detail::dim_or_one<In, 2>;
-    static_assert(diagnostic::check_unless<detail::window_fits(H, F, P, S, R),
+    // One error per mistake: no geometry for a non-image, no width after a bad height.
+    static constexpr bool image = In::rank == 3, height_fits = detail::window_fits(H, F, P, S, R);
+    static_assert(diagnostic::check_unless<!image || height_fits,
                                            diagnostic::window_does_not_tile_input<op_name, "height", H, F, P, S>>);
-    static_assert(diagnostic::check_unless<detail::window_fits(W, F, P, S, R),
+    static_assert(diagnostic::check_unless<!image || !height_fits || detail::window_fits(W, F, P, S, R),
                                            diagnostic::window_does_not_tile_input<op_name, "width", W, F, P, S>>);
     static constexpr std::size_t Ho = detail::window_out(H, F, P, S, R), Wo = detail::window_out(W, F, P, S, R);
     static constexpr std::size_t HW = H * W, HWo = Ho * Wo;
