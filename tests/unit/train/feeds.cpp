@@ -12,21 +12,15 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "../../compile_fail/two_inputs.hpp"
 #include "../../support/count_allocations.hpp"
 
 using ctnn::feed;
 using ctnn_test::allocations;
 
 namespace two {
-// Two inputs of the same shape and two losses: fed by position, xa and xb
-// could be swapped without a sound.
-inline constexpr auto xa = ctnn::input<"xa", ctnn::shape<4>>;
-inline constexpr auto xb = ctnn::input<"xb", ctnn::shape<4>>;
-inline constexpr auto ha = ctnn::dense<"fa", 3>(xa);
-inline constexpr auto hb = ctnn::dense<"fb", 3>(xb);
-inline constexpr auto la = ctnn::softmax_cross_entropy(ctnn::ref<ha>, ctnn::label<"ya", 3>);
-inline constexpr auto lb = ctnn::softmax_cross_entropy(ctnn::ref<hb>, ctnn::label<"yb", 3>);
-using net = decltype(ctnn::network(la, lb, ctnn::outputs(ctnn::ref<ha>, ctnn::ref<hb>)));
+// two::net (the diagnostics' network): two inputs of the same shape and two
+// losses; fed by position, xa and xb could be swapped without a sound.
 constexpr std::size_t B = 2;
 
 template <class... F>
