@@ -31,17 +31,25 @@ using summed = decltype(ctnn::network(
     ctnn::scale<0.5>(ctnn::add(ctnn::squared_error(ctnn::ref<h>, t, ctnn::reduce::batch_sum),
                                ctnn::l1_loss(ctnn::ref<h>, t, ctnn::pytorch::sum))),
     ctnn::softmax_cross_entropy(ctnn::ref<h>, c)));
+
+// One batch of three for both twins.
+constexpr std::size_t B = 3;
+struct batch_data {
+  std::array<float, B * 4> x;
+  std::array<float, B * 5> t;
+  std::array<int, B> c;
+};
+inline const batch_data batch{{0.5f, -0.25f, 1.0f, 0.75f, -1.0f, 0.1f, 0.3f, -0.6f, 0.2f, 0.9f, -0.4f, 0.05f},
+                              {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f, -0.9f, 1.0f, 0.0f, -0.1f, 0.2f,
+                               0.3f, -0.4f},
+                              {0, 3, 4}};
 }  // namespace twin_nets
 
 TEST_CASE("runtime twin: per-sample loss options as on the static side", "[runtime][loss][reduction]") {
-  constexpr std::size_t B = 3;
-  ctnn::model<twin_nets::per_sample, B> m(7);
-  rt::model twin(rt::from<twin_nets::per_sample>(), B, 7);
+  ctnn::model<twin_nets::per_sample, twin_nets::B> m(7);
+  rt::model twin(rt::from<twin_nets::per_sample>(), twin_nets::B, 7);
   twin.copy_parameters_from(m);
-  const std::array<float, B * 4> x = {0.5f, -0.25f, 1.0f, 0.75f, -1.0f, 0.1f, 0.3f, -0.6f, 0.2f, 0.9f, -0.4f, 0.05f};
-  const std::array<float, B * 5> t = {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f,
-                                      -0.9f, 1.0f, 0.0f, -0.1f, 0.2f, 0.3f, -0.4f};
-  const std::array<int, B> c = {0, 3, 4};
+  const auto& [x, t, c] = twin_nets::batch;
   const float ls = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
   const float lr = twin.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
   CHECK(lr == Approx(ls).epsilon(1e-6));
@@ -54,14 +62,10 @@ TEST_CASE("runtime twin: per-sample loss options as on the static side", "[runti
 
 TEST_CASE("runtime twin: a batch-summed root is summed and seeded with 1, as on the static side",
           "[runtime][loss][reduction]") {
-  constexpr std::size_t B = 3;
-  ctnn::model<twin_nets::summed, B> m(5);
-  rt::model twin(rt::from<twin_nets::summed>(), B, 5);
+  ctnn::model<twin_nets::summed, twin_nets::B> m(5);
+  rt::model twin(rt::from<twin_nets::summed>(), twin_nets::B, 5);
   twin.copy_parameters_from(m);
-  const std::array<float, B * 4> x = {0.5f, -0.25f, 1.0f, 0.75f, -1.0f, 0.1f, 0.3f, -0.6f, 0.2f, 0.9f, -0.4f, 0.05f};
-  const std::array<float, B * 5> t = {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f,
-                                      -0.9f, 1.0f, 0.0f, -0.1f, 0.2f, 0.3f, -0.4f};
-  const std::array<int, B> c = {0, 3, 4};
+  const auto& [x, t, c] = twin_nets::batch;
   const float ls = m.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
   const float lr = twin.forward_backward(ctnn::feed<"x">(x), ctnn::feed<"t">(t), ctnn::feed<"c">(c));
   CHECK(lr == Approx(ls).epsilon(1e-6));
@@ -69,7 +73,7 @@ TEST_CASE("runtime twin: a batch-summed root is summed and seeded with 1, as on 
   const auto w = m.param<"fc.weight">();
   const auto bias = m.param<"fc.bias">();
   double summed = 0, cross_entropy = 0;
-  for (std::size_t b = 0; b < B; ++b) {
+  for (std::size_t b = 0; b < twin_nets::B; ++b) {
     std::array<double, 5> h{};
     double squares = 0, absolutes = 0, norm = 0;
     for (std::size_t j = 0; j < 5; ++j) {
@@ -83,7 +87,7 @@ TEST_CASE("runtime twin: a batch-summed root is summed and seeded with 1, as on 
     summed += 0.5 * (0.5 * squares + absolutes);
     cross_entropy += std::log(norm) - h[std::size_t(c[b])];
   }
-  CHECK(ls == Approx(summed + cross_entropy / B).epsilon(1e-5));
+  CHECK(ls == Approx(summed + cross_entropy / twin_nets::B).epsilon(1e-5));
   const auto gs = m.grad<"fc.weight">();
   const auto gr = twin.grad("fc.weight");
   std::size_t i = 0;
