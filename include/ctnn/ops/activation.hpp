@@ -31,8 +31,8 @@ struct activation_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), B * In::size>(
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::map_into<grad_mode::adds_to_input(Mode, 0), B * In::size>(
             a.din[0], [](auto d, auto y) { return d * F::derivative(y); }, a.dout, a.out);
     }
   };
@@ -123,8 +123,8 @@ struct softmax_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        detail::softmax_rows_backward(B, n, a.out, a.dout, a.din[0], bool(Mode & grad_mode::input_accumulate(0)));
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        detail::softmax_rows_backward(B, n, a.out, a.dout, a.din[0], grad_mode::adds_to_input(Mode, 0));
     }
   };
 };
@@ -160,13 +160,13 @@ struct maxout_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0))) {
+      if constexpr (grad_mode::wants_input(Mode, 0)) {
         for (std::size_t i = 0; i < B * n; ++i) {
           T* dx = a.din[0] + i * K;
           const std::size_t best = std::size_t(a.scratch[i]);
           for (std::size_t k = 0; k < K; ++k) {
             const T g = k == best ? a.dout[i] : T(0);
-            dx[k] = (Mode & grad_mode::input_accumulate(0)) ? dx[k] + g : g;
+            dx[k] = grad_mode::adds_to_input(Mode, 0) ? dx[k] + g : g;
           }
         }
       }

@@ -132,12 +132,12 @@ struct batch_norm_op {
           dxc += kernels::map_sum(fixed<HW>{}, [mu](auto d, auto v) { return d * (v - mu); }, a.dout + o, a.in[0] + o);
         }
         const T dgamma = dxc * is;
-        if constexpr (bool(Mode & grad_mode::param(0)))
-          a.dparam[0][c] = (Mode & grad_mode::param_accumulate(0)) ? a.dparam[0][c] + dgamma : dgamma;
-        if constexpr (bool(Mode & grad_mode::param(1)))
-          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + dbeta : dbeta;
-        if constexpr (bool(Mode & grad_mode::input(0))) {
-          constexpr bool acc = Mode & grad_mode::input_accumulate(0);
+        if constexpr (grad_mode::wants_param(Mode, 0))
+          a.dparam[0][c] = grad_mode::adds_to_param(Mode, 0) ? a.dparam[0][c] + dgamma : dgamma;
+        if constexpr (grad_mode::wants_param(Mode, 1))
+          a.dparam[1][c] = grad_mode::adds_to_param(Mode, 1) ? a.dparam[1][c] + dbeta : dbeta;
+        if constexpr (grad_mode::wants_input(Mode, 0)) {
+          constexpr bool acc = grad_mode::adds_to_input(Mode, 0);
           const T g = gamma[c] * is, mb = dbeta / T(m), mg = is * dgamma / T(m);
           auto dx = [mu, g, mb, mg](auto d, auto v) { return g * (d - mb - (v - mu) * mg); };
           for (std::size_t b = 0; b < B; ++b) {
@@ -212,12 +212,12 @@ struct batch_norm_op {
           dgamma[j] += dy[b * n + j] * xhat[b * n + j];
         }
       auto store = [](T* dst, std::size_t j, T v, bool accumulate) { dst[j] = accumulate ? dst[j] + v : v; };
-      if constexpr (bool(Mode & grad_mode::param(0)))
-        for (std::size_t j = 0; j < n; ++j) store(a.dparam[0], j, dgamma[j], Mode & grad_mode::param_accumulate(0));
-      if constexpr (bool(Mode & grad_mode::param(1)))
-        for (std::size_t j = 0; j < n; ++j) store(a.dparam[1], j, dbeta[j], Mode & grad_mode::param_accumulate(1));
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        constexpr bool acc = Mode & grad_mode::input_accumulate(0);
+      if constexpr (grad_mode::wants_param(Mode, 0))
+        for (std::size_t j = 0; j < n; ++j) store(a.dparam[0], j, dgamma[j], grad_mode::adds_to_param(Mode, 0));
+      if constexpr (grad_mode::wants_param(Mode, 1))
+        for (std::size_t j = 0; j < n; ++j) store(a.dparam[1], j, dbeta[j], grad_mode::adds_to_param(Mode, 1));
+      if constexpr (grad_mode::wants_input(Mode, 0)) {
+        constexpr bool acc = grad_mode::adds_to_input(Mode, 0);
         for (std::size_t b = 0; b < B; ++b)
           for (std::size_t j = 0; j < n; ++j) {
             const std::size_t k = b * n + j;

@@ -62,19 +62,19 @@ struct broadcast_op {
 
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      constexpr bool dx_add = bool(Mode & grad_mode::input_accumulate(0));
-      constexpr bool dv_add = bool(Mode & grad_mode::input_accumulate(1));
+      constexpr bool dx_add = grad_mode::adds_to_input(Mode, 0);
+      constexpr bool dv_add = grad_mode::adds_to_input(Mode, 1);
       for (std::size_t b = 0; b < B; ++b) {
         const T* x = a.in[0] + b * n;
         const T* v = a.in[1] + b * k;
         const T* d = a.dout + b * n;
         if constexpr (inner == 1) {
-          if constexpr (bool(Mode & grad_mode::input(0)))
+          if constexpr (grad_mode::wants_input(Mode, 0))
             for (std::size_t o = 0; o < outer; ++o)
               kernels::map_into<dx_add, k>(a.din[0] + b * n + o * k,
                                            [](auto di, auto xi, auto vi) { return Rule::da(di, xi, vi); },
                                            d + o * k, x + o * k, v);
-          if constexpr (bool(Mode & grad_mode::input(1))) {
+          if constexpr (grad_mode::wants_input(Mode, 1)) {
             T* dv = a.din[1] + b * k;
             // The first position writes (or adds, as the plan says); the others add.
             for (std::size_t o = 0; o < outer; ++o) {
@@ -86,11 +86,11 @@ struct broadcast_op {
         } else {
           for (std::size_t c = 0; c < k; ++c) {
             const T s = v[c];
-            if constexpr (bool(Mode & grad_mode::input(0)))
+            if constexpr (grad_mode::wants_input(Mode, 0))
               kernels::map_into<dx_add, inner>(
                   a.din[0] + b * n + c * inner,
                   [s](auto di, auto xi) { return Rule::da(di, xi, decltype(xi)(s)); }, d + c * inner, x + c * inner);
-            if constexpr (bool(Mode & grad_mode::input(1))) {
+            if constexpr (grad_mode::wants_input(Mode, 1)) {
               const T sum = kernels::map_sum(
                   kernels::fixed<inner>{}, [s](auto di, auto xi) { return Rule::db(di, xi, decltype(xi)(s)); },
                   d + c * inner, x + c * inner);

@@ -59,10 +59,10 @@ struct channel_dropout_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
+      if constexpr (grad_mode::wants_input(Mode, 0))
         for (std::size_t i = 0; i < B * C; ++i) {
           const T m = a.scratch[i];
-          kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), plane>(
+          kernels::map_into<grad_mode::adds_to_input(Mode, 0), plane>(
               a.din[0] + i * plane, [m](auto d) { return d * m; }, a.dout + i * plane);
         }
     }

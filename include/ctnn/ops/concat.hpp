@@ -55,9 +55,9 @@ struct concat_op {
     }
     template <std::size_t B, unsigned Mode, std::size_t K, class T>
     static void backward_one(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(K)))
+      if constexpr (grad_mode::wants_input(Mode, K))
         for (std::size_t b = 0; b < B; ++b)
-          kernels::map_into<bool(Mode & grad_mode::input_accumulate(K)), sizes[K]>(
+          kernels::map_into<grad_mode::adds_to_input(Mode, K), sizes[K]>(
               a.din[K] + b * sizes[K], [](auto d) { return d; }, a.dout + b * n + offset(K));
     }
   };

@@ -208,11 +208,11 @@ struct conv2d_op {
 
     template <std::size_t B, unsigned Mode, class T>
     static void bias_gradient(const backward_args<T>& a, const T* gy) {
-      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
+      if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
         for (std::size_t c = 0; c < Out; ++c) {
           T s = 0;
           for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
-          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + s : s;
+          a.dparam[1][c] = grad_mode::adds_to_param(Mode, 1) ? a.dparam[1][c] + s : s;
         }
     }
 
@@ -226,7 +226,7 @@ struct conv2d_op {
     static void winograd_backward(const backward_args<T>& a, const T* gy, T* room) {
       using w = wino<T>;
       constexpr std::size_t blocks = B / wino_block;
-      constexpr bool dw = bool(Mode & grad_mode::param(0)), dx = bool(Mode & grad_mode::input(0));
+      constexpr bool dw = grad_mode::wants_param(Mode, 0), dx = grad_mode::wants_input(Mode, 0);
       const T* u = a.scratch;
       kernels::both_halves(multiply_adds * double(B), [&](std::size_t h) {
         T* du = room + h * w::u_size;
@@ -250,7 +250,7 @@ struct conv2d_op {
             for (std::size_t x = 0; x < w::X; ++x)
               kernels::gemm_tn<C, w::N, Out>(u + x * Out * C, dm + x * Out * w::N, dv + x * C * w::N);
             for (std::size_t s = 0; s < wino_block; ++s)
-              kernels::winograd::input_gradient<bool(Mode & grad_mode::input_accumulate(0)), C, H, W, Ho, Wo>(
+              kernels::winograd::input_gradient<grad_mode::adds_to_input(Mode, 0), C, H, W, Ho, Wo>(
                   dv, w::N, s * w::Tp, a.din[0] + (b0 + s) * C * HW);
           }
         }
@@ -259,7 +259,7 @@ struct conv2d_op {
         T* du = room;
         kernels::map<w::u_size>(du, [](auto p, auto q) { return p + q; }, static_cast<const T*>(du),
                                 static_cast<const T*>(room + w::u_size));
-        kernels::winograd::filter_gradient<bool(Mode & grad_mode::param_accumulate(0))>(Out * C, du, a.dparam[0]);
+        kernels::winograd::filter_gradient<grad_mode::adds_to_param(Mode, 0)>(Out * C, du, a.dparam[0]);
       }
     }
 
@@ -281,7 +281,7 @@ struct conv2d_op {
     // both halves' im2row rows, then one column gradient per thread.
     template <std::size_t B, unsigned Mode, class T>
     static void im2col_backward(const backward_args<T>& a, const T* gy, T* dcol_area) {
-      constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
+      constexpr bool dw = grad_mode::wants_param(Mode, 0), dw_acc = grad_mode::adds_to_param(Mode, 0);
       // The weight gradient sums over the batch: its two halves are summed
       // separately (the second into the column-gradient area, free until
       // the data gradient, followed there by each half's im2row rows) and
@@ -300,8 +300,8 @@ struct conv2d_op {
       } else if constexpr (dw) {
         weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0], dcol_area);
       }
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        constexpr bool acc = bool(Mode & grad_mode::input_accumulate(0));
+      if constexpr (grad_mode::wants_input(Mode, 0)) {
+        constexpr bool acc = grad_mode::adds_to_input(Mode, 0);
         kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
           for (std::size_t g = 0; g < Gs; ++g) {
             const T* wg = a.param[0] + g * Og * K;

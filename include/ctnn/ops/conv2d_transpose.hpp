@@ -145,13 +145,13 @@ struct conv2d_transpose_op {
         kernels::map<B * Out * HWo>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
         gy = a.temp;
       }
-      constexpr bool dw = bool(Mode & grad_mode::param(0)), dw_acc = bool(Mode & grad_mode::param_accumulate(0));
-      constexpr bool dx = bool(Mode & grad_mode::input(0)), dx_acc = bool(Mode & grad_mode::input_accumulate(0));
-      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
+      constexpr bool dw = grad_mode::wants_param(Mode, 0), dw_acc = grad_mode::adds_to_param(Mode, 0);
+      constexpr bool dx = grad_mode::wants_input(Mode, 0), dx_acc = grad_mode::adds_to_input(Mode, 0);
+      if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
         for (std::size_t c = 0; c < Out; ++c) {
           T s = 0;
           for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
-          a.dparam[1][c] = (Mode & grad_mode::param_accumulate(1)) ? a.dparam[1][c] + s : s;
+          a.dparam[1][c] = grad_mode::adds_to_param(Mode, 1) ? a.dparam[1][c] + s : s;
         }
       // The output gradient of sample b and group g as a column matrix
       // [K, H·W] (the convolution's im2col, on the output's geometry); with

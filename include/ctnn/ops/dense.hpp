@@ -122,12 +122,12 @@ struct dense_op {
         kernels::map<B * Out>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
         g = a.temp;
       }
-      if constexpr (bool(Mode & grad_mode::param(0)))
-        kernels::gemm_tn<in_size, Out, B, bool(Mode & grad_mode::param_accumulate(0))>(a.in[0], g, a.dparam[0]);
-      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
-        kernels::column_sums<B, Out, bool(Mode & grad_mode::param_accumulate(1))>(g, a.dparam[1]);
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::gemm_nt<B, in_size, Out, bool(Mode & grad_mode::input_accumulate(0))>(g, a.param[0], a.din[0]);
+      if constexpr (grad_mode::wants_param(Mode, 0))
+        kernels::gemm_tn<in_size, Out, B, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0]);
+      if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
+        kernels::column_sums<B, Out, grad_mode::adds_to_param(Mode, 1)>(g, a.dparam[1]);
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::gemm_nt<B, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
     }
   };
 };

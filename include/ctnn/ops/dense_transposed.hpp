@@ -56,12 +56,12 @@ struct dense_transposed_op {
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       // dW [Out, in] = dYᵀ·X, the layout the owner stores: its own gradient lands on the same elements.
-      if constexpr (bool(Mode & grad_mode::param(0)))
-        kernels::gemm_tn<Out, in_size, B, bool(Mode & grad_mode::param_accumulate(0))>(a.dout, a.in[0], a.dparam[0]);
-      if constexpr (HasBias && bool(Mode & grad_mode::param(1)))
-        kernels::column_sums<B, Out, bool(Mode & grad_mode::param_accumulate(1))>(a.dout, a.dparam[1]);
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::gemm_nn<B, in_size, Out, bool(Mode & grad_mode::input_accumulate(0))>(a.dout, a.param[0], a.din[0]);
+      if constexpr (grad_mode::wants_param(Mode, 0))
+        kernels::gemm_tn<Out, in_size, B, grad_mode::adds_to_param(Mode, 0)>(a.dout, a.in[0], a.dparam[0]);
+      if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
+        kernels::column_sums<B, Out, grad_mode::adds_to_param(Mode, 1)>(a.dout, a.dparam[1]);
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::gemm_nn<B, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(a.dout, a.param[0], a.din[0]);
     }
   };
 };

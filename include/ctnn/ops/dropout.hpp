@@ -56,8 +56,8 @@ struct dropout_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), B * n>(
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::map_into<grad_mode::adds_to_input(Mode, 0), B * n>(
             a.din[0], [](auto d, auto m) { return d * m; }, a.dout, a.scratch);
     }
   };

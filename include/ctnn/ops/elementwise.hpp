@@ -64,11 +64,11 @@ struct binary_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), B * n>(
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::map_into<grad_mode::adds_to_input(Mode, 0), B * n>(
             a.din[0], [](auto d, auto x, auto y) { return Rule::da(d, x, y); }, a.dout, a.in[0], a.in[1]);
-      if constexpr (bool(Mode & grad_mode::input(1)))
-        kernels::map_into<bool(Mode & grad_mode::input_accumulate(1)), B * n>(
+      if constexpr (grad_mode::wants_input(Mode, 1))
+        kernels::map_into<grad_mode::adds_to_input(Mode, 1), B * n>(
             a.din[1], [](auto d, auto x, auto y) { return Rule::db(d, x, y); }, a.dout, a.in[0], a.in[1]);
     }
   };
@@ -108,8 +108,8 @@ struct scale_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
-        kernels::map_into<bool(Mode & grad_mode::input_accumulate(0)), B * In::size>(
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::map_into<grad_mode::adds_to_input(Mode, 0), B * In::size>(
             a.din[0], [](auto d) { return d * decltype(d)(T(Factor.value())); }, a.dout);
     }
   };

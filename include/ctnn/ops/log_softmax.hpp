@@ -60,9 +60,9 @@ struct log_softmax_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
+      if constexpr (grad_mode::wants_input(Mode, 0))
         detail::log_softmax_rows_backward(B * rows, n, a.out, a.dout, a.din[0],
-                                          bool(Mode & grad_mode::input_accumulate(0)));
+                                          grad_mode::adds_to_input(Mode, 0));
     }
   };
 };

@@ -175,9 +175,9 @@ struct label_loss_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
+      if constexpr (grad_mode::wants_input(Mode, 0))
         detail::label_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.dout, a.din[0],
-                                          bool(Mode & grad_mode::input_accumulate(0)), R);
+                                          grad_mode::adds_to_input(Mode, 0), R);
     }
   };
 };
@@ -282,14 +282,14 @@ struct target_loss_op {
     static void backward(const backward_args<T>& a) {
       // d/dt by a central difference of the rule would be wrong at the
       // kinks; the supported trainable-target losses are symmetric.
-      static_assert(!(Mode & grad_mode::input(1)) || std::is_same_v<Rule, loss_rule::squared_error> ||
+      static_assert(!grad_mode::wants_input(Mode, 1) || std::is_same_v<Rule, loss_rule::squared_error> ||
                         std::is_same_v<Rule, loss_rule::l1>,
                     "ctnn: only squared_error and l1_loss take a target that needs a gradient");
       detail::target_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.dout,
-                                         bool(Mode & grad_mode::input(0)) ? a.din[0] : nullptr,
-                                         bool(Mode & grad_mode::input_accumulate(0)),
-                                         bool(Mode & grad_mode::input(1)) ? a.din[1] : nullptr,
-                                         bool(Mode & grad_mode::input_accumulate(1)), R);
+                                         grad_mode::wants_input(Mode, 0) ? a.din[0] : nullptr,
+                                         grad_mode::adds_to_input(Mode, 0),
+                                         grad_mode::wants_input(Mode, 1) ? a.din[1] : nullptr,
+                                         grad_mode::adds_to_input(Mode, 1), R);
     }
   };
 };

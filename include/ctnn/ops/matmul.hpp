@@ -32,11 +32,11 @@ struct matmul_op {
     static void backward(const backward_args<T>& a) {
       for (std::size_t b = 0; b < B; ++b) {
         const T* dc = a.dout + b * M * N;
-        if constexpr (bool(Mode & grad_mode::input(0)))  // dA = dC · Bᵀ
-          kernels::gemm_nt<M, K, N, bool(Mode & grad_mode::input_accumulate(0))>(dc, a.in[1] + b * K * N,
+        if constexpr (grad_mode::wants_input(Mode, 0))  // dA = dC · Bᵀ
+          kernels::gemm_nt<M, K, N, grad_mode::adds_to_input(Mode, 0)>(dc, a.in[1] + b * K * N,
                                                                                   a.din[0] + b * M * K);
-        if constexpr (bool(Mode & grad_mode::input(1)))  // dB = Aᵀ · dC
-          kernels::gemm_tn<K, N, M, bool(Mode & grad_mode::input_accumulate(1))>(a.in[0] + b * M * K, dc,
+        if constexpr (grad_mode::wants_input(Mode, 1))  // dB = Aᵀ · dC
+          kernels::gemm_tn<K, N, M, grad_mode::adds_to_input(Mode, 1)>(a.in[0] + b * M * K, dc,
                                                                                   a.din[1] + b * K * N);
       }
     }

@@ -69,6 +69,15 @@ constexpr unsigned input(std::size_t k) { return 1u << k; }
 constexpr unsigned input_accumulate(std::size_t k) { return 1u << (4 + k); }
 constexpr unsigned param(std::size_t j) { return 1u << (8 + j); }
 constexpr unsigned param_accumulate(std::size_t j) { return 1u << (12 + j); }
+
+/// The same bits read back, for an op's backward: `if constexpr
+/// (grad_mode::wants_input(Mode, 0))`, `gemm<..., grad_mode::adds_to_input(Mode, 0)>`.
+/// wants_*: compute that gradient at all; adds_to_*: add it to what an
+/// earlier backward step wrote there rather than overwrite it.
+constexpr bool wants_input(unsigned mode, std::size_t k) { return (mode & input(k)) != 0; }
+constexpr bool adds_to_input(unsigned mode, std::size_t k) { return (mode & input_accumulate(k)) != 0; }
+constexpr bool wants_param(unsigned mode, std::size_t j) { return (mode & param(j)) != 0; }
+constexpr bool adds_to_param(unsigned mode, std::size_t j) { return (mode & param_accumulate(j)) != 0; }
 }  // namespace grad_mode
 
 /// The role of a node for the planner and the summary.

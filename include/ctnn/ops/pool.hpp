@@ -71,11 +71,11 @@ struct pool_op {
 
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
+      if constexpr (grad_mode::wants_input(Mode, 0))
         kernels::for_each_sample<B>(work, [&](std::size_t b) {
           kernels::pool_backward<Kind == pool_kind::max>(
               C, geometry, a.dout + b * C * HWo, Kind == pool_kind::max ? a.scratch + b * C * HWo : nullptr,
-              a.din[0] + b * C * HW, bool(Mode & grad_mode::input_accumulate(0)));
+              a.din[0] + b * C * HW, grad_mode::adds_to_input(Mode, 0));
         });
     }
   };
@@ -99,11 +99,11 @@ struct global_avg_pool_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0)))
+      if constexpr (grad_mode::wants_input(Mode, 0))
         for (std::size_t p = 0; p < B * C; ++p) {
           const T g = a.dout[p] * (T(1) / T(HW));
           T* dx = a.din[0] + p * HW;
-          if constexpr (bool(Mode & grad_mode::input_accumulate(0))) kernels::map<HW>(dx, [g](auto v) { return v + g; }, dx);
+          if constexpr (grad_mode::adds_to_input(Mode, 0)) kernels::map<HW>(dx, [g](auto v) { return v + g; }, dx);
           else std::fill_n(dx, HW, g);
         }
     }

@@ -51,8 +51,8 @@ struct slice_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::input(0))) {
-        constexpr bool accumulate = bool(Mode & grad_mode::input_accumulate(0));
+      if constexpr (grad_mode::wants_input(Mode, 0)) {
+        constexpr bool accumulate = grad_mode::adds_to_input(Mode, 0);
         for (std::size_t b = 0; b < B; ++b) {
           T* dx = a.din[0] + b * n;
           if constexpr (!accumulate) {

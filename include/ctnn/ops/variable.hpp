@@ -40,8 +40,8 @@ struct variable_op {
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
-      if constexpr (bool(Mode & grad_mode::param(0)))
-        kernels::column_sums<B, Shape::size, bool(Mode & grad_mode::param_accumulate(0))>(a.dout, a.dparam[0]);
+      if constexpr (grad_mode::wants_param(Mode, 0))
+        kernels::column_sums<B, Shape::size, grad_mode::adds_to_param(Mode, 0)>(a.dout, a.dparam[0]);
     }
   };
 };

@@ -71,10 +71,10 @@ struct backward_ctx {
   const float* scratch = nullptr;
   float* temp = nullptr;
 
-  bool input(std::size_t k) const { return mode & grad_mode::input(k); }
-  bool add_input(std::size_t k) const { return mode & grad_mode::input_accumulate(k); }
-  bool param_grad(std::size_t j) const { return mode & grad_mode::param(j); }
-  bool add_param(std::size_t j) const { return mode & grad_mode::param_accumulate(j); }
+  bool input(std::size_t k) const { return grad_mode::wants_input(mode, k); }
+  bool add_input(std::size_t k) const { return grad_mode::adds_to_input(mode, k); }
+  bool param_grad(std::size_t j) const { return grad_mode::wants_param(mode, j); }
+  bool add_param(std::size_t j) const { return grad_mode::adds_to_param(mode, j); }
 };
 
 /// Calls f(std::true_type) or f(std::false_type): a run-time overwrite/add

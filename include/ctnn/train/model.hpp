@@ -181,7 +181,7 @@ class model {
       backward_args<T> a;
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         ((a.in[K] = value_of<true, B, G.nodes[I].input[K]>(values())), ...);
-        ((a.din[K] = (mode & grad_mode::input(K)) ? grad_ws() + B * G.grad_offset[G.nodes[I].input[K]] : nullptr), ...);
+        ((a.din[K] = grad_mode::wants_input(mode, K) ? grad_ws() + B * G.grad_offset[G.nodes[I].input[K]] : nullptr), ...);
       }(std::make_index_sequence<G.nodes[I].arity>{});
       a.out = values() + B * G.value_offset[I];
       a.dout = grad_ws() + B * G.grad_offset[I];
@@ -560,7 +560,7 @@ class model {
     constexpr unsigned mode = P.grad_mask[I];
     if constexpr (P.needs_grad[I]) {
       for (std::size_t k = 0; k < P.nodes[I].arity && !o.found(); ++k) {
-        if (!(mode & grad_mode::input(k))) continue;
+        if (!grad_mode::wants_input(mode, k)) continue;
         const std::size_t in = P.nodes[I].input[k], n = B * P.nodes[in].out.size();
         const T* p = grad_ws() + B * P.grad_offset[in];
         if (const std::size_t e = kernels::first_non_finite(p, n); e < n)
