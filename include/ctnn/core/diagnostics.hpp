@@ -66,6 +66,16 @@ struct maxout_pieces_do_not_divide {
                 "CTNN_SHAPE_MISMATCH: maxout needs a flat input whose size is a multiple of its pieces");
 };
 
+/// `Member` is the first member of the op contract (ctnn/core/op.hpp) that
+/// the op named `Op` ("" if it has no name) does not declare.
+template <fixed_string Op, fixed_string Member>
+struct op_lacks_member {
+  static_assert(Member.size() == 0,
+                "CTNN_OP_CONTRACT: an op must declare every member of the op contract (ctnn/core/op.hpp: "
+                "name, spec<input shapes...> with kind, out_shape, forward<B, T> and backward<B, Mode, T>; "
+                "derive the spec from spec_defaults for the rest); the second argument names the member missing");
+};
+
 template <fixed_string Layer, class Option>
 struct dense_option_not_recognized {
   static_assert(sizeof(Option) == 0,

@@ -9,7 +9,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/op.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/core/type_list.hpp"
 #include "ctnn/ops/init.hpp"
@@ -132,15 +134,6 @@ struct node : detail::node_base {
 template <class T>
 concept graph_value = std::is_base_of_v<detail::node_base, resolve_t<T>>;
 
-/// Makes a node and checks its shapes at the user's call site, so that a
-/// diagnostic points at the line that wrote the op.
-template <class Op, class... Inputs>
-constexpr auto make_node(const Inputs&...) {
-  using result = node<Op, std::remove_cvref_t<Inputs>...>;
-  [[maybe_unused]] constexpr std::size_t checked = sizeof(typename result::spec);
-  return result{};
-}
-
 /// Defaults for an op's spec: no parameters, no scratch, no flops.
 struct spec_defaults {
   static constexpr std::size_t scratch_size = 0;  // per sample, kept from forward to backward
@@ -153,5 +146,66 @@ struct spec_defaults {
   // An input whose gradient backward computes (input<..., requires_grad>).
   static constexpr bool input_gradient = false;
 };
+
+namespace detail {
+// The op's name for a diagnostic, or "" when it has none.
+template <class Op>
+consteval auto op_name_or_none() {
+  if constexpr (op_contract::has_name<Op>) return Op::name;
+  else return no_name;
+}
+template <class Op, class... In>
+struct spec_or_void {
+  using type = void;
+};
+template <class Op, class... In>
+  requires op_contract::has_spec<Op, In...>
+struct spec_or_void<Op, In...> {
+  using type = typename Op::template spec<In...>;
+};
+template <class S>
+struct out_shape_or_scalar {
+  using type = shape<>;
+};
+template <op_contract::has_out_shape S>
+struct out_shape_or_scalar<S> {
+  using type = typename S::out_shape;
+};
+// What make_node returns for an op that breaks the contract, after its one
+// diagnostic: a complete op with the broken one's output shape (if it has
+// one), so that nothing built on it reports further errors.
+template <class Out>
+struct op_contract_placeholder {
+  static constexpr auto name = no_name;
+  template <class...>
+  struct spec : spec_defaults {
+    static constexpr std::string_view kind = "(not an op)";
+    using out_shape = Out;
+    template <std::size_t B, class T>
+    static void forward(const forward_args<T>&) {}
+    template <std::size_t B, unsigned Mode, class T>
+    static void backward(const backward_args<T>&) {}
+  };
+};
+}  // namespace detail
+
+/// Makes a node and checks it at the user's call site, so that a diagnostic
+/// points at the line that wrote the op: first the op contract
+/// (ctnn/core/op.hpp), once per op type and input shapes, then the op's own
+/// shape checks, which its spec runs when it is instantiated.
+template <class Op, class... Inputs>
+constexpr auto make_node(const Inputs&...) {
+  constexpr auto missing = op_contract::first_missing_text<Op, typename resolve_t<Inputs>::out_shape...>();
+  if constexpr (missing.size() == 0) {
+    using result = node<Op, std::remove_cvref_t<Inputs>...>;
+    [[maybe_unused]] constexpr std::size_t checked = sizeof(typename result::spec);
+    return result{};
+  } else {
+    static_assert(diagnostic::check<diagnostic::op_lacks_member<detail::op_name_or_none<Op>(), missing>>);
+    using spec = typename detail::spec_or_void<Op, typename resolve_t<Inputs>::out_shape...>::type;
+    return node<detail::op_contract_placeholder<typename detail::out_shape_or_scalar<spec>::type>,
+                std::remove_cvref_t<Inputs>...>{};
+  }
+}
 
 }  // namespace ctnn
