@@ -3,19 +3,20 @@
 # Idempotent: apt is only touched when something is missing.
 #   bash scripts/setup.sh          what building, testing and training need
 #   bash scripts/setup.sh bench    also the benchmarks' peers (Eigen,
-#                                  OpenBLAS, LibTorch) and matplotlib
+#                                  OpenBLAS, LibTorch), matplotlib and Boost
+#                                  (bench/compile/hana_vs_constexpr.py)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache
-  libboost-dev xtensor-dev libxsimd-dev zlib1g-dev
+  xtensor-dev libxsimd-dev zlib1g-dev
   catch2 libbenchmark-dev
   clang-16 libomp-16-dev libclang-rt-16-dev
   libcli11-dev nlohmann-json3-dev
   dataset-fashion-mnist time python3-matplotlib
 )
 if [[ "${1:-}" == "bench" ]]; then
-  packages+=(libeigen3-dev libopenblas-dev libtorch-dev)
+  packages+=(libeigen3-dev libopenblas-dev libtorch-dev libboost-dev)
 fi
 
 missing=()
