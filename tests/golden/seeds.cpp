@@ -35,8 +35,8 @@ using net = decltype(ctnn::network(f));
 
 TEST_CASE("seed 000: the sigmoid neuron, w = [2, -3, -3], x = [-1, -2]", "[golden]") {
   ctnn::model<neuron::net, 1, double> m;
-  m.param<"x">() = xt::xtensor<double, 1>{-1, -2};
-  m.param<"w.weight">() = xt::xtensor<double, 2>{{2}, {-3}};
+  m.param<"x">() = {-1.0, -2.0};
+  m.param<"w.weight">() = {{2.0}, {-3.0}};
   m.param<"w.bias">()(0) = -3;
   CHECK(m.forward_backward() == Approx(0.731059).margin(5e-7));
   CHECK(m.grad<"x">()(0) == Approx(0.393224).margin(5e-7));
@@ -77,9 +77,9 @@ using net = decltype(ctnn::network(ctnn::squared_error(out, ctnn::input<"target"
 
 TEST_CASE("seed 002: the 3-2-1 sigmoid network, with the slides' slips corrected", "[golden]") {
   ctnn::model<three_two_one::net, 1, double> m;
-  m.param<"l0.weight">() = xt::xtensor<double, 2>{{1.0, 0.5}, {0.2, 1.2}, {1.2, 0.1}};
-  m.param<"l0.bias">() = xt::xtensor<double, 1>{0.1, 0.2};
-  m.param<"l1.weight">() = xt::xtensor<double, 2>{{0.3}, {0.9}};
+  m.param<"l0.weight">() = {{1.0, 0.5}, {0.2, 1.2}, {1.2, 0.1}};
+  m.param<"l0.bias">() = {0.1, 0.2};
+  m.param<"l1.weight">() = {{0.3}, {0.9}};
   m.param<"l1.bias">()(0) = 0.3;
   const double x[3] = {0.4, 0.2, 0.2};
   // The slides print 0.68, 0.62 and 0.74: g(0.78) with the sign slipped, and

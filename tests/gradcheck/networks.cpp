@@ -264,8 +264,8 @@ TEST_CASE("gradcheck: the seeds' worked examples, analytic and numerical", "[gra
   }
   SECTION("seed 000: the sigmoid neuron, w = [2, -3, -3], x = [-1, -2]") {
     ctnn::model<seed_neuron::net, 1, double> m;
-    m.param<"x">() = xt::xtensor<double, 1>{-1, -2};
-    m.param<"w.weight">() = xt::xtensor<double, 2>{{2}, {-3}};
+    m.param<"x">() = {-1.0, -2.0};
+    m.param<"w.weight">() = {{2.0}, {-3.0}};
     m.param<"w.bias">()(0) = -3;
     const auto r = ctnn::check_gradients(m, gc::step);
     CHECK(r.loss == Approx(0.731059).margin(5e-7));
@@ -323,7 +323,7 @@ TEST_CASE("gradcheck: seed 000's gate patterns and seed 003's sigmoid gate", "[g
   }
   {
     ctnn::model<seed_gates::max_gate, 1, double> m;
-    m.param<"ab">() = xt::xtensor<double, 1>{-2, 4};
+    m.param<"ab">() = {-2.0, 4.0};
     GC_REQUIRE_BELOW(ctnn::check_gradients(m, gc::step), 1e-8);
     CHECK(m.grad_span("ab")[0] == 0.0);  // routed to the larger input only
     CHECK(m.grad_span("ab")[1] == 5.0);

@@ -17,10 +17,9 @@
 #include <type_traits>
 #include <utility>
 
-#include <xtensor/xadapt.hpp>
-
 #include "ctnn/core/aligned_buffer.hpp"
 #include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/tensor_view.hpp"
 #include "ctnn/graph/feed.hpp"
 #include "ctnn/graph/feed_check.hpp"
 #include "ctnn/graph/network.hpp"
@@ -478,13 +477,25 @@ class model {
     return {values() + B * P.value_offset[id], B * P.nodes[id].out.size()};
   }
 
-  /// A parameter, or its gradient, by name, as an xtensor view of its shape.
+  /// A parameter, or its gradient, by name, as a tensor_view of its shape
+  /// (row-major, writable through a non-const model). <ctnn/xtensor.hpp>
+  /// turns it into an xtensor expression.
   template <fixed_string Name>
   auto param() {
     return view_of<Name>(detail::param_lookup<Graph, Name>::where.trainable ? params_.data() : state_.data());
   }
   template <fixed_string Name>
+  auto param() const {
+    return view_of<Name>(detail::param_lookup<Graph, Name>::where.trainable ? params_.data() : state_.data());
+  }
+  template <fixed_string Name>
   auto grad() {
+    static_assert(detail::param_lookup<Graph, Name>::where.trainable,
+                  "ctnn::model::grad: this parameter is not trainable and has no gradient");
+    return view_of<Name>(grads_.data());
+  }
+  template <fixed_string Name>
+  auto grad() const {
     static_assert(detail::param_lookup<Graph, Name>::where.trainable,
                   "ctnn::model::grad: this parameter is not trainable and has no gradient");
     return view_of<Name>(grads_.data());
@@ -577,12 +588,12 @@ class model {
     }
   }
 
-  template <fixed_string Name>
-  auto view_of(T* base) {
+  template <fixed_string Name, class E>
+  static auto view_of(E* base) {
     constexpr param_location where = detail::param_lookup<Graph, Name>::where;
     std::array<std::size_t, where.shape.rank> dims{};
     for (std::size_t i = 0; i < where.shape.rank; ++i) dims[i] = where.shape.dims[i];
-    return xt::adapt(base + where.offset, where.shape.size(), xt::no_ownership(), dims);
+    return tensor_view<E, where.shape.rank>(base + where.offset, dims);
   }
   std::span<T> span_of(std::string_view name, bool gradient) {
     for (std::size_t i = 0; i < node_count; ++i)
