@@ -1,5 +1,6 @@
 // Statements in a function, after the guide's classifier network, its data,
 // a trainer t and a model m of it.
+#include <algorithm>
 #include <iostream>
 #include <span>
 #include <string>

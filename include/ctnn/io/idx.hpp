@@ -25,12 +25,9 @@
 #include <utility>
 #include <vector>
 
-namespace ctnn::io {
+#include "ctnn/io/data_error.hpp"
 
-/// Thrown for files that are missing, unreadable or do not hold what they should.
-struct data_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace ctnn::io {
 
 /// Unsigned-byte images, row-major: pixels[(i * rows + r) * cols + c].
 struct idx_images {

@@ -2,11 +2,14 @@
 /// NumPy's .npz archives: a zip file holding one .npy file per array, as
 /// `numpy.savez` (stored) and `numpy.savez_compressed` (deflate) write them.
 ///
-/// xtensor 0.24 reads and writes single .npy files (<xtensor/xnpy.hpp>) but
-/// has no .npz support; this header adds the zip container: each member is
-/// the .npy text xtensor's `xt::dump_npy` produces, written uncompressed
-/// (method 0, as `numpy.savez`); members are read stored or deflated (zlib),
-/// with zip64 sizes and offsets understood, and every CRC checked.
+/// Each member is a .npy file (format 1.0, or 2.0 for headers over 64 KiB),
+/// byte for byte what xtensor 0.24's `xt::dump_npy` and NumPy write: the
+/// header dictionary `{'descr': '<f4', 'fortran_order': False, 'shape': (2,
+/// 3), }` padded with spaces and a newline to a multiple of 64 bytes, then
+/// the elements in C order. Members are written uncompressed (method 0, as
+/// `numpy.savez`) and read stored or deflated (zlib), with zip64 sizes and
+/// offsets understood, and every CRC checked. Neither direction needs
+/// xtensor.
 ///
 /// Every malformed input is a ctnn::io::data_error naming the file (and the
 /// member): missing, not a zip archive, truncated, a bad CRC, an unsupported
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -35,12 +39,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
-#include <xtensor/xadapt.hpp>
-#include <xtensor/xnpy.hpp>
-
-#include "ctnn/io/idx.hpp"  // data_error
+#include "ctnn/io/data_error.hpp"
 
 namespace ctnn::io {
 
@@ -60,10 +62,13 @@ struct npy_array {
   }
 };
 
-/// The NumPy dtype string of float or double ("<f4", "<f8").
+/// The NumPy dtype string of float or double ("<f4", "<f8" on a
+/// little-endian machine), as NumPy and xtensor spell it.
 template <class T>
 std::string npy_dtype() {
-  return xt::detail::build_typestring<T>();
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "ctnn::io::npy_dtype: only float and double are stored");
+  return std::string(1, std::endian::native == std::endian::little ? '<' : '>') + 'f' + std::to_string(sizeof(T));
 }
 
 namespace detail {
@@ -213,6 +218,34 @@ inline npy_array parse_npy(const char* p, std::size_t n, const npz_error& bad) {
     throw bad("holds " + std::to_string(n - h.data_offset) + " data bytes, its header (" + h.dtype + ", shape " +
               shape_text(h.shape) + ") says " + std::to_string(h.data_bytes));
   return {"", std::move(h.dtype), std::move(h.shape), std::vector<char>(p + h.data_offset, p + n)};
+}
+
+/// The header of a .npy file holding a C-ordered array of `dtype` and
+/// `shape`, the bytes `xt::dump_npy` and `numpy.save` write before the data:
+/// magic, version, header length (little-endian), then the dictionary padded
+/// with spaces and ended by a newline so that the data starts at a multiple
+/// of 64 bytes. Version 2.0 (a 4-byte length) once the header reaches 255*255
+/// bytes, as xtensor decides it.
+inline std::string npy_header_text(const std::string& dtype, const std::vector<std::size_t>& shape) {
+  // A tuple as Python prints it: (), (5,), (2, 3).
+  std::string dims = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
+  dims += shape.size() == 1 ? ",)" : ")";
+  std::string dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + dims + ", }";
+  std::size_t length_bytes = 2;
+  std::size_t prefix = 6 + 2 + length_bytes + dict.size() + 1;  // magic, version, length, dict, newline
+  if (prefix >= 255 * 255) {
+    length_bytes = 4;
+    prefix = 6 + 2 + length_bytes + dict.size() + 1;
+  }
+  dict.append(64 - prefix % 64, ' ');
+  dict += '\n';
+  std::string out = "\x93NUMPY";
+  out += char(length_bytes == 2 ? 1 : 2);
+  out += char(0);
+  if (length_bytes == 2) put16(out, std::uint32_t(dict.size()));
+  else put32(out, std::uint32_t(dict.size()));
+  return out + dict;
 }
 
 struct zip_member {
@@ -480,17 +513,12 @@ inline void write_npz(const std::filesystem::path& path, const std::vector<npy_a
       throw data_error("ctnn::io: '" + path.string() + "': '" + a.name + "' holds " + std::to_string(a.bytes.size()) +
                        " bytes, not what its dtype " + a.dtype + " and shape " + detail::shape_text(a.shape) +
                        " call for");
-    // The .npy text as xtensor writes it: its header, then the bytes.
-    std::string npy;
-    if (a.dtype == npy_dtype<float>())
-      npy = xt::dump_npy(xt::adapt(reinterpret_cast<const float*>(a.bytes.data()), a.size(), xt::no_ownership(),
-                                   a.shape));
-    else if (a.dtype == npy_dtype<double>())
-      npy = xt::dump_npy(xt::adapt(reinterpret_cast<const double*>(a.bytes.data()), a.size(), xt::no_ownership(),
-                                   a.shape));
-    else
+    // The .npy file: its header, then the bytes.
+    if (a.dtype != npy_dtype<float>() && a.dtype != npy_dtype<double>())
       throw data_error("ctnn::io: '" + path.string() + "': '" + a.name + "' has dtype " + a.dtype +
                        ", only <f4 and <f8 are written");
+    std::string npy = detail::npy_header_text(a.dtype, a.shape);
+    npy.append(a.bytes.data(), a.bytes.size());
     const std::string name = a.name + ".npy";
     const std::uint32_t crc = std::uint32_t(
         crc32(0L, reinterpret_cast<const Bytef*>(npy.data()), static_cast<uInt>(npy.size())));

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -78,6 +79,43 @@ TEST_CASE("npz: what write_npz writes, read_npz reads back exactly", "[io][npz]"
     CHECK(back[i].shape == arrays[i].shape);
     CHECK(back[i].bytes == arrays[i].bytes);
   }
+}
+
+TEST_CASE("npz: each member write_npz writes is byte for byte what xt::dump_npy writes", "[io][npz]") {
+  // xtensor is the reference here only: ctnn writes the .npy text itself.
+  temp_dir dir;
+  const fs::path p = dir.path / "one.npz";
+  std::vector<double> values(24);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.25 * double(i) - 2;
+  const std::vector<std::vector<std::size_t>> shapes = {{}, {1}, {7}, {2, 3}, {4, 3, 2}, {1, 2, 3, 4}, {24, 1, 1, 1, 1, 1, 1, 1, 1}};
+  for (const auto& shape : shapes)
+    for (const bool wide : {false, true}) {
+      std::size_t count = 1;
+      for (std::size_t d : shape) count *= d;
+      std::string expected;
+      ctnn::io::npy_array a{"a", wide ? "<f8" : "<f4", shape, {}};
+      if (wide) {
+        expected = xt::dump_npy(xt::adapt(values.data(), count, xt::no_ownership(), shape));
+        a.bytes.assign(reinterpret_cast<const char*>(values.data()),
+                       reinterpret_cast<const char*>(values.data() + count));
+      } else {
+        const std::vector<float> narrow(values.begin(), values.begin() + std::ptrdiff_t(count));
+        expected = zip::npy(narrow, shape);
+        a.bytes.assign(reinterpret_cast<const char*>(narrow.data()),
+                       reinterpret_cast<const char*>(narrow.data() + count));
+      }
+      INFO("shape rank " << shape.size() << (wide ? ", <f8" : ", <f4"));
+      ctnn::io::write_npz(p, {a});
+      std::ifstream in(p, std::ios::binary);
+      const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      // One stored member: a 30-byte local header, its name "a.npy", then the .npy text.
+      REQUIRE(file.size() > 35 + expected.size());
+      CHECK(file.substr(35, expected.size()) == expected);
+      CHECK(std::uint32_t(std::uint8_t(file[18])) + (std::uint32_t(std::uint8_t(file[19])) << 8) +
+                (std::uint32_t(std::uint8_t(file[20])) << 16) + (std::uint32_t(std::uint8_t(file[21])) << 24) ==
+            expected.size());
+      CHECK(expected.size() % 64 == (count * (wide ? 8 : 4)) % 64);  // the header ends on a 64-byte boundary
+    }
 }
 
 TEST_CASE("npz: write_npz refuses an array whose bytes are not what its shape says", "[io][npz]") {

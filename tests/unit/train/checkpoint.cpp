@@ -16,6 +16,8 @@
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/train/checkpoint.hpp>
+#include <xtensor/xadapt.hpp>  // the reference .npy writer
+#include <xtensor/xnpy.hpp>
 
 #include "../../support/thrown.hpp"
 
