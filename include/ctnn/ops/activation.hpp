@@ -1,6 +1,7 @@
 /// @file activation.hpp
-/// Activations as graph ops. Applied directly to a dense or conv2d layer they fuse into
-/// it; applied to anything else they are a pointwise node of their own.
+/// Activations as graph ops. Applied directly to an op that absorbs them (dense,
+/// conv2d, conv2d_transpose: `absorbs_activation`, core/op.hpp) they fuse into it;
+/// applied to anything else they are a pointwise node of their own.
 #pragma once
 
 #include <algorithm>
@@ -8,10 +9,9 @@
 #include <cstddef>
 #include <string_view>
 
+#include "ctnn/core/op.hpp"
+#include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/activation_functions.hpp"
-#include "ctnn/ops/conv2d.hpp"
-#include "ctnn/ops/conv2d_transpose.hpp"
-#include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
@@ -38,29 +38,22 @@ struct activation_op {
   };
 };
 
+namespace detail {
+/// x is a node written in place (not a handle) of a one-input op that can
+/// take F into itself.
+template <class X, class F>
+concept fuses_activation =
+    !is_ref_v<X> && X::raw_inputs::size == 1 && absorbs_activation<typename X::op, F>;
+}  // namespace detail
+
 template <class F>
 struct activation_fn {
   template <graph_value X>
   constexpr auto operator()(const X& x) const {
-    if constexpr (is_unfused_dense_v<X>) {
-      // relu(dense(x)) becomes one dense node whose GEMM epilogue applies relu.
-      using d = typename X::op;
-      return make_node<dense_op<d::name, X::out_shape::size, d::has_bias, F, typename d::weight_init,
-                                typename d::bias_init>>(
-          detail::head_t<typename X::raw_inputs>{});
-    } else if constexpr (is_unfused_conv2d_v<X>) {
-      // relu(conv2d(x)) likewise: its per-channel bias pass applies relu.
-      using c = typename X::op;
-      return make_node<conv2d_op<c::name, X::out_shape::dims[0], c::filter, c::stride_v, c::padding_v, c::dilation_v,
-                                 c::groups_v, c::has_bias, F, typename c::weight_init, typename c::bias_init,
-                                 c::rounding>>(
-          detail::head_t<typename X::raw_inputs>{});
-    } else if constexpr (is_unfused_conv2d_transpose_v<X>) {
-      using c = typename X::op;
-      return make_node<conv2d_transpose_op<c::name, X::out_shape::dims[0], c::filter, c::stride_v, c::padding_v,
-                                           c::dilation_v, c::groups_v, c::output_padding_v, c::has_bias, F,
-                                           typename c::weight_init, typename c::bias_init>>(
-          detail::head_t<typename X::raw_inputs>{});
+    if constexpr (detail::fuses_activation<X, F>) {
+      // relu(dense(x)) becomes one dense node whose GEMM epilogue applies relu
+      // (conv2d: its per-channel bias pass); the op says how, with_activation.
+      return make_node<typename X::op::template with_activation<F>>(detail::head_t<typename X::raw_inputs>{});
     } else {
       return make_node<activation_op<F>>(x);
     }

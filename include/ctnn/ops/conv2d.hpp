@@ -17,7 +17,7 @@
 #include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/kernels/winograd.hpp"
 #include "ctnn/ops/activation_functions.hpp"
-#include "ctnn/ops/dense.hpp"
+#include "ctnn/ops/affine_params.hpp"
 #include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 #include "ctnn/ops/window.hpp"
@@ -42,6 +42,11 @@ struct conv2d_op {
   static constexpr bool has_bias = HasBias;
   static constexpr std::size_t filter = F, stride_v = S, padding_v = P, dilation_v = D, groups_v = G;
   static constexpr window_rounding rounding = R;
+  /// `relu(conv2d<...>(x))`: the same layer applying A in its per-channel
+  /// bias pass (ops/activation.hpp); only while no activation is fused.
+  template <class A>
+  using with_activation = std::enable_if_t<act::is_identity_v<Act> && !std::is_void_v<A>,
+                                           conv2d_op<Name, Out, F, S, P, D, G, HasBias, A, WeightInit, BiasInit, R>>;
 
   template <class In>
   struct spec : spec_defaults {
@@ -70,13 +75,9 @@ struct conv2d_op {
     }();
     static constexpr std::string_view kind = kind_text.view();
     using out_shape = shape<Out, Ho, Wo>;
-    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
-      std::array<param_decl, HasBias ? 2 : 1> p{};
-      p[0] = {weight_name.view(), info_of<shape<Out, Cg, F, F>>(), WeightInit::value, K, Og * F * F};
-      if constexpr (HasBias)
-        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, K, Og * F * F, true, /*regularize=*/false};
-      return p;
-    }();
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = detail::weight_and_bias<HasBias>(
+        {weight_name.view(), info_of<shape<Out, Cg, F, F>>(), WeightInit::value, K, Og * F * F}, bias_name.view(), Out,
+        BiasInit::value, K, Og * F * F);
     static constexpr double flops = 2.0 * double(Out) * double(HWo) * double(K);
     // Winograd F(2×2, 5×5) (kernels/winograd.hpp) for 5×5 windows moved by
     // 1 without padding, dilation or groups, an even output and enough
@@ -320,13 +321,6 @@ struct conv2d_op {
     }
   };
 };
-
-template <class T>
-inline constexpr bool is_unfused_conv2d_v = false;
-template <fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
-          std::size_t G, bool HasBias, class WeightInit, class BiasInit, window_rounding R, class X>
-inline constexpr bool is_unfused_conv2d_v<
-    node<conv2d_op<Name, Out, F, S, P, D, G, HasBias, act::identity, WeightInit, BiasInit, R>, X>> = true;
 
 namespace detail {
 template <class O>

@@ -17,8 +17,8 @@
 #include "ctnn/kernels/im2col.hpp"
 #include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/ops/activation_functions.hpp"
+#include "ctnn/ops/affine_params.hpp"
 #include "ctnn/ops/conv2d.hpp"
-#include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 #include "ctnn/ops/window.hpp"
@@ -59,6 +59,12 @@ struct conv2d_transpose_op {
   static constexpr bool has_bias = HasBias;
   static constexpr std::size_t filter = F, stride_v = S, padding_v = P, dilation_v = D, groups_v = G,
                                output_padding_v = A;
+  /// `relu(conv2d_transpose<...>(x))`: the same layer applying A after its
+  /// bias (ops/activation.hpp); only while no activation is fused.
+  template <class Act2>
+  using with_activation =
+      std::enable_if_t<act::is_identity_v<Act> && !std::is_void_v<Act2>,
+                       conv2d_transpose_op<Name, Out, F, S, P, D, G, A, HasBias, Act2, WeightInit, BiasInit>>;
 
   template <class In>
   struct spec : spec_defaults {
@@ -97,13 +103,9 @@ struct conv2d_transpose_op {
     // Fans as PyTorch computes them for this weight: fan-in from dim 1
     // (C_out/G·F·F), fan-out from dim 0 (C_in·F·F). Seen from the
     // convolution this layer transposes, they are its fan-out and fan-in.
-    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
-      std::array<param_decl, HasBias ? 2 : 1> p{};
-      p[0] = {weight_name.view(), info_of<shape<C, Og, F, F>>(), WeightInit::value, K, C * F * F};
-      if constexpr (HasBias)
-        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, K, C * F * F, true, /*regularize=*/false};
-      return p;
-    }();
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = detail::weight_and_bias<HasBias>(
+        {weight_name.view(), info_of<shape<C, Og, F, F>>(), WeightInit::value, K, C * F * F}, bias_name.view(), Out,
+        BiasInit::value, K, C * F * F);
     static constexpr double multiply_adds = double(Cg) * double(HW) * double(Out * F * F);  // per sample
     static constexpr double flops = 2.0 * multiply_adds;
     // Samples run side by side (kernels/parallel_samples.hpp, as conv2d), so
@@ -190,13 +192,6 @@ struct conv2d_transpose_op {
     }
   };
 };
-
-template <class T>
-inline constexpr bool is_unfused_conv2d_transpose_v = false;
-template <fixed_string Name, std::size_t Out, std::size_t F, std::size_t S, std::size_t P, std::size_t D,
-          std::size_t G, std::size_t A, bool HasBias, class WeightInit, class BiasInit, class X>
-inline constexpr bool is_unfused_conv2d_transpose_v<
-    node<conv2d_transpose_op<Name, Out, F, S, P, D, G, A, HasBias, act::identity, WeightInit, BiasInit>, X>> = true;
 
 namespace detail {
 // conv2d's options but the rounding ones (the output size is always whole), and output_padding.

@@ -9,49 +9,11 @@
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/ops/activation_functions.hpp"
+#include "ctnn/ops/affine_params.hpp"
 #include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
-
-/// Option for dense: no bias term.
-struct no_bias {};
-
-namespace detail {
-// The weight initializer an option names (void: none).
-template <class O, bool = is_initializer_v<O>>
-struct weight_init_of {
-  using type = void;
-};
-template <class O>
-struct weight_init_of<O, true> {
-  using type = O;
-};
-template <class I>
-struct weight_init_of<weight_init<I>, false> {
-  using type = I;
-};
-template <class O>
-struct bias_init_of {
-  using type = void;
-};
-template <class I>
-struct bias_init_of<bias_init<I>> {
-  using type = I;
-};
-template <class Default, class... T>
-struct first_non_void {
-  using type = Default;
-};
-template <class Default, class T, class... Rest>
-struct first_non_void<Default, T, Rest...> {
-  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void<Default, Rest...>::type, T>;
-};
-template <class O>
-inline constexpr bool is_dense_option_v = std::is_same_v<O, no_bias> ||
-                                          !std::is_void_v<typename weight_init_of<O>::type> ||
-                                          !std::is_void_v<typename bias_init_of<O>::type>;
-}  // namespace detail
 
 namespace detail {
 // bias + activation applied as the GEMM stores each output element.
@@ -84,6 +46,11 @@ struct dense_op {
   using weight_init = WeightInit;
   using bias_init = BiasInit;
   static constexpr bool has_bias = HasBias;
+  /// `relu(dense<...>(x))`: the same layer applying A in its GEMM's epilogue
+  /// (ops/activation.hpp); only while no activation is fused.
+  template <class A>
+  using with_activation =
+      std::enable_if_t<act::is_identity_v<Act> && !std::is_void_v<A>, dense_op<Name, Out, HasBias, A, WeightInit, BiasInit>>;
 
   template <class In>
   struct spec : spec_defaults {
@@ -97,13 +64,9 @@ struct dense_op {
     static constexpr std::string_view kind = kind_text.view();
     static constexpr std::size_t in_size = In::size;
     using out_shape = shape<Out>;
-    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
-      std::array<param_decl, HasBias ? 2 : 1> p{};
-      p[0] = {weight_name.view(), info_of<shape<in_size, Out>>(), WeightInit::value, in_size, Out};
-      if constexpr (HasBias)
-        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, in_size, Out, true, /*regularize=*/false};
-      return p;
-    }();
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = detail::weight_and_bias<HasBias>(
+        {weight_name.view(), info_of<shape<in_size, Out>>(), WeightInit::value, in_size, Out}, bias_name.view(), Out,
+        BiasInit::value, in_size, Out);
     static constexpr double flops = 2.0 * in_size * Out;
     static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : Out;
 
@@ -131,27 +94,6 @@ struct dense_op {
     }
   };
 };
-
-template <class T>
-inline constexpr bool is_unfused_dense_v = false;
-template <fixed_string Name, std::size_t Out, bool HasBias, class WeightInit, class BiasInit, class X>
-inline constexpr bool is_unfused_dense_v<node<dense_op<Name, Out, HasBias, act::identity, WeightInit, BiasInit>, X>> =
-    true;
-
-namespace detail {
-/// The options a layer with a weight and a bias takes (dense, conv2d): bias
-/// or not, and the two initializers (He-normal and zeros unless given), with
-/// at most one of each and no bias_init beside no_bias.
-template <fixed_string Name, class... Options>
-struct parameter_options {
-  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
-  static_assert(diagnostic::check<diagnostic::dense_options_conflict<
-                    Name, (std::size_t(0) + ... + !std::is_void_v<typename weight_init_of<Options>::type>),
-                    (std::size_t(0) + ... + !std::is_void_v<typename bias_init_of<Options>::type>), !has_bias>>);
-  using weight_init = typename first_non_void<init::he_normal, typename weight_init_of<Options>::type...>::type;
-  using bias_init = typename first_non_void<init::zeros, typename bias_init_of<Options>::type...>::type;
-};
-}  // namespace detail
 
 template <fixed_string Name, std::size_t Out, class... Options>
 struct dense_fn {

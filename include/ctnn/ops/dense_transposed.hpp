@@ -11,7 +11,7 @@
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/simd.hpp"
-#include "ctnn/ops/dense.hpp"
+#include "ctnn/ops/affine_params.hpp"
 #include "ctnn/ops/init.hpp"
 #include "ctnn/ops/node.hpp"
 
@@ -36,13 +36,9 @@ struct dense_transposed_op {
     static constexpr std::string_view kind = "dense_transposed";
     using out_shape = shape<Out>;
     // Fans as the owning layer declares them: its input (our output) is the fan-in.
-    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = [] {
-      std::array<param_decl, HasBias ? 2 : 1> p{};
-      p[0] = {WeightName.view(), info_of<shape<Out, in_size>>(), WeightInit::value, Out, in_size};
-      if constexpr (HasBias)
-        p[1] = {bias_name.view(), info_of<shape<Out>>(), BiasInit::value, in_size, Out, true, /*regularize=*/false};
-      return p;
-    }();
+    static constexpr std::array<param_decl, HasBias ? 2 : 1> params = detail::weight_and_bias<HasBias>(
+        {WeightName.view(), info_of<shape<Out, in_size>>(), WeightInit::value, Out, in_size}, bias_name.view(), Out,
+        BiasInit::value, in_size, Out);
     static constexpr double flops = 2.0 * in_size * Out;
 
     template <std::size_t B, class T>
