@@ -12,40 +12,53 @@
 #include <omp.h>
 #endif
 
+#include "ctnn/kernels/simd.hpp"
+
 namespace ctnn::kernels {
 
 /// Batches with less work than this (multiply-adds) stay on the calling thread.
 inline constexpr double parallel_samples_threshold = 4.0e5;
 
-/// f(b) for every sample b < B; over the team when B > 1, the batch has
-/// enough work and no team is running yet (nested calls stay serial).
-template <std::size_t B, class F>
-inline void for_each_sample(double multiply_adds_per_sample, F&& f) {
+/// f(b) for every sample b of the batch (a `fixed<B>` or a run-time count);
+/// over the team when the batch has more than one sample and enough work and
+/// no team is running yet (nested calls stay serial).
+template <extent SB, class F>
+inline void for_each_sample(SB batch, double multiply_adds_per_sample, F&& f) {
+  const std::size_t n = extent_value(batch);
 #if defined(_OPENMP)
-  if constexpr (B > 1) {
-    if (omp_get_max_threads() > 1 && !omp_in_parallel() &&
-        double(B) * multiply_adds_per_sample > parallel_samples_threshold) {
+  if constexpr (!is_static_extent_v<SB> || extent_value(SB{}) > 1) {
+    if (n > 1 && omp_get_max_threads() > 1 && !omp_in_parallel() &&
+        double(n) * multiply_adds_per_sample > parallel_samples_threshold) {
 #pragma omp parallel for schedule(static)
-      for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(B); ++b) f(std::size_t(b));
+      for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(n); ++b) f(std::size_t(b));
       return;
     }
   }
 #endif
   (void)multiply_adds_per_sample;
-  for (std::size_t b = 0; b < B; ++b) f(b);
+  for (std::size_t b = 0; b < n; ++b) f(b);
+}
+template <std::size_t B, class F>
+inline void for_each_sample(double multiply_adds_per_sample, F&& f) {
+  for_each_sample(fixed<B>{}, multiply_adds_per_sample, static_cast<F&&>(f));
 }
 
-/// Which of B per-sample buffers the calling thread may use for the sample
-/// it is running inside for_each_sample<B>: its number in the team. A thread
-/// runs one sample at a time, and only the first B threads of a team get
-/// samples; outside a team (or nested in one) the loop is serial.
-template <std::size_t B>
-inline std::size_t sample_slot() {
+/// Which of `batch` per-sample buffers the calling thread may use for the
+/// sample it is running inside for_each_sample: its number in the team. A
+/// thread runs one sample at a time, and only the first `batch` threads of a
+/// team get samples; outside a team (or nested in one) the loop is serial.
+template <extent SB>
+inline std::size_t sample_slot(SB batch) {
 #if defined(_OPENMP)
-  return std::size_t(omp_get_thread_num()) % B;
+  return std::size_t(omp_get_thread_num()) % extent_value(batch);
 #else
+  (void)batch;
   return 0;
 #endif
+}
+template <std::size_t B>
+inline std::size_t sample_slot() {
+  return sample_slot(fixed<B>{});
 }
 
 /// f(0) and f(1), on two threads when a team is available and the work

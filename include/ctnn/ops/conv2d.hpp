@@ -12,8 +12,8 @@
 #include <type_traits>
 
 #include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernels/convolution.hpp"
 #include "ctnn/kernels/gemm.hpp"
-#include "ctnn/kernels/im2col.hpp"
 #include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/kernels/winograd.hpp"
 #include "ctnn/ops/activation_functions.hpp"
@@ -67,6 +67,11 @@ struct conv2d_op {
     static constexpr std::size_t K = Cg * F * F;              // the GEMM's inner size
     static constexpr std::size_t HW = H * W, HWo = Ho * Wo;
     static constexpr bool direct = F == 1 && S == 1 && P == 0;  // the input is its own im2col matrix
+    // The same sizes as the im2col algorithm's (kernels/convolution.hpp), all static.
+    static constexpr auto geometry = kernels::conv::make_geometry(
+        kernels::fixed<C>{}, kernels::fixed<H>{}, kernels::fixed<W>{}, kernels::fixed<Out>{}, kernels::fixed<F>{},
+        kernels::fixed<S>{}, kernels::fixed<P>{}, kernels::fixed<D>{}, kernels::fixed<Gs>{}, kernels::fixed<Ho>{},
+        kernels::fixed<Wo>{});
 
     static constexpr auto kind_text = [] {
       const auto k = fixed_string("conv2d ") + detail::window_text<F, S, P, D, G, R>();
@@ -166,55 +171,14 @@ struct conv2d_op {
 
     template <std::size_t B, class T>
     static void im2col_forward(const forward_args<T>& a) {
-      kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
-        const T* x = a.in[0] + b * C * HW;
-        T* y = a.out + b * Out * HWo;
-        for (std::size_t g = 0; g < Gs; ++g) {
-          const T* col = x + g * Cg * HW;
-          if constexpr (!direct) {
-            T* c = a.scratch + (kernels::sample_slot<B>() * Gs + g) * K * HWo;
-            kernels::im2col<Cg, H, W, F, S, P, D, Ho, Wo>(col, c);
-            col = c;
-          }
-          kernels::gemm_nn<Og, HWo, K>(a.param[0] + g * Og * K, col, y + g * Og * HWo);
-        }
-        bias_and_activation(a, y);
-      });
-    }
-
-    // The weight gradient of samples [b0, b1) written (or, with Accumulate,
-    // added) into dw: dY·colᵀ, with colᵀ rebuilt from the input into `rows`
-    // (K·HWo values) by im2row, which costs less than transposing the kept
-    // col inside the product (a 1×1 direct convolution has no col to
-    // rebuild and transposes its input).
-    template <bool Accumulate, class T>
-    static void weight_gradient(const backward_args<T>& a, const T* gy, std::size_t b0, std::size_t b1, T* dw,
-                                T* rows) {
-      for (std::size_t b = b0; b < b1; ++b)
-        for (std::size_t g = 0; g < Gs; ++g) {
-          const T* xg = a.in[0] + b * C * HW + g * Cg * HW;
-          const T* gyg = gy + b * Out * HWo + g * Og * HWo;
-          T* dwg = dw + g * Og * K;
-          const bool first = b == b0 && !Accumulate;
-          if constexpr (direct) {
-            if (first) kernels::gemm_nt<Og, K, HWo, false>(gyg, xg, dwg);
-            else kernels::gemm_nt<Og, K, HWo, true>(gyg, xg, dwg);
-          } else {
-            kernels::im2row<Cg, H, W, F, S, P, D, Ho, Wo>(xg, rows);
-            if (first) kernels::gemm_nn<Og, K, HWo, false>(gyg, rows, dwg);
-            else kernels::gemm_nn<Og, K, HWo, true>(gyg, rows, dwg);
-          }
-        }
+      kernels::conv::forward(geometry, kernels::fixed<B>{}, a.in[0], a.param[0], a.scratch, a.out,
+                             [&](T* y) { bias_and_activation(a, y); });
     }
 
     template <std::size_t B, unsigned Mode, class T>
     static void bias_gradient(const backward_args<T>& a, const T* gy) {
       if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
-        for (std::size_t c = 0; c < Out; ++c) {
-          T s = 0;
-          for (std::size_t b = 0; b < B; ++b) s += kernels::sum<HWo>(gy + b * Out * HWo + c * HWo);
-          a.dparam[1][c] = grad_mode::adds_to_param(Mode, 1) ? a.dparam[1][c] + s : s;
-        }
+        kernels::conv::bias_gradient<grad_mode::adds_to_param(Mode, 1)>(geometry, kernels::fixed<B>{}, gy, a.dparam[1]);
     }
 
     // The adjoint of winograd_forward, a block at a time: dM from the output
@@ -277,47 +241,16 @@ struct conv2d_op {
       bias_gradient<B, Mode>(a, gy);
     }
 
-    // The weight and data gradients through im2row and col2im. `dcol_area`
-    // holds K·HWo values per sample: the second half's weight gradient and
-    // both halves' im2row rows, then one column gradient per thread.
+    // The weight and data gradients through im2row and col2im
+    // (kernels/convolution.hpp). `room` holds K·HWo values per sample.
     template <std::size_t B, unsigned Mode, class T>
-    static void im2col_backward(const backward_args<T>& a, const T* gy, T* dcol_area) {
-      constexpr bool dw = grad_mode::wants_param(Mode, 0), dw_acc = grad_mode::adds_to_param(Mode, 0);
-      // The weight gradient sums over the batch: its two halves are summed
-      // separately (the second into the column-gradient area, free until
-      // the data gradient, followed there by each half's im2row rows) and
-      // then added, on two threads when there are. The split is fixed, so
-      // the sum is the same whatever the team size.
-      constexpr bool halves = B >= 2 && !direct && Out * K + 2 * K * HWo <= B * K * HWo;
-      if constexpr (dw && halves) {
-        T* const rows = dcol_area + Out * K;
-        kernels::both_halves(multiply_adds * double(B), [&](std::size_t h) {
-          if (h == 0) weight_gradient<dw_acc>(a, gy, 0, B / 2, a.dparam[0], rows);
-          else weight_gradient<false>(a, gy, B / 2, B, dcol_area, rows + K * HWo);
-        });
-        T* dw_out = a.dparam[0];
-        kernels::map<Out * K>(dw_out, [](auto u, auto v) { return u + v; }, static_cast<const T*>(dw_out),
-                              static_cast<const T*>(dcol_area));
-      } else if constexpr (dw) {
-        weight_gradient<dw_acc>(a, gy, 0, B, a.dparam[0], dcol_area);
-      }
-      if constexpr (grad_mode::wants_input(Mode, 0)) {
-        constexpr bool acc = grad_mode::adds_to_input(Mode, 0);
-        kernels::for_each_sample<B>(multiply_adds, [&](std::size_t b) {
-          for (std::size_t g = 0; g < Gs; ++g) {
-            const T* wg = a.param[0] + g * Og * K;
-            const T* gyg = gy + b * Out * HWo + g * Og * HWo;
-            T* dx = a.din[0] + b * C * HW + g * Cg * HW;
-            if constexpr (direct) {
-              kernels::gemm_tn<K, HWo, Og, acc>(wg, gyg, dx);
-            } else {
-              T* dcol = dcol_area + kernels::sample_slot<B>() * K * HWo;  // one per thread: stays in cache
-              kernels::gemm_tn<K, HWo, Og>(wg, gyg, dcol);
-              kernels::col2im<acc, Cg, H, W, F, S, P, D, Ho, Wo>(dcol, dx);
-            }
-          }
-        });
-      }
+    static void im2col_backward(const backward_args<T>& a, const T* gy, T* room) {
+      if constexpr (grad_mode::wants_param(Mode, 0))
+        kernels::conv::weight_gradient<grad_mode::adds_to_param(Mode, 0)>(geometry, kernels::fixed<B>{}, a.in[0], gy,
+                                                                         a.dparam[0], room);
+      if constexpr (grad_mode::wants_input(Mode, 0))
+        kernels::conv::data_gradient<grad_mode::adds_to_input(Mode, 0)>(geometry, kernels::fixed<B>{}, a.param[0], gy,
+                                                                       a.din[0], room);
     }
   };
 };

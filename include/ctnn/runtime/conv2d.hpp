@@ -1,7 +1,7 @@
 /// @file conv2d.hpp
 /// 2-D convolution y = W ∗ x + b over per-sample images [C, H, W] with
-/// run-time sizes: the static conv2d's im2col, GEMMs and col2im
-/// (ctnn/kernels/im2col.hpp, gemm.hpp), called with std::size_t instead of
+/// run-time sizes: the static conv2d's im2col algorithm
+/// (ctnn/kernels/convolution.hpp), called with std::size_t sizes instead of
 /// fixed<N>. No activation: in the twin an activation is a node of its own.
 #pragma once
 
@@ -9,8 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "ctnn/kernels/gemm.hpp"
-#include "ctnn/kernels/im2col.hpp"
+#include "ctnn/kernels/convolution.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/init.hpp"
 #include "ctnn/runtime/op.hpp"
@@ -31,8 +30,10 @@ class conv2d_op final : public op {
   std::size_t out_, f_;
   conv_options o_;
   bool bias_;
-  std::size_t cg_, og_, k_, hw_, hwo_;
-  bool direct_;
+  using sizes = decltype(kernels::conv::make_geometry(std::size_t{}, std::size_t{}, std::size_t{}, std::size_t{},
+                                                       std::size_t{}, std::size_t{}, std::size_t{}, std::size_t{},
+                                                       std::size_t{}, std::size_t{}, std::size_t{}));
+  sizes sizes_;
 
   static geometry check(inputs x, const std::string& name, std::size_t out, std::size_t f, const conv_options& o) {
     const std::string who = "conv2d layer '" + name + "'";
@@ -54,14 +55,14 @@ class conv2d_op final : public op {
   conv2d_op(geometry g, std::string name, std::size_t out, std::size_t f, conv_options o, bool bias,
             initializer weight_init, initializer bias_init)
       : op("conv2d", std::move(name), node_role::compute, {out, g.ho, g.wo}, 1), geo_(g), out_(out), f_(f), o_(o),
-        bias_(bias), cg_(g.c / o.groups), og_(out / o.groups), k_(cg_ * f * f), hw_(g.h * g.w), hwo_(g.ho * g.wo),
-        direct_(f == 1 && o.stride == 1 && o.padding == 0) {
-    declare({this->name() + ".weight", {out_, cg_, f_, f_}, weight_init, k_, og_ * f_ * f_, true});
-    if (bias_) declare({this->name() + ".bias", {out_}, bias_init, k_, og_ * f_ * f_, false});
-    // The im2col matrices of every sample are kept for the weight gradient;
-    // backward needs one column gradient at a time.
-    set_scratch(direct_ ? 0 : o.groups * k_ * hwo_);
-    set_temp(direct_ ? 0 : k_ * hwo_);
+        bias_(bias),
+        sizes_(kernels::conv::make_geometry(g.c, g.h, g.w, out, f, o.stride, o.padding, o.dilation, o.groups, g.ho,
+                                            g.wo)) {
+    const std::size_t k = sizes_.inner(), og = sizes_.out_group();
+    declare({this->name() + ".weight", {out_, k / (f_ * f_), f_, f_}, weight_init, k, og * f_ * f_, true});
+    if (bias_) declare({this->name() + ".bias", {out_}, bias_init, k, og * f_ * f_, false});
+    set_scratch(kernels::conv::scratch_per_sample(sizes_));
+    set_temp(kernels::conv::room_per_sample(sizes_));
   }
 
  public:
@@ -75,63 +76,33 @@ class conv2d_op final : public op {
   bool has_bias() const { return bias_; }
 
   void forward(const forward_ctx& c) const override {
-    const std::size_t G = o_.groups;
-    for (std::size_t b = 0; b < c.batch; ++b) {
-      const float* x = c.in[0] + b * geo_.c * hw_;
-      float* y = c.out + b * out_ * hwo_;
-      for (std::size_t g = 0; g < G; ++g) {
-        const float* col = x + g * cg_ * hw_;
-        if (!direct_) {
-          float* cc = c.scratch + (b * G + g) * k_ * hwo_;
-          kernels::im2col(cg_, geo_.h, geo_.w, f_, o_.stride, o_.padding, o_.dilation, geo_.ho, geo_.wo, col, cc);
-          col = cc;
-        }
-        kernels::gemm_nn(og_, hwo_, k_, c.param[0] + g * og_ * k_, col, y + g * og_ * hwo_);
-      }
+    const std::size_t hwo = sizes_.out_plane();
+    kernels::conv::forward(sizes_, c.batch, c.in[0], c.param[0], c.scratch, c.out, [&](float* y) {
       // The bias is per row (channel) and the GEMM's epilogue per column:
       // one pass over each channel's plane, as the static op.
       if (bias_)
         for (std::size_t ch = 0; ch < out_; ++ch) {
           const float bc = c.param[1][ch];
-          float* yc = y + ch * hwo_;
-          kernels::map(hwo_, yc, [bc](auto v) { return v + bc; }, yc);
+          float* yc = y + ch * hwo;
+          kernels::map(hwo, yc, [bc](auto v) { return v + bc; }, yc);
         }
-    }
+    });
   }
 
   void backward(const backward_ctx& c) const override {
-    const std::size_t G = o_.groups;
+    // The weight gradient first: its halves use the temp room, which the
+    // data gradient then takes for its column matrices.
     if (c.param_grad(0))
-      for (std::size_t b = 0; b < c.batch; ++b)
-        for (std::size_t g = 0; g < G; ++g) {
-          const float* col = direct_ ? c.in[0] + b * geo_.c * hw_ + g * cg_ * hw_ : c.scratch + (b * G + g) * k_ * hwo_;
-          const float* gyg = c.dout + b * out_ * hwo_ + g * og_ * hwo_;
-          float* dwg = c.dparam[0] + g * og_ * k_;
-          if (b == 0 && !c.add_param(0)) kernels::gemm_nt<false>(og_, k_, hwo_, gyg, col, dwg);
-          else kernels::gemm_nt<true>(og_, k_, hwo_, gyg, col, dwg);
-        }
+      with_accumulate(c.add_param(0), [&](auto add) {
+        kernels::conv::weight_gradient<decltype(add)::value>(sizes_, c.batch, c.in[0], c.dout, c.dparam[0], c.temp);
+      });
     if (bias_ && c.param_grad(1))
-      for (std::size_t ch = 0; ch < out_; ++ch) {
-        float s = 0;
-        for (std::size_t b = 0; b < c.batch; ++b) s += kernels::sum(hwo_, c.dout + b * out_ * hwo_ + ch * hwo_);
-        c.dparam[1][ch] = c.add_param(1) ? c.dparam[1][ch] + s : s;
-      }
+      with_accumulate(c.add_param(1), [&](auto add) {
+        kernels::conv::bias_gradient<decltype(add)::value>(sizes_, c.batch, c.dout, c.dparam[1]);
+      });
     if (c.input(0))
       with_accumulate(c.add_input(0), [&](auto add) {
-        constexpr bool acc = decltype(add)::value;
-        for (std::size_t b = 0; b < c.batch; ++b)
-          for (std::size_t g = 0; g < G; ++g) {
-            const float* wg = c.param[0] + g * og_ * k_;
-            const float* gyg = c.dout + b * out_ * hwo_ + g * og_ * hwo_;
-            float* dx = c.din[0] + b * geo_.c * hw_ + g * cg_ * hw_;
-            if (direct_) {
-              kernels::gemm_tn<acc>(k_, hwo_, og_, wg, gyg, dx);
-            } else {
-              kernels::gemm_tn(k_, hwo_, og_, wg, gyg, c.temp);
-              kernels::col2im<acc>(cg_, geo_.h, geo_.w, f_, o_.stride, o_.padding, o_.dilation, geo_.ho, geo_.wo,
-                                   c.temp, dx);
-            }
-          }
+        kernels::conv::data_gradient<decltype(add)::value>(sizes_, c.batch, c.param[0], c.dout, c.din[0], c.temp);
       });
   }
 };
