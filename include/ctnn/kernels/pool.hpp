@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/kernels/simd.hpp"
 
 namespace ctnn::kernels {
@@ -367,6 +368,27 @@ inline void pool_backward(std::size_t planes, const window_geometry& g, const T*
       o += blk.count;
     }
   }
+}
+
+/// pool_forward and pool_backward over a batch of samples of `planes`
+/// planes each, the samples side by side on the team as for convolution
+/// (comparisons count as multiply-adds for the threshold); the static
+/// pooling layers and the twin's both go through these.
+template <bool Max, extent SB, class T>
+inline void pool_forward_samples(SB batch, std::size_t planes, const window_geometry& g, const T* x, T* y,
+                                 T* winners) {
+  const std::size_t in = planes * g.h * g.w, out = planes * g.ho * g.wo;
+  for_each_sample(batch, double(out) * double(g.f * g.f), [&](std::size_t b) {
+    pool_forward<Max>(planes, g, x + b * in, y + b * out, Max ? winners + b * out : nullptr);
+  });
+}
+template <bool Max, extent SB, class T>
+inline void pool_backward_samples(SB batch, std::size_t planes, const window_geometry& g, const T* dy,
+                                  const T* winners, T* dx, bool accumulate) {
+  const std::size_t in = planes * g.h * g.w, out = planes * g.ho * g.wo;
+  for_each_sample(batch, double(out) * double(g.f * g.f), [&](std::size_t b) {
+    pool_backward<Max>(planes, g, dy + b * out, Max ? winners + b * out : nullptr, dx + b * in, accumulate);
+  });
 }
 
 }  // namespace ctnn::kernels

@@ -57,26 +57,17 @@ struct pool_op {
 
     static constexpr kernels::window_geometry geometry{H, W, F, S, P, Ho, Wo};
 
-    // Samples side by side on the team, as for convolution (comparisons
-    // count as multiply-adds for the threshold).
-    static constexpr double work = double(C) * double(HWo) * double(F * F);
-
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      kernels::for_each_sample<B>(work, [&](std::size_t b) {
-        kernels::pool_forward<Kind == pool_kind::max>(C, geometry, a.in[0] + b * C * HW, a.out + b * C * HWo,
-                                                      Kind == pool_kind::max ? a.scratch + b * C * HWo : nullptr);
-      });
+      kernels::pool_forward_samples<Kind == pool_kind::max>(kernels::fixed<B>{}, C, geometry, a.in[0], a.out,
+                                                            a.scratch);
     }
 
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       if constexpr (grad_mode::wants_input(Mode, 0))
-        kernels::for_each_sample<B>(work, [&](std::size_t b) {
-          kernels::pool_backward<Kind == pool_kind::max>(
-              C, geometry, a.dout + b * C * HWo, Kind == pool_kind::max ? a.scratch + b * C * HWo : nullptr,
-              a.din[0] + b * C * HW, grad_mode::adds_to_input(Mode, 0));
-        });
+        kernels::pool_backward_samples<Kind == pool_kind::max>(kernels::fixed<B>{}, C, geometry, a.dout, a.scratch,
+                                                               a.din[0], grad_mode::adds_to_input(Mode, 0));
     }
   };
 };

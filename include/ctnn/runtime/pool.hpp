@@ -68,16 +68,18 @@ class pool_op final : public op {
   window_rounding rounding() const { return r_; }
 
   void forward(const forward_ctx& c) const override {
-    if (kind_ == pool_kind::max) kernels::pool_forward<true>(c.batch * geo_.c, windows(), c.in[0], c.out, c.scratch);
-    else kernels::pool_forward<false>(c.batch * geo_.c, windows(), c.in[0], c.out, c.scratch);
+    if (kind_ == pool_kind::max)
+      kernels::pool_forward_samples<true>(c.batch, geo_.c, windows(), c.in[0], c.out, c.scratch);
+    else
+      kernels::pool_forward_samples<false>(c.batch, geo_.c, windows(), c.in[0], c.out, c.scratch);
   }
 
   void backward(const backward_ctx& c) const override {
     if (!c.input(0)) return;
     if (kind_ == pool_kind::max)
-      kernels::pool_backward<true>(c.batch * geo_.c, windows(), c.dout, c.scratch, c.din[0], c.add_input(0));
+      kernels::pool_backward_samples<true>(c.batch, geo_.c, windows(), c.dout, c.scratch, c.din[0], c.add_input(0));
     else
-      kernels::pool_backward<false>(c.batch * geo_.c, windows(), c.dout, c.scratch, c.din[0], c.add_input(0));
+      kernels::pool_backward_samples<false>(c.batch, geo_.c, windows(), c.dout, c.scratch, c.din[0], c.add_input(0));
   }
 };
 
