@@ -15,6 +15,7 @@
 #include "ctnn/kernels/im2col.hpp"
 #include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/winograd.hpp"
 
 namespace ctnn::kernels::conv {
 
@@ -96,16 +97,169 @@ inline void branch(std::bool_constant<C> c, F&& f) {
   f(c);
 }
 
-/// Scratch per sample: one im2col matrix per group (used one per thread).
+/// A size computed from the geometry: a fixed<N> when the geometry is
+/// static (so the products it sizes are specialized), else a std::size_t.
+template <class Geo, class Size>
+constexpr auto derive(const Geo& g, Size) {
+  if constexpr (Geo::all_static) return fixed<Size{}(Geo{})>{};
+  else return Size{}(g);
+}
+
+// --- Winograd F(2×2, 5×5) (kernels/winograd.hpp) -----------------------------------
+//
+// For 5×5 windows moved by 1 without padding, dilation or groups, an even
+// output and enough channels on both sides to fill its 36 products, at
+// batches of 8 or more; otherwise, and for batch-1 inference, im2col and
+// GEMM. The samples go through in blocks of about 32 tiles, whose
+// transformed inputs and products stay in cache.
+
+template <class Geo>
+constexpr bool winograd_shape(const Geo& g) {
+  return extent_value(g.f) == 5 && extent_value(g.stride) == 1 && extent_value(g.padding) == 0 &&
+         extent_value(g.dilation) == 1 && extent_value(g.groups) == 1 && extent_value(g.ho) % 2 == 0 &&
+         extent_value(g.wo) % 2 == 0 && extent_value(g.c) >= 8 && extent_value(g.out) >= 8;
+}
+/// Tiles per sample rounded up to 16 (at least any vector's padded count).
+template <class Geo>
+constexpr std::size_t winograd_tiles(const Geo& g) {
+  return (extent_value(g.ho) / 2 * (extent_value(g.wo) / 2) + 15) / 16 * 16;
+}
+/// Samples per block: about 32 tiles.
+template <class Geo>
+constexpr std::size_t winograd_block(const Geo& g) {
+  const std::size_t t = winograd_tiles(g);
+  return t == 0 || t >= 32 ? 1 : 32 / t;
+}
+/// Whether a batch takes Winograd's path (even halves of whole blocks).
+template <class Geo, extent SB>
+constexpr bool uses_winograd(const Geo& g, SB batch) {
+  const std::size_t b = extent_value(batch);
+  return winograd_shape(g) && b >= 8 && b % (2 * winograd_block(g)) == 0;
+}
+
+/// Scratch per sample: one im2col matrix per group (used one per thread);
+/// or for Winograd, a block's transformed inputs and products per thread and
+/// an eighth of the transformed filters.
 template <class Geo>
 constexpr std::size_t scratch_per_sample(const Geo& g) {
-  return g.direct() ? 0 : extent_value(g.groups) * extent_value(g.col_size());
+  const std::size_t col = g.direct() ? 0 : extent_value(g.groups) * extent_value(g.col_size());
+  const std::size_t c = extent_value(g.c), o = extent_value(g.out);
+  const std::size_t wino =
+      winograd_shape(g) ? winograd::positions * ((c + o) * winograd_tiles(g) + (o * c + 7) / 8) : 0;
+  return col > wino ? col : wino;
 }
 /// Backward room per sample: a column gradient, or a half's weight gradient
-/// and im2row rows (see weight_gradient).
+/// and im2row rows (see weight_gradient); for Winograd, each half's dM, V
+/// and dV of one block and a quarter of the filters' size for each half's dU.
 template <class Geo>
 constexpr std::size_t room_per_sample(const Geo& g) {
-  return g.direct() ? 0 : extent_value(g.col_size());
+  if (g.direct()) return 0;
+  const std::size_t c = extent_value(g.c), o = extent_value(g.out), col = extent_value(g.col_size());
+  const std::size_t wino =
+      winograd_shape(g) ? winograd::positions * ((2 * c + o) * winograd_tiles(g) + (o * c + 3) / 4) : 0;
+  return col > wino ? col : wino;
+}
+
+/// Winograd's sizes for scalar type T: samples per block, tiles per sample
+/// padded to whole vectors, and a block's columns (static when the
+/// geometry is).
+template <class T, class Geo>
+constexpr auto winograd_block_extent(const Geo& g) {
+  return derive(g, [](const auto& q) { return winograd_block(q); });
+}
+template <class T, class Geo>
+constexpr auto winograd_padded_tiles(const Geo& g) {
+  return derive(g, [](const auto& q) { return winograd::padded_tiles<T>(extent_value(q.ho), extent_value(q.wo)); });
+}
+
+/// y_b = W ∗ x_b by Winograd, a block of samples at a time on the team, then
+/// epilogue(y_b). `scratch` holds scratch_per_sample values per sample: the
+/// transformed filters U, then per thread a block's V and M.
+template <class Geo, extent SB, class T, class Epilogue>
+inline void winograd_forward(const Geo& g, SB batch, const T* x, const T* w, T* scratch, T* y,
+                             Epilogue&& epilogue) {
+  constexpr std::size_t X = winograd::positions;
+  const auto block = winograd_block_extent<T>(g);
+  const auto tp = winograd_padded_tiles<T>(g);
+  const auto n = times(block, tp);
+  const auto blocks = over(batch, block);
+  const std::size_t C = extent_value(g.c), Out = extent_value(g.out), v_size = X * C * extent_value(n),
+                    m_size = X * Out * extent_value(n), u_size = X * Out * C;
+  T* u = scratch;
+  winograd::transform_filters(Out * C, w, u);
+  for_each_sample(blocks, g.multiply_adds() * double(extent_value(block)), [&](std::size_t blk) {
+    T* v = scratch + u_size + sample_slot(blocks) * (v_size + m_size);
+    T* m = v + v_size;
+    for (std::size_t s = 0; s < extent_value(block); ++s)
+      winograd::transform_input(g.c, g.h, g.w, g.ho, g.wo,
+                                x + (blk * extent_value(block) + s) * extent_value(g.in_size()), v, n,
+                                s * extent_value(tp));
+    for (std::size_t q = 0; q < X; ++q)
+      gemm_nn(g.out, n, g.c, u + q * Out * C, v + q * C * extent_value(n), m + q * Out * extent_value(n));
+    for (std::size_t s = 0; s < extent_value(block); ++s) {
+      T* ys = y + (blk * extent_value(block) + s) * extent_value(g.out_size());
+      winograd::transform_output(g.out, g.ho, g.wo, m, n, s * extent_value(tp), ys);
+      epilogue(ys);
+    }
+  });
+}
+
+/// The adjoint of winograd_forward, a block at a time: dM from the output
+/// gradient, V again from the input, dU[ξ] += dM[ξ]·V[ξ]ᵀ (the filters'
+/// gradient, through Gᵀ·dU·G) and dV[ξ] = U[ξ]ᵀ·dM[ξ] (the input's, through
+/// B·dV·Bᵀ). The batch's two halves sum their dU apart, on two threads when
+/// there are, in a fixed split: the bits do not depend on the thread count.
+/// `u` is the forward's scratch (U first); `room` holds room_per_sample
+/// values per sample. Each flag is a bool or a std::bool_constant: with the
+/// dw flag, dw (= or, with dw_add, +=) the filters' gradient; with dx, dx
+/// (= or +=) the input's.
+template <class Geo, extent SB, class T, class DW, class DWAdd, class DX, class DXAdd>
+inline void winograd_backward(const Geo& g, SB batch, const T* x, const T* u, const T* gy, T* dw, T* dx, T* room,
+                              DW want_dw, DWAdd dw_add, DX want_dx, DXAdd dx_add) {
+  constexpr std::size_t X = winograd::positions;
+  const auto block = winograd_block_extent<T>(g);
+  const auto tp = winograd_padded_tiles<T>(g);
+  const auto n = times(block, tp);
+  const std::size_t blocks = extent_value(batch) / extent_value(block), nn = extent_value(n),
+                    C = extent_value(g.c), Out = extent_value(g.out), v_size = X * C * nn, m_size = X * Out * nn,
+                    u_size = X * Out * C;
+  both_halves(g.multiply_adds() * double(extent_value(batch)), [&](std::size_t h) {
+    T* du = room + h * u_size;
+    T* dm = room + 2 * u_size + h * (2 * v_size + m_size);
+    T* v = dm + m_size;
+    T* dv = v + v_size;
+    for (std::size_t blk = h * blocks / 2; blk < (h + 1) * blocks / 2; ++blk) {
+      const std::size_t b0 = blk * extent_value(block);
+      for (std::size_t s = 0; s < extent_value(block); ++s)
+        winograd::output_gradient(g.out, g.ho, g.wo, gy + (b0 + s) * extent_value(g.out_size()), dm, n,
+                                  s * extent_value(tp));
+      if (want_dw) {
+        for (std::size_t s = 0; s < extent_value(block); ++s)
+          winograd::transform_input(g.c, g.h, g.w, g.ho, g.wo, x + (b0 + s) * extent_value(g.in_size()), v, n,
+                                    s * extent_value(tp));
+        const bool first = blk == h * blocks / 2;
+        for (std::size_t q = 0; q < X; ++q) {
+          if (first) gemm_nt<false>(g.out, g.c, n, dm + q * Out * nn, v + q * C * nn, du + q * Out * C);
+          else gemm_nt<true>(g.out, g.c, n, dm + q * Out * nn, v + q * C * nn, du + q * Out * C);
+        }
+      }
+      if (want_dx) {
+        for (std::size_t q = 0; q < X; ++q)
+          gemm_tn(g.c, n, g.out, u + q * Out * C, dm + q * Out * nn, dv + q * C * nn);
+        branch(dx_add, [&](auto add) {
+          for (std::size_t s = 0; s < extent_value(block); ++s)
+            winograd::input_gradient<decltype(add)::value>(g.c, g.h, g.w, g.ho, g.wo, dv, n, s * extent_value(tp),
+                                                           dx + (b0 + s) * extent_value(g.in_size()));
+        });
+      }
+    }
+  });
+  if (want_dw) {
+    T* du = room;
+    map(times(fixed<X>{}, times(g.out, g.c)), du, [](auto p, auto q) { return p + q; }, static_cast<const T*>(du),
+        static_cast<const T*>(room + u_size));
+    branch(dw_add, [&](auto add) { winograd::filter_gradient<decltype(add)::value>(Out * C, du, dw); });
+  }
 }
 
 /// y_b = W ∗ x_b for every sample b, then epilogue(y_b) while y_b is in

@@ -17,6 +17,7 @@
 /// of tiles; the backward pass applies their transposes (the adjoints).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -147,97 +148,121 @@ inline void filter_gradient(std::size_t count, const T* du, T* dg) {
   }
 }
 
+/// Tiles a transform holds at a time: their patches stay on the stack and in
+/// L1 whatever the image size (a whole multiple of every vector's lanes).
+inline constexpr std::size_t tile_chunk = 64;
+
 /// The 6×6 input tiles of one sample's C planes [C, H, W] (tile (ty, tx)
 /// starts at row 2·ty, column 2·tx; no padding), transformed into columns
-/// [n0, n0 + Tp) of V[ξ][c][·] (row length n).
-template <std::size_t C, std::size_t H, std::size_t W, std::size_t Ho, std::size_t Wo, class T>
-inline void transform_input(const T* x, T* v, std::size_t n, std::size_t n0) {
-  constexpr std::size_t L = lanes<T>, Wt = Wo / 2, tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
-  alignas(64) T patch[positions * Tp];  // patch[ξ][t]
-  for (std::size_t x = 0; x < positions; ++x)  // the padding tiles
-    for (std::size_t t = tiles; t < Tp; ++t) patch[x * Tp + t] = T(0);
+/// [n0, n0 + Tp) of V[ξ][c][·] (row length n). Sizes are fixed<N> or run-time.
+template <extent SC, extent SH, extent SW, extent SHo, extent SWo, class T>
+inline void transform_input(SC sc, SH sh, SW sw, SHo sho, SWo swo, const T* x, T* v, std::size_t n, std::size_t n0) {
+  const std::size_t C = extent_value(sc), H = extent_value(sh), W = extent_value(sw), Wt = extent_value(swo) / 2,
+                    tiles = extent_value(sho) / 2 * Wt, Tp = padded_tiles<T>(extent_value(sho), extent_value(swo));
+  constexpr std::size_t L = lanes<T>, K = tile_chunk;
+  alignas(64) T patch[positions * K];  // patch[ξ][t − t0]
   for (std::size_t c = 0; c < C; ++c) {
     const T* xc = x + c * H * W;
-    for (std::size_t t = 0; t < tiles; ++t) {
-      const T* corner = xc + 2 * (t / Wt) * W + 2 * (t % Wt);
-      for (std::size_t i = 0; i < alpha; ++i)
-        for (std::size_t j = 0; j < alpha; ++j) patch[(i * alpha + j) * Tp + t] = corner[i * W + j];
-    }
-    for (std::size_t t = 0; t < Tp; t += L) {
-      vec<T> d[positions], tmp[positions], out[positions];
-      for (std::size_t x = 0; x < positions; ++x) d[x] = vec<T>::load_aligned(patch + x * Tp + t);
-      detail::sandwich<detail::Bt, detail::Bt, T>(d, tmp, out);
-      for (std::size_t x = 0; x < positions; ++x) out[x].store_unaligned(v + (x * C + c) * n + n0 + t);
+    for (std::size_t t0 = 0; t0 < Tp; t0 += K) {
+      const std::size_t t1 = std::min(Tp, t0 + K), filled = std::min(t1, tiles);
+      for (std::size_t t = t0; t < filled; ++t) {
+        const T* corner = xc + 2 * (t / Wt) * W + 2 * (t % Wt);
+        for (std::size_t i = 0; i < alpha; ++i)
+          for (std::size_t j = 0; j < alpha; ++j) patch[(i * alpha + j) * K + t - t0] = corner[i * W + j];
+      }
+      for (std::size_t t = std::max(filled, t0); t < t1; ++t)  // the padding tiles
+        for (std::size_t q = 0; q < positions; ++q) patch[q * K + t - t0] = T(0);
+      for (std::size_t t = t0; t < t1; t += L) {
+        vec<T> d[positions], tmp[positions], out[positions];
+        for (std::size_t q = 0; q < positions; ++q) d[q] = vec<T>::load_aligned(patch + q * K + t - t0);
+        detail::sandwich<detail::Bt, detail::Bt, T>(d, tmp, out);
+        for (std::size_t q = 0; q < positions; ++q) out[q].store_unaligned(v + (q * C + c) * n + n0 + t);
+      }
     }
   }
 }
 
 /// dx (= or +=) the adjoint of transform_input: each tile's B·dV·Bᵀ added
 /// into the 6×6 input pixels it was read from (tiles overlap by 4).
-template <bool Accumulate, std::size_t C, std::size_t H, std::size_t W, std::size_t Ho, std::size_t Wo, class T>
-inline void input_gradient(const T* dv, std::size_t n, std::size_t n0, T* dx) {
-  constexpr std::size_t L = lanes<T>, Wt = Wo / 2, tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
-  alignas(64) T patch[positions * Tp];
+template <bool Accumulate, extent SC, extent SH, extent SW, extent SHo, extent SWo, class T>
+inline void input_gradient(SC sc, SH sh, SW sw, SHo sho, SWo swo, const T* dv, std::size_t n, std::size_t n0, T* dx) {
+  const std::size_t C = extent_value(sc), H = extent_value(sh), W = extent_value(sw), Wt = extent_value(swo) / 2,
+                    tiles = extent_value(sho) / 2 * Wt, Tp = padded_tiles<T>(extent_value(sho), extent_value(swo));
+  constexpr std::size_t L = lanes<T>, K = tile_chunk;
+  alignas(64) T patch[positions * K];
   for (std::size_t c = 0; c < C; ++c) {
-    for (std::size_t t = 0; t < Tp; t += L) {
-      vec<T> d[positions], tmp[positions], out[positions];
-      for (std::size_t x = 0; x < positions; ++x) d[x] = vec<T>::load_unaligned(dv + (x * C + c) * n + n0 + t);
-      detail::sandwich<detail::B, detail::B, T>(d, tmp, out);
-      for (std::size_t x = 0; x < positions; ++x) out[x].store_aligned(patch + x * Tp + t);
-    }
     T* dc = dx + c * H * W;
     if constexpr (!Accumulate)
       for (std::size_t i = 0; i < H * W; ++i) dc[i] = T(0);
-    for (std::size_t t = 0; t < tiles; ++t) {
-      T* corner = dc + 2 * (t / Wt) * W + 2 * (t % Wt);
-      for (std::size_t i = 0; i < alpha; ++i)
-        for (std::size_t j = 0; j < alpha; ++j) corner[i * W + j] += patch[(i * alpha + j) * Tp + t];
+    for (std::size_t t0 = 0; t0 < Tp; t0 += K) {
+      const std::size_t t1 = std::min(Tp, t0 + K), filled = std::min(t1, tiles);
+      for (std::size_t t = t0; t < t1; t += L) {
+        vec<T> d[positions], tmp[positions], out[positions];
+        for (std::size_t q = 0; q < positions; ++q) d[q] = vec<T>::load_unaligned(dv + (q * C + c) * n + n0 + t);
+        detail::sandwich<detail::B, detail::B, T>(d, tmp, out);
+        for (std::size_t q = 0; q < positions; ++q) out[q].store_aligned(patch + q * K + t - t0);
+      }
+      for (std::size_t t = t0; t < filled; ++t) {
+        T* corner = dc + 2 * (t / Wt) * W + 2 * (t % Wt);
+        for (std::size_t i = 0; i < alpha; ++i)
+          for (std::size_t j = 0; j < alpha; ++j) corner[i * W + j] += patch[(i * alpha + j) * K + t - t0];
+      }
     }
   }
 }
 
 /// y[o][Ho·Wo] for one sample from columns [n0, n0 + Tp) of M[ξ][o][·]:
 /// each tile's Aᵀ·M·A, its 2×2 outputs written to their places.
-template <std::size_t Out, std::size_t Ho, std::size_t Wo, class T>
-inline void transform_output(const T* m, std::size_t n, std::size_t n0, T* y) {
-  constexpr std::size_t L = lanes<T>, Wt = Wo / 2, tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
-  alignas(64) T block[4 * Tp];  // block[r·2 + s][t]
+template <extent SOut, extent SHo, extent SWo, class T>
+inline void transform_output(SOut sout, SHo sho, SWo swo, const T* m, std::size_t n, std::size_t n0, T* y) {
+  const std::size_t Out = extent_value(sout), Ho = extent_value(sho), Wo = extent_value(swo), Wt = Wo / 2,
+                    tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
+  constexpr std::size_t L = lanes<T>, K = tile_chunk;
+  alignas(64) T block[4 * K];  // block[r·2 + s][t − t0]
   for (std::size_t o = 0; o < Out; ++o) {
-    for (std::size_t t = 0; t < Tp; t += L) {
-      vec<T> d[positions], tmp[2 * alpha], out[4];
-      for (std::size_t x = 0; x < positions; ++x) d[x] = vec<T>::load_unaligned(m + (x * Out + o) * n + n0 + t);
-      detail::sandwich<detail::At, detail::At, T>(d, tmp, out);
-      for (std::size_t x = 0; x < 4; ++x) out[x].store_aligned(block + x * Tp + t);
-    }
     T* yo = y + o * Ho * Wo;
-    for (std::size_t t = 0; t < tiles; ++t) {
-      T* corner = yo + 2 * (t / Wt) * Wo + 2 * (t % Wt);
-      corner[0] = block[t], corner[1] = block[Tp + t];
-      corner[Wo] = block[2 * Tp + t], corner[Wo + 1] = block[3 * Tp + t];
+    for (std::size_t t0 = 0; t0 < Tp; t0 += K) {
+      const std::size_t t1 = std::min(Tp, t0 + K), filled = std::min(t1, tiles);
+      for (std::size_t t = t0; t < t1; t += L) {
+        vec<T> d[positions], tmp[2 * alpha], out[4];
+        for (std::size_t q = 0; q < positions; ++q) d[q] = vec<T>::load_unaligned(m + (q * Out + o) * n + n0 + t);
+        detail::sandwich<detail::At, detail::At, T>(d, tmp, out);
+        for (std::size_t q = 0; q < 4; ++q) out[q].store_aligned(block + q * K + t - t0);
+      }
+      for (std::size_t t = t0; t < filled; ++t) {
+        T* corner = yo + 2 * (t / Wt) * Wo + 2 * (t % Wt);
+        corner[0] = block[t - t0], corner[1] = block[K + t - t0];
+        corner[Wo] = block[2 * K + t - t0], corner[Wo + 1] = block[3 * K + t - t0];
+      }
     }
   }
 }
 
 /// Columns [n0, n0 + Tp) of dM[ξ][o][·] from one sample's output gradient
 /// gy[o][Ho·Wo]: the adjoint of transform_output, A·dY·Aᵀ per tile.
-template <std::size_t Out, std::size_t Ho, std::size_t Wo, class T>
-inline void output_gradient(const T* gy, T* dm, std::size_t n, std::size_t n0) {
-  constexpr std::size_t L = lanes<T>, Wt = Wo / 2, tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
-  alignas(64) T block[4 * Tp];
-  for (std::size_t x = 0; x < 4; ++x)  // the padding tiles
-    for (std::size_t t = tiles; t < Tp; ++t) block[x * Tp + t] = T(0);
+template <extent SOut, extent SHo, extent SWo, class T>
+inline void output_gradient(SOut sout, SHo sho, SWo swo, const T* gy, T* dm, std::size_t n, std::size_t n0) {
+  const std::size_t Out = extent_value(sout), Ho = extent_value(sho), Wo = extent_value(swo), Wt = Wo / 2,
+                    tiles = Ho / 2 * Wt, Tp = padded_tiles<T>(Ho, Wo);
+  constexpr std::size_t L = lanes<T>, K = tile_chunk;
+  alignas(64) T block[4 * K];
   for (std::size_t o = 0; o < Out; ++o) {
     const T* go = gy + o * Ho * Wo;
-    for (std::size_t t = 0; t < tiles; ++t) {
-      const T* corner = go + 2 * (t / Wt) * Wo + 2 * (t % Wt);
-      block[t] = corner[0], block[Tp + t] = corner[1];
-      block[2 * Tp + t] = corner[Wo], block[3 * Tp + t] = corner[Wo + 1];
-    }
-    for (std::size_t t = 0; t < Tp; t += L) {
-      vec<T> d[4], tmp[alpha * 2], out[positions];
-      for (std::size_t x = 0; x < 4; ++x) d[x] = vec<T>::load_aligned(block + x * Tp + t);
-      detail::sandwich<detail::A, detail::A, T>(d, tmp, out);
-      for (std::size_t x = 0; x < positions; ++x) out[x].store_unaligned(dm + (x * Out + o) * n + n0 + t);
+    for (std::size_t t0 = 0; t0 < Tp; t0 += K) {
+      const std::size_t t1 = std::min(Tp, t0 + K), filled = std::min(t1, tiles);
+      for (std::size_t t = t0; t < filled; ++t) {
+        const T* corner = go + 2 * (t / Wt) * Wo + 2 * (t % Wt);
+        block[t - t0] = corner[0], block[K + t - t0] = corner[1];
+        block[2 * K + t - t0] = corner[Wo], block[3 * K + t - t0] = corner[Wo + 1];
+      }
+      for (std::size_t t = std::max(filled, t0); t < t1; ++t)  // the padding tiles
+        for (std::size_t q = 0; q < 4; ++q) block[q * K + t - t0] = T(0);
+      for (std::size_t t = t0; t < t1; t += L) {
+        vec<T> d[4], tmp[alpha * 2], out[positions];
+        for (std::size_t q = 0; q < 4; ++q) d[q] = vec<T>::load_aligned(block + q * K + t - t0);
+        detail::sandwich<detail::A, detail::A, T>(d, tmp, out);
+        for (std::size_t q = 0; q < positions; ++q) out[q].store_unaligned(dm + (q * Out + o) * n + n0 + t);
+      }
     }
   }
 }

@@ -84,64 +84,20 @@ struct conv2d_op {
         {weight_name.view(), info_of<shape<Out, Cg, F, F>>(), WeightInit::value, K, Og * F * F}, bias_name.view(), Out,
         BiasInit::value, K, Og * F * F);
     static constexpr double flops = 2.0 * double(Out) * double(HWo) * double(K);
-    // Winograd F(2×2, 5×5) (kernels/winograd.hpp) for 5×5 windows moved by
-    // 1 without padding, dilation or groups, an even output and enough
-    // channels on both sides to fill its 36 products, at batches of 8 or
-    // more; otherwise, and for batch-1 inference, im2col and GEMM. The
-    // choice is the type's. The samples go through in blocks of about 32
-    // tiles, whose transformed inputs and products stay in cache.
-    static constexpr bool winograd_shape = F == 5 && S == 1 && P == 0 && D == 1 && Gs == 1 && Ho % 2 == 0 &&
-                                           Wo % 2 == 0 && C >= 8 && Out >= 8;
-    static constexpr std::size_t wino_tiles = (Ho / 2 * (Wo / 2) + 15) / 16 * 16;  // ≥ any type's padded count
-    static constexpr std::size_t wino_block = wino_tiles == 0 || wino_tiles >= 32 ? 1 : 32 / wino_tiles;  // samples per block
+    // Winograd F(2×2, 5×5) or im2col and GEMM (kernels/convolution.hpp
+    // states when): the choice is the type's and the batch's.
     template <std::size_t B>
-    static constexpr bool winograd = winograd_shape && B >= 8 && B % (2 * wino_block) == 0;
-    // Room per sample: forward, a block's V and M per thread (one block per
-    // sample at most) and an eighth of U; backward, each half's dM, V and dV
-    // of one block, and a quarter of U's size for each half's dU.
-    static constexpr std::size_t wino_scratch =
-        !winograd_shape ? 0 : kernels::winograd::positions * ((C + Out) * wino_tiles + (Out * C + 7) / 8);
-    static constexpr std::size_t wino_temp =
-        !winograd_shape ? 0 : kernels::winograd::positions * ((2 * C + Out) * wino_tiles + (Out * C + 3) / 4);
-    // Room for an im2col matrix per sample; the forward uses one per thread
-    // (sample_slot), which stays in cache: the weight gradient rebuilds its
-    // rows from the input (im2row) instead of reading the matrix back.
-    static constexpr std::size_t col_size = direct ? 0 : Gs * K * HWo;
-    static constexpr std::size_t scratch_size = col_size > wino_scratch ? col_size : wino_scratch;
+    static constexpr bool winograd = kernels::conv::uses_winograd(geometry, kernels::fixed<B>{});
+    static constexpr std::size_t scratch_size = kernels::conv::scratch_per_sample(geometry);
     // Backward: the pre-activation gradient, then room for im2col's
-    // gradients (im2col_backward) or Winograd's (winograd_backward).
+    // gradients or Winograd's.
     static constexpr std::size_t act_temp = act::is_identity_v<Act> ? 0 : Out * HWo;
-    static constexpr std::size_t temp_size = act_temp + (direct ? 0 : (K * HWo > wino_temp ? K * HWo : wino_temp));
-
-    // Winograd's sizes for scalar type T: tiles per sample padded to whole
-    // vectors, tiles per block (the products' width) and a block's V, M.
-    template <class T>
-    struct wino {
-      static constexpr std::size_t X = kernels::winograd::positions,
-                                   Tp = kernels::winograd::padded_tiles<T>(Ho, Wo), N = wino_block * Tp,
-                                   v_size = X * C * N, m_size = X * Out * N, u_size = X * Out * C;
-    };
+    static constexpr std::size_t temp_size = act_temp + kernels::conv::room_per_sample(geometry);
 
     template <std::size_t B, class T>
     static void winograd_forward(const forward_args<T>& a) {
-      using w = wino<T>;
-      constexpr std::size_t blocks = B / wino_block;
-      T* u = a.scratch;
-      kernels::winograd::transform_filters(Out * C, a.param[0], u);
-      kernels::for_each_sample<blocks>(multiply_adds * wino_block, [&](std::size_t blk) {
-        T* v = a.scratch + w::u_size + kernels::sample_slot<blocks>() * (w::v_size + w::m_size);
-        T* m = v + w::v_size;
-        for (std::size_t s = 0; s < wino_block; ++s)
-          kernels::winograd::transform_input<C, H, W, Ho, Wo>(a.in[0] + (blk * wino_block + s) * C * HW, v, w::N,
-                                                              s * w::Tp);
-        for (std::size_t x = 0; x < w::X; ++x)
-          kernels::gemm_nn<Out, w::N, C>(u + x * Out * C, v + x * C * w::N, m + x * Out * w::N);
-        for (std::size_t s = 0; s < wino_block; ++s) {
-          T* y = a.out + (blk * wino_block + s) * Out * HWo;
-          kernels::winograd::transform_output<Out, Ho, Wo>(m, w::N, s * w::Tp, y);
-          bias_and_activation(a, y);
-        }
-      });
+      kernels::conv::winograd_forward(geometry, kernels::fixed<B>{}, a.in[0], a.param[0], a.scratch, a.out,
+                                      [&](T* y) { bias_and_activation(a, y); });
     }
 
     template <class T>
@@ -178,54 +134,18 @@ struct conv2d_op {
     template <std::size_t B, unsigned Mode, class T>
     static void bias_gradient(const backward_args<T>& a, const T* gy) {
       if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
-        kernels::conv::bias_gradient<grad_mode::adds_to_param(Mode, 1)>(geometry, kernels::fixed<B>{}, gy, a.dparam[1]);
+        kernels::conv::bias_gradient<grad_mode::adds_to_param(Mode, 1)>(geometry, kernels::fixed<B>{}, gy,
+                                                                       a.dparam[1]);
     }
 
-    // The adjoint of winograd_forward, a block at a time: dM from the output
-    // gradient, V again from the input, dU[ξ] += dM[ξ]·V[ξ]ᵀ (the filters'
-    // gradient, through Gᵀ·dU·G) and dV[ξ] = U[ξ]ᵀ·dM[ξ] (the input's,
-    // through B·dV·Bᵀ). The batch's two halves sum their dU apart, on two
-    // threads when there are, in a fixed split: the bits do not depend on
-    // the thread count. `room` holds B samples' wino_temp.
     template <std::size_t B, unsigned Mode, class T>
     static void winograd_backward(const backward_args<T>& a, const T* gy, T* room) {
-      using w = wino<T>;
-      constexpr std::size_t blocks = B / wino_block;
-      constexpr bool dw = grad_mode::wants_param(Mode, 0), dx = grad_mode::wants_input(Mode, 0);
-      const T* u = a.scratch;
-      kernels::both_halves(multiply_adds * double(B), [&](std::size_t h) {
-        T* du = room + h * w::u_size;
-        T* dm = room + 2 * w::u_size + h * (2 * w::v_size + w::m_size);
-        T* v = dm + w::m_size;
-        T* dv = v + w::v_size;
-        for (std::size_t blk = h * blocks / 2; blk < (h + 1) * blocks / 2; ++blk) {
-          const std::size_t b0 = blk * wino_block;
-          for (std::size_t s = 0; s < wino_block; ++s)
-            kernels::winograd::output_gradient<Out, Ho, Wo>(gy + (b0 + s) * Out * HWo, dm, w::N, s * w::Tp);
-          if constexpr (dw) {
-            for (std::size_t s = 0; s < wino_block; ++s)
-              kernels::winograd::transform_input<C, H, W, Ho, Wo>(a.in[0] + (b0 + s) * C * HW, v, w::N, s * w::Tp);
-            const bool first = blk == h * blocks / 2;
-            for (std::size_t x = 0; x < w::X; ++x) {
-              if (first) kernels::gemm_nt<Out, C, w::N, false>(dm + x * Out * w::N, v + x * C * w::N, du + x * Out * C);
-              else kernels::gemm_nt<Out, C, w::N, true>(dm + x * Out * w::N, v + x * C * w::N, du + x * Out * C);
-            }
-          }
-          if constexpr (dx) {
-            for (std::size_t x = 0; x < w::X; ++x)
-              kernels::gemm_tn<C, w::N, Out>(u + x * Out * C, dm + x * Out * w::N, dv + x * C * w::N);
-            for (std::size_t s = 0; s < wino_block; ++s)
-              kernels::winograd::input_gradient<grad_mode::adds_to_input(Mode, 0), C, H, W, Ho, Wo>(
-                  dv, w::N, s * w::Tp, a.din[0] + (b0 + s) * C * HW);
-          }
-        }
-      });
-      if constexpr (dw) {
-        T* du = room;
-        kernels::map<w::u_size>(du, [](auto p, auto q) { return p + q; }, static_cast<const T*>(du),
-                                static_cast<const T*>(room + w::u_size));
-        kernels::winograd::filter_gradient<grad_mode::adds_to_param(Mode, 0)>(Out * C, du, a.dparam[0]);
-      }
+      kernels::conv::winograd_backward(geometry, kernels::fixed<B>{}, a.in[0], static_cast<const T*>(a.scratch), gy,
+                                       a.dparam[0], a.din[0], room,
+                                       std::bool_constant<grad_mode::wants_param(Mode, 0)>{},
+                                       std::bool_constant<grad_mode::adds_to_param(Mode, 0)>{},
+                                       std::bool_constant<grad_mode::wants_input(Mode, 0)>{},
+                                       std::bool_constant<grad_mode::adds_to_input(Mode, 0)>{});
     }
 
     template <std::size_t B, unsigned Mode, class T>

@@ -77,7 +77,7 @@ class conv2d_op final : public op {
 
   void forward(const forward_ctx& c) const override {
     const std::size_t hwo = sizes_.out_plane();
-    kernels::conv::forward(sizes_, c.batch, c.in[0], c.param[0], c.scratch, c.out, [&](float* y) {
+    const auto add_bias = [&](float* y) {
       // The bias is per row (channel) and the GEMM's epilogue per column:
       // one pass over each channel's plane, as the static op.
       if (bias_)
@@ -86,19 +86,35 @@ class conv2d_op final : public op {
           float* yc = y + ch * hwo;
           kernels::map(hwo, yc, [bc](auto v) { return v + bc; }, yc);
         }
-    });
+    };
+    // The static layer's choice, made here at run time.
+    if (kernels::conv::uses_winograd(sizes_, c.batch))
+      kernels::conv::winograd_forward(sizes_, c.batch, c.in[0], c.param[0], c.scratch, c.out, add_bias);
+    else
+      kernels::conv::forward(sizes_, c.batch, c.in[0], c.param[0], c.scratch, c.out, add_bias);
   }
 
   void backward(const backward_ctx& c) const override {
+    if (kernels::conv::uses_winograd(sizes_, c.batch)) {
+      if (c.param_grad(0) || c.input(0))
+        kernels::conv::winograd_backward(sizes_, c.batch, c.in[0], c.scratch, c.dout, c.dparam[0], c.din[0], c.temp,
+                                         c.param_grad(0), c.add_param(0), c.input(0), c.add_input(0));
+    } else {
+      im2col_backward(c);
+    }
+    if (bias_ && c.param_grad(1))
+      with_accumulate(c.add_param(1), [&](auto add) {
+        kernels::conv::bias_gradient<decltype(add)::value>(sizes_, c.batch, c.dout, c.dparam[1]);
+      });
+  }
+
+ private:
+  void im2col_backward(const backward_ctx& c) const {
     // The weight gradient first: its halves use the temp room, which the
     // data gradient then takes for its column matrices.
     if (c.param_grad(0))
       with_accumulate(c.add_param(0), [&](auto add) {
         kernels::conv::weight_gradient<decltype(add)::value>(sizes_, c.batch, c.in[0], c.dout, c.dparam[0], c.temp);
-      });
-    if (bias_ && c.param_grad(1))
-      with_accumulate(c.add_param(1), [&](auto add) {
-        kernels::conv::bias_gradient<decltype(add)::value>(sizes_, c.batch, c.dout, c.dparam[1]);
       });
     if (c.input(0))
       with_accumulate(c.add_input(0), [&](auto add) {

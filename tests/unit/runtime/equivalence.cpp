@@ -144,7 +144,7 @@ TEST_CASE("twin of dsl/models/lenet.hpp", "[runtime][conv]") {
       [&](auto f) { f(ctnn::feed<"image">(x.data())); });
 }
 
-TEST_CASE("twin of dsl/models/lenet.hpp at batch 16: conv2 through Winograd, the twin's through im2col", "[runtime][conv][winograd]") {
+TEST_CASE("twin of dsl/models/lenet.hpp at batch 16: conv2 through Winograd in both", "[runtime][conv][winograd]") {
   constexpr std::size_t B = 16;
   using conv2 = std::remove_cvref_t<decltype(ctnn::conv2d<"conv2", 50, 5>(
       ctnn::max_pool<2>(ctnn::conv2d<"conv1", 20, 5>(ctnn::models::lenet::image))))>;
