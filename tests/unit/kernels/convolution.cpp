@@ -40,28 +40,32 @@ double max_abs_difference(const std::vector<double>& a, const std::vector<double
   return m;
 }
 
-// y[b][o][i][j] = Σ_{c in o's group, u, v} w[o][c][u][v] · x[b][c][i·s − p + u·d][j·s − p + v·d]
-std::vector<double> reference_forward(const sizes& z, std::size_t batch, const std::vector<double>& x,
-                                      const std::vector<double>& w) {
+// f(yi, xi, wi) for every output y[yi] and every filter tap w[wi] that
+// falls inside the image, on x[xi]: the definition of a convolution,
+// y[b][o][i][j] = Σ_{c in o's group, u, v} w[o][c][u][v] · x[b][c][i·s − p + u·d][j·s − p + v·d].
+template <class F>
+void each_tap(const sizes& z, std::size_t batch, F f) {
   const std::size_t cg = z.c / z.g, og = z.out / z.g, ho = z.ho(), wo = z.wo();
-  std::vector<double> y(batch * z.out * ho * wo, 0.0);
   for (std::size_t b = 0; b < batch; ++b)
     for (std::size_t o = 0; o < z.out; ++o)
       for (std::size_t i = 0; i < ho; ++i)
-        for (std::size_t j = 0; j < wo; ++j) {
-          double s = 0;
+        for (std::size_t j = 0; j < wo; ++j)
           for (std::size_t c = 0; c < cg; ++c)
             for (std::size_t u = 0; u < z.f; ++u)
               for (std::size_t v = 0; v < z.f; ++v) {
                 const std::ptrdiff_t r = std::ptrdiff_t(i * z.s + u * z.d) - std::ptrdiff_t(z.p);
                 const std::ptrdiff_t q = std::ptrdiff_t(j * z.s + v * z.d) - std::ptrdiff_t(z.p);
                 if (r < 0 || q < 0 || r >= std::ptrdiff_t(z.h) || q >= std::ptrdiff_t(z.w)) continue;
-                const std::size_t ci = o / og * cg + c;
-                s += w[((o * cg + c) * z.f + u) * z.f + v] *
-                     x[((b * z.c + ci) * z.h + std::size_t(r)) * z.w + std::size_t(q)];
+                f(((b * z.out + o) * ho + i) * wo + j,
+                  ((b * z.c + o / og * cg + c) * z.h + std::size_t(r)) * z.w + std::size_t(q),
+                  ((o * cg + c) * z.f + u) * z.f + v);
               }
-          y[((b * z.out + o) * ho + i) * wo + j] = s;
-        }
+}
+
+std::vector<double> reference_forward(const sizes& z, std::size_t batch, const std::vector<double>& x,
+                                      const std::vector<double>& w) {
+  std::vector<double> y(batch * z.out * z.ho() * z.wo(), 0.0);
+  each_tap(z, batch, [&](std::size_t yi, std::size_t xi, std::size_t wi) { y[yi] += w[wi] * x[xi]; });
   return y;
 }
 
@@ -69,26 +73,12 @@ std::vector<double> reference_forward(const sizes& z, std::size_t batch, const s
 void reference_backward(const sizes& z, std::size_t batch, const std::vector<double>& x,
                         const std::vector<double>& w, const std::vector<double>& gy, std::vector<double>& dw,
                         std::vector<double>& dx) {
-  const std::size_t cg = z.c / z.g, og = z.out / z.g, ho = z.ho(), wo = z.wo();
   dw.assign(w.size(), 0.0);
   dx.assign(x.size(), 0.0);
-  for (std::size_t b = 0; b < batch; ++b)
-    for (std::size_t o = 0; o < z.out; ++o)
-      for (std::size_t i = 0; i < ho; ++i)
-        for (std::size_t j = 0; j < wo; ++j) {
-          const double g = gy[((b * z.out + o) * ho + i) * wo + j];
-          for (std::size_t c = 0; c < cg; ++c)
-            for (std::size_t u = 0; u < z.f; ++u)
-              for (std::size_t v = 0; v < z.f; ++v) {
-                const std::ptrdiff_t r = std::ptrdiff_t(i * z.s + u * z.d) - std::ptrdiff_t(z.p);
-                const std::ptrdiff_t q = std::ptrdiff_t(j * z.s + v * z.d) - std::ptrdiff_t(z.p);
-                if (r < 0 || q < 0 || r >= std::ptrdiff_t(z.h) || q >= std::ptrdiff_t(z.w)) continue;
-                const std::size_t xi = ((b * z.c + o / og * cg + c) * z.h + std::size_t(r)) * z.w + std::size_t(q);
-                const std::size_t wi = ((o * cg + c) * z.f + u) * z.f + v;
-                dw[wi] += g * x[xi];
-                dx[xi] += g * w[wi];
-              }
-        }
+  each_tap(z, batch, [&](std::size_t yi, std::size_t xi, std::size_t wi) {
+    dw[wi] += gy[yi] * x[xi];
+    dx[xi] += gy[yi] * w[wi];
+  });
 }
 
 struct results {
