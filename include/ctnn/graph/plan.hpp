@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ctnn/graph/gradient_plan.hpp"
 #include "ctnn/graph/node_info.hpp"
 
 namespace ctnn {
@@ -111,6 +112,29 @@ struct graph_plan {
   double flops = 0;
 };
 
+namespace detail {
+/// The node facts as graph/gradient_plan.hpp's phases see a graph: nodes in
+/// topological order by id, parameters by their canonical use.
+template <std::size_t N>
+struct static_graph_view {
+  const std::array<node_info, N>& nodes;
+  const std::array<std::size_t, N * max_params>& canon;  // each use -> the first use of its name
+  constexpr std::size_t count() const { return N; }
+  constexpr std::size_t node(std::size_t p) const { return p; }
+  constexpr std::size_t arity(std::size_t i) const { return nodes[i].arity; }
+  constexpr std::size_t input(std::size_t i, std::size_t k) const { return nodes[i].input[k]; }
+  constexpr bool wants_gradient(std::size_t i) const {
+    bool g = nodes[i].input_gradient;
+    for (std::size_t j = 0; j < nodes[i].param_count; ++j) g = g || nodes[i].params[j].trainable;
+    return g;
+  }
+  constexpr std::size_t param_count(std::size_t i) const { return nodes[i].param_count; }
+  constexpr bool param_trainable(std::size_t i, std::size_t j) const { return nodes[i].params[j].trainable; }
+  constexpr std::size_t param_id(std::size_t i, std::size_t j) const { return canon[i * max_params + j]; }
+  constexpr bool differentiable(std::size_t, std::size_t) const { return true; }
+};
+}  // namespace detail
+
 /// Builds the plan from the node facts. `roots` are the loss roots;
 /// `outputs` the nodes predict() returns.
 template <std::size_t N, std::size_t R, std::size_t O>
@@ -127,15 +151,6 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
     }
   for (std::size_t r : roots) p.is_root[r] = p.is_loss_root[r] = true;
   for (std::size_t o : outputs) p.is_root[o] = p.is_output[o] = true;
-
-  // A node needs a gradient when it owns parameters or depends on one that
-  // does, or on an input whose gradient the caller asked for.
-  for (std::size_t i = 0; i < N; ++i) {
-    bool g = nodes[i].input_gradient;
-    for (std::size_t j = 0; j < nodes[i].param_count; ++j) g = g || nodes[i].params[j].trainable;
-    for (std::size_t k = 0; k < nodes[i].arity; ++k) g = g || p.needs_grad[nodes[i].input[k]];
-    p.needs_grad[i] = g;
-  }
 
   // Parameter table: sort all (node, slot) uses by name, then one entry per
   // name. The sort compares the names' 64-bit keys (hashed once per op type,
@@ -193,38 +208,13 @@ constexpr graph_plan<N> make_plan(const std::array<node_info, N>& nodes, const s
   p.params.floats = offset;
   p.params.state_floats = state_offset;
 
-  // Gradients flow only along paths that reach a loss root.
-  std::array<bool, N> on_loss_path{};
-  for (std::size_t r : roots) on_loss_path[r] = true;
-  for (std::size_t i = N; i-- > 0;)
-    if (on_loss_path[i])
-      for (std::size_t k = 0; k < nodes[i].arity; ++k) on_loss_path[nodes[i].input[k]] = true;
-  for (std::size_t i = 0; i < N; ++i) p.needs_grad[i] = p.needs_grad[i] && on_loss_path[i];
-
-  // Write or accumulate: in backward (highest index first), the first node
-  // to touch a gradient overwrites it, later ones add. Roots are seeded first.
-  std::array<bool, N> grad_written{};
-  for (std::size_t i = 0; i < N; ++i) grad_written[i] = p.is_loss_root[i];
+  // Which nodes need gradients and how each backward write lands
+  // (graph/gradient_plan.hpp, shared with the runtime twin's planner).
+  const detail::static_graph_view<N> view{nodes, canon};
+  std::array<bool, N> on_loss_path{}, grad_written{};
   std::array<bool, U> param_written{};
-  for (std::size_t i = N; i-- > 0;) {
-    if (!p.needs_grad[i]) continue;
-    unsigned m = 0;
-    for (std::size_t k = 0; k < nodes[i].arity; ++k) {
-      const std::size_t c = nodes[i].input[k];
-      if (!p.needs_grad[c]) continue;
-      m |= grad_mode::input(k);
-      if (grad_written[c]) m |= grad_mode::input_accumulate(k);
-      grad_written[c] = true;
-    }
-    for (std::size_t j = 0; j < nodes[i].param_count; ++j) {
-      if (!nodes[i].params[j].trainable) continue;
-      m |= grad_mode::param(j);
-      const std::size_t c = canon[i * max_params + j];
-      if (param_written[c]) m |= grad_mode::param_accumulate(j);
-      param_written[c] = true;
-    }
-    p.grad_mask[i] = m;
-  }
+  detail::mark_gradients(view, p.is_loss_root, p.needs_grad, on_loss_path);
+  detail::assign_grad_modes(view, p.is_loss_root, p.needs_grad, p.grad_mask, grad_written, param_written);
 
   // Training workspace. Values (except inputs, which are read in place) and
   // scratch are kept from forward to backward; gradients live from their

@@ -4,7 +4,8 @@
 /// nodes need gradients and whether each backward write overwrites or adds,
 /// and which buffers may share memory (live ranges packed into a pool of
 /// tensors). The static planner (ctnn/graph/plan.hpp) makes the same
-/// decisions at compile time; here they cost a little build time instead.
+/// decisions at compile time; the gradient ones are its own phases
+/// (ctnn/graph/gradient_plan.hpp), run here when the model is built.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ctnn/graph/gradient_plan.hpp"
 #include "ctnn/runtime/graph.hpp"
 
 namespace ctnn::runtime {
@@ -56,6 +58,22 @@ inline std::string describe_cycle(const graph& g, const std::vector<std::size_t>
   for (std::size_t c : cycle) s += g.at_node(c).f->label() + " -> ";
   return s + g.at_node(cycle.front()).f->label();
 }
+
+/// The graph as graph/gradient_plan.hpp's phases see it: the scheduled
+/// nodes in their order; every parameter of the twin is trainable.
+struct graph_view {
+  const graph& g;
+  const std::vector<std::size_t>& order;
+  std::size_t count() const { return order.size(); }
+  std::size_t node(std::size_t p) const { return order[p]; }
+  std::size_t arity(std::size_t i) const { return g.at_node(i).f->arity(); }
+  std::size_t input(std::size_t i, std::size_t k) const { return g.at_node(i).in[k].index; }
+  bool wants_gradient(std::size_t i) const { return !g.at_node(i).f->params().empty(); }
+  std::size_t param_count(std::size_t i) const { return g.at_node(i).f->params().size(); }
+  bool param_trainable(std::size_t, std::size_t) const { return true; }
+  std::size_t param_id(std::size_t i, std::size_t j) const { return g.at_node(i).param[j]; }
+  bool differentiable(std::size_t i, std::size_t k) const { return g.at_node(i).f->differentiable(k); }
+};
 }  // namespace detail
 
 inline schedule make_schedule(const graph& g) {
@@ -117,47 +135,18 @@ inline schedule make_schedule(const graph& g) {
   for (std::size_t i = 0; i < n; ++i)
     if (needed[i] && g.at_node(i).f->arity() == 0) s.leaves.push_back(i);
 
-  // A node needs a gradient when it owns parameters or depends on one that
-  // does, and reaches a loss root.
-  for (std::size_t i : s.order) {
-    const auto& nd = g.at_node(i);
-    bool need = !nd.f->params().empty();
-    for (std::size_t k = 0; k < nd.f->arity(); ++k) need = need || s.needs_grad[nd.in[k].index];
-    s.needs_grad[i] = need;
-  }
-  std::vector<char> on_loss_path(s.is_loss_root);
-  for (std::size_t p = s.order.size(); p-- > 0;) {
-    const std::size_t i = s.order[p];
-    if (!on_loss_path[i]) continue;
-    const auto& nd = g.at_node(i);
-    for (std::size_t k = 0; k < nd.f->arity(); ++k) on_loss_path[nd.in[k].index] = 1;
-  }
-  for (std::size_t i = 0; i < n; ++i) s.needs_grad[i] = s.needs_grad[i] && on_loss_path[i];
-
-  // Overwrite or add: in backward order, the first write to a gradient
-  // overwrites it and later ones add (loss roots are seeded before).
-  std::vector<char> written(s.is_loss_root), param_written(g.params().size(), 0);
-  for (std::size_t p = s.order.size(); p-- > 0;) {
-    const std::size_t i = s.order[p];
-    if (!s.needs_grad[i]) continue;
-    const auto& nd = g.at_node(i);
-    unsigned m = 0;
-    for (std::size_t k = 0; k < nd.f->arity(); ++k) {
-      const std::size_t c = nd.in[k].index;
-      if (!s.needs_grad[c]) continue;
-      if (!nd.f->differentiable(k))
-        throw std::invalid_argument("ctnn::runtime: " + nd.f->label() + " cannot give its input " +
-                                    std::to_string(k) + " (" + g.at_node(c).f->label() + ") a gradient");
-      m |= grad_mode::input(k);
-      if (written[c]) m |= grad_mode::input_accumulate(k);
-      written[c] = 1;
-    }
-    for (std::size_t j = 0; j < nd.f->params().size(); ++j) {
-      m |= grad_mode::param(j);
-      if (param_written[nd.param[j]]) m |= grad_mode::param_accumulate(j);
-      param_written[nd.param[j]] = 1;
-    }
-    s.mode[i] = m;
+  // Which nodes need gradients and how each backward write lands: the
+  // static planner's phases (graph/gradient_plan.hpp), over the order above.
+  const detail::graph_view view{g, s.order};
+  std::vector<char> scratch(n, 0), param_written(g.params().size(), 0);
+  ctnn::detail::mark_gradients(view, s.is_loss_root, s.needs_grad, scratch);
+  const ctnn::detail::gradient_gap gap =
+      ctnn::detail::assign_grad_modes(view, s.is_loss_root, s.needs_grad, s.mode, scratch, param_written);
+  if (gap.found()) {
+    const auto& nd = g.at_node(gap.node);
+    throw std::invalid_argument("ctnn::runtime: " + nd.f->label() + " cannot give its input " +
+                                std::to_string(gap.input) + " (" + g.at_node(nd.in[gap.input].index).f->label() +
+                                ") a gradient");
   }
   return s;
 }

@@ -113,6 +113,23 @@ TEST_CASE("the gradient plan: overwrite first, then add; gradients only where ne
   CHECK(s.mode[h.index] == (gm::param(0) | gm::param(1)));  // no gradient for the input x
 }
 
+TEST_CASE("a gradient an op cannot give is an error when the model is built, naming both layers", "[runtime]") {
+  rt::graph g;
+  const auto x = g.input("x", {4});
+  const auto p = g.sigmoid(g.dense("p", 4, x));
+  // A target computed from parameters: binary cross-entropy has no
+  // gradient for its target, which here would need one.
+  const auto q = g.dense("q", 4, x);
+  g.loss(g.target_loss<ctnn::loss_rule::binary_cross_entropy>(p, q));
+  CHECK_THROWS_AS(rt::model(g, 2), std::invalid_argument);
+  CHECK_THROWS_WITH(rt::model(g, 2), Contains("cannot give its input 1") && Contains("'q' (dense)"));
+  // The same network with the target fed is fine.
+  rt::graph f;
+  const auto fx = f.input("x", {4});
+  f.loss(f.target_loss<ctnn::loss_rule::binary_cross_entropy>(f.sigmoid(f.dense("p", 4, fx)), f.input("t", {4})));
+  CHECK_NOTHROW(rt::model(f, 2));
+}
+
 TEST_CASE("convolution and pooling shape errors name the layer and give W, F, P, S", "[runtime][conv]") {
   rt::graph g;
   const auto image = g.input("image", {3, 28, 28});
