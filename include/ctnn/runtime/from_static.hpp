@@ -93,10 +93,13 @@ struct emit {
   static constexpr bool supported = false;
   static node_id run(graph&, const node_id*) { return {}; }
 };
-template <class N, fixed_string Name, class Shape>
-struct emit<N, ::ctnn::input_op<Name, Shape>> {
+template <class N, fixed_string Name, class Shape, class... Options>
+struct emit<N, ::ctnn::input_op<Name, Shape, Options...>> {
   static constexpr bool supported = true;
-  static node_id run(graph& g, const node_id*) { return g.input(str(Name.view()), dims(Shape::dims.begin(), Shape::dims.end())); }
+  static node_id run(graph& g, const node_id*) {
+    // The only input option is requires_grad.
+    return g.input(str(Name.view()), dims(Shape::dims.begin(), Shape::dims.end()), sizeof...(Options) > 0);
+  }
 };
 template <class N, fixed_string Name, std::size_t Classes>
 struct emit<N, ::ctnn::label_op<Name, Classes>> {

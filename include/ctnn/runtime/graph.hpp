@@ -43,10 +43,16 @@ class graph {
   // --- leaves --------------------------------------------------------------------
   /// A named per-sample input. Declaring the same name again with the same
   /// shape gives the same node (as on the static side); with another shape,
-  /// std::invalid_argument.
-  node_id input(std::string name, dims shape) {
-    if (auto id = find_leaf(name, node_role::input, shape)) return *id;
-    return emplace<input_op>({}, std::move(name), std::move(shape));
+  /// std::invalid_argument. With `requires_grad`, backward also computes its
+  /// gradient (model::input_grad), as ctnn::input<..., requires_grad>.
+  node_id input(std::string name, dims shape, bool requires_grad = false) {
+    if (auto id = find_leaf(name, node_role::input, shape)) {
+      if (static_cast<const input_op&>(*nodes_[id->index].f).requires_grad() != requires_grad)
+        throw std::invalid_argument("ctnn::runtime: input '" + name +
+                                    "' is declared twice, with and without requires_grad");
+      return *id;
+    }
+    return emplace<input_op>({}, std::move(name), std::move(shape), requires_grad);
   }
   /// A named class index in [0, classes), fed with the inputs.
   node_id label(std::string name, std::size_t classes) {

@@ -14,8 +14,13 @@ namespace ctnn::runtime {
 /// A per-sample tensor fed by the caller. Never scheduled: the model points
 /// its consumers at the caller's data.
 class input_op final : public op {
+  bool requires_grad_;
+
  public:
-  input_op(inputs, std::string name, dims shape) : op("input", std::move(name), node_role::input, std::move(shape), 0) {}
+  input_op(inputs, std::string name, dims shape, bool requires_grad = false)
+      : op("input", std::move(name), node_role::input, std::move(shape), 0), requires_grad_(requires_grad) {}
+  /// Whether backward also computes this input's gradient (model::input_grad).
+  bool requires_grad() const { return requires_grad_; }
   void forward(const forward_ctx&) const override {}
   void backward(const backward_ctx&) const override {}
 };

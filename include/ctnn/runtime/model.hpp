@@ -56,6 +56,19 @@ class model {
 
     float* allocate(std::size_t n) { return memory.emplace_back(n).data(); }
   };
+  // A backward pass from one output with the caller's upstream gradient
+  // (backward_from): its own gradient plan and buffers over the training
+  // pass's values and scratch. Each step takes its bound inputs from the
+  // training forward step of its node (forward_step) when it runs.
+  struct vjp_pass {
+    std::vector<bwd_step> backward;
+    std::vector<std::size_t> forward_step;
+    std::vector<float*> grad_of;         // per node
+    std::vector<std::size_t> unreached;  // parameter tensors the output does not depend on: zeroed
+    std::vector<aligned_buffer<float>> memory;
+    std::string error;                   // why this output has no backward pass, if it has none
+  };
+  static constexpr std::size_t no_backward = std::size_t(-1);
 
  public:
   /// Sorts and plans `g` for batches of `batch` (std::invalid_argument for a
@@ -69,6 +82,7 @@ class model {
       grads_.emplace_back(n);
     }
     build_training();
+    for (std::size_t k = 0; k < g_.outputs().size(); ++k) build_vjp(k);
     build_inference(infer_, batch_);
     build_inference(infer1_, 1);
     initialize(seed);
@@ -112,6 +126,57 @@ class model {
     for (node_id r : g_.losses())
       if (s_.needs_grad[r.index]) std::fill_n(grad_of_[r.index], batch_, g_.at(r).batch_sum() ? 1.0f : 1.0f / float(batch_));
     for (const bwd_step& st : train_.backward) st.f->backward(st.c);
+    last_backward_ = 0;
+  }
+
+  /// A backward pass from output k after forward(), with the caller's
+  /// upstream gradient dL/d(output), batch × size values, in place of the
+  /// losses: a vector-Jacobian product, as ctnn::model::backward_from. Fills
+  /// the parameter gradients (zero for parameters the output does not depend
+  /// on) and the gradients of inputs declared with requires_grad.
+  /// std::invalid_argument for a wrong length.
+  void backward_from(std::size_t k, std::span<const float> upstream) {
+    if (k >= g_.outputs().size())
+      throw std::out_of_range("ctnn::runtime::model::backward_from: output " + std::to_string(k) + " of " +
+                              std::to_string(g_.outputs().size()));
+    vjp_pass& v = vjp_[k];
+    if (!v.error.empty()) throw std::invalid_argument(v.error);
+    const std::size_t id = g_.outputs()[k].index, n = batch_ * g_.at_node(id).f->size();
+    if (upstream.size() != n)
+      throw std::invalid_argument("ctnn::runtime::model::backward_from: the upstream gradient of output " +
+                                  std::to_string(k) + " holds " + std::to_string(upstream.size()) +
+                                  " values; a batch needs " + std::to_string(n));
+    for (std::size_t t : v.unreached) std::fill(grads_[t].data(), grads_[t].data() + grads_[t].size(), 0.0f);
+    if (v.grad_of[id] != nullptr) std::copy(upstream.begin(), upstream.end(), v.grad_of[id]);
+    for (std::size_t q = 0; q < v.backward.size(); ++q) {
+      bwd_step& st = v.backward[q];
+      st.c.in = train_.forward[v.forward_step[q]].c.in;
+      st.f->backward(st.c);
+    }
+    last_backward_ = k + 1;
+  }
+  /// The same for the output of that name: its node's name, or its kind for
+  /// an unnamed node (std::invalid_argument unless exactly one matches).
+  void backward_from(std::string_view output, std::span<const float> upstream) {
+    backward_from(output_index(output, "ctnn::runtime::model::backward_from"), upstream);
+  }
+
+  /// The gradient with respect to input `name` (declared with requires_grad)
+  /// after the last backward() or backward_from(): batch × size values, zero
+  /// where that pass does not reach the input. std::invalid_argument for
+  /// another name.
+  std::span<const float> input_grad(std::string_view name) const {
+    for (std::size_t l : s_.leaves) {
+      const auto* in = dynamic_cast<const input_op*>(g_.at_node(l).f.get());
+      if (in == nullptr || in->name() != name) continue;
+      if (!in->requires_grad()) break;
+      const float* p = last_backward_ == no_backward ? nullptr
+                       : last_backward_ == 0         ? grad_of_[l]
+                                                     : vjp_[last_backward_ - 1].grad_of[l];
+      return {p != nullptr ? p : zero_grad_.data(), batch_ * in->size()};
+    }
+    throw std::invalid_argument("ctnn::runtime::model::input_grad: '" + std::string(name) +
+                                "' is not an input declared with requires_grad");
   }
 
   template <class... F>
@@ -213,6 +278,12 @@ class model {
   std::vector<aligned_buffer<float>> params_, grads_;  // one tensor each, like a framework's
   pass train_, infer_, infer1_;
   std::vector<float*> grad_of_;  // per node: its output gradient in training
+  std::vector<vjp_pass> vjp_;    // per output
+  std::vector<float*> train_scratch_;
+  std::vector<std::size_t> train_step_;  // per node: its step in train_.forward
+  float* train_temp_ = nullptr;
+  aligned_buffer<float> zero_grad_{0};      // input_grad of an input the last pass did not reach
+  std::size_t last_backward_ = no_backward;  // 0: backward(); k + 1: backward_from(k)
 
   static std::size_t padded(std::size_t n) {
     constexpr std::size_t a = 64 / sizeof(float);
@@ -294,7 +365,9 @@ class model {
         if (s_.needs_grad[c])
           for (std::size_t k = 0; k < g_.at_node(c).f->arity(); ++k)
             if (g_.at_node(c).in[k].index == i) first = std::min(first, back_step(c));
-      live[i] = {first, back_step(i), batch_ * g_.at_node(i).f->size()};
+      // An input's gradient is the caller's (input_grad): it outlives the pass.
+      const bool kept = g_.at_node(i).f->role() == node_role::input;
+      live[i] = {first, kept ? n + 1 : back_step(i), batch_ * g_.at_node(i).f->size()};
     }
     const pool_plan pool = plan_pool(live);
     std::vector<float*> slot;
@@ -302,15 +375,23 @@ class model {
     grad_of_.assign(g_.size(), nullptr);
     for (std::size_t i = 0; i < g_.size(); ++i)
       if (pool.slot[i] != unplanned) grad_of_[i] = slot[pool.slot[i]];
+    std::size_t largest_input = 0;
+    for (std::size_t l : s_.leaves)
+      if (g_.at_node(l).f->role() == node_role::input) largest_input = std::max(largest_input, g_.at_node(l).f->size());
+    zero_grad_ = aligned_buffer<float>(batch_ * largest_input);
 
+    train_step_.assign(g_.size(), no_backward);
     for (std::size_t i : s_.order) {
       const graph::node& nd = g_.at_node(i);
       if (nd.f->arity() == 0) continue;
       forward_ctx c = forward_of(p, i);
       c.scratch = scratch[i];
       add_patches(p, i, p.forward.size(), false);
+      train_step_[i] = p.forward.size();
       p.forward.push_back({nd.f.get(), c});
     }
+    train_scratch_ = scratch;
+    train_temp_ = temp_buf;
     for (std::size_t q = n; q-- > 0;) {
       const std::size_t i = s_.order[q];
       const graph::node& nd = g_.at_node(i);
@@ -336,6 +417,81 @@ class model {
     for (std::size_t s = 0; s < s_.leaves.size(); ++s)
       if (g_.at_node(s_.leaves[s]).f->role() == node_role::label) p.label_dst[s] = p.value[s_.leaves[s]];
     p.reads.assign(s_.leaves.size(), 1);  // training takes every input and label
+  }
+
+  // The backward pass from output k: the gradient phases with that output as
+  // the only root, gradients pooled by liveness as in training.
+  void build_vjp(std::size_t k) {
+    vjp_pass& v = vjp_.emplace_back();
+    const std::size_t n = g_.size(), steps = s_.order.size(), out = g_.outputs()[k].index;
+    std::vector<char> root(n, 0), needs(n, 0), scratch(n, 0), param_written(g_.params().size(), 0);
+    std::vector<unsigned> mode(n, 0);
+    root[out] = 1;
+    const detail::graph_view view{g_, s_.order};
+    ctnn::detail::mark_gradients(view, root, needs, scratch);
+    const ctnn::detail::gradient_gap gap = ctnn::detail::assign_grad_modes(view, root, needs, mode, scratch, param_written);
+    if (gap.found()) {
+      const auto& nd = g_.at_node(gap.node);
+      v.error = "ctnn::runtime::model::backward_from: " + nd.f->label() + " cannot give its input " +
+                std::to_string(gap.input) + " (" + g_.at_node(nd.in[gap.input].index).f->label() +
+                "), which output " + std::to_string(k) + " depends on, a gradient";
+      return;
+    }
+    for (std::size_t t = 0; t < param_written.size(); ++t)
+      if (!param_written[t]) v.unreached.push_back(t);
+    auto back_step = [&](std::size_t i) { return 1 + (steps - 1 - s_.position[i]); };
+    std::vector<live_range> live(n);
+    for (std::size_t i : s_.order) {
+      if (!needs[i]) continue;
+      std::size_t first = root[i] ? 0 : back_step(i);
+      for (std::size_t c : s_.order)
+        if (needs[c])
+          for (std::size_t j = 0; j < g_.at_node(c).f->arity(); ++j)
+            if (g_.at_node(c).in[j].index == i) first = std::min(first, back_step(c));
+      const bool kept = g_.at_node(i).f->role() == node_role::input;
+      live[i] = {first, kept ? steps + 1 : back_step(i), batch_ * g_.at_node(i).f->size()};
+    }
+    const pool_plan pool = plan_pool(live);
+    std::vector<float*> slot;
+    for (std::size_t cap : pool.capacity) slot.push_back(v.memory.emplace_back(cap).data());
+    v.grad_of.assign(n, nullptr);
+    for (std::size_t i = 0; i < n; ++i)
+      if (pool.slot[i] != unplanned) v.grad_of[i] = slot[pool.slot[i]];
+    for (std::size_t q = steps; q-- > 0;) {
+      const std::size_t i = s_.order[q];
+      const graph::node& nd = g_.at_node(i);
+      if (!needs[i] || nd.f->arity() == 0) continue;
+      const forward_ctx fc = forward_of(train_, i);
+      backward_ctx c;
+      c.batch = batch_;
+      c.mode = mode[i];
+      c.out = fc.out;
+      c.dout = v.grad_of[i];
+      for (std::size_t j = 0; j < nd.f->arity(); ++j)
+        if (c.input(j)) c.din[j] = v.grad_of[nd.in[j].index];
+      for (std::size_t j = 0; j < nd.f->params().size(); ++j) {
+        c.param[j] = fc.param[j];
+        c.dparam[j] = grads_[nd.param[j]].data();
+      }
+      c.scratch = train_scratch_[i];
+      c.temp = train_temp_;
+      v.forward_step.push_back(train_step_[i]);
+      v.backward.push_back({nd.f.get(), c});
+    }
+  }
+
+  // The output predict and backward_from mean by `name`: its node's name, or
+  // its kind for an unnamed node.
+  std::size_t output_index(std::string_view name, const char* call) const {
+    std::size_t found = 0, at = 0;
+    for (std::size_t k = 0; k < g_.outputs().size(); ++k) {
+      const op& f = g_.at(g_.outputs()[k]);
+      if ((f.name().empty() ? f.kind() : f.name()) == name) ++found, at = k;
+    }
+    if (found != 1)
+      throw std::invalid_argument(std::string(call) + ": " + (found == 0 ? "no" : "more than one") +
+                                  " output is named \"" + std::string(name) + "\"");
+    return at;
   }
 
   // Inference runs only what the outputs need; values (and scratch) share a

@@ -68,7 +68,11 @@ struct graph_view {
   std::size_t node(std::size_t p) const { return order[p]; }
   std::size_t arity(std::size_t i) const { return g.at_node(i).f->arity(); }
   std::size_t input(std::size_t i, std::size_t k) const { return g.at_node(i).in[k].index; }
-  bool wants_gradient(std::size_t i) const { return !g.at_node(i).f->params().empty(); }
+  bool wants_gradient(std::size_t i) const {
+    const op& f = *g.at_node(i).f;
+    if (const auto* in = dynamic_cast<const input_op*>(&f)) return in->requires_grad();
+    return !f.params().empty();
+  }
   std::size_t param_count(std::size_t i) const { return g.at_node(i).f->params().size(); }
   bool param_trainable(std::size_t, std::size_t) const { return true; }
   std::size_t param_id(std::size_t i, std::size_t j) const { return g.at_node(i).param[j]; }

@@ -281,3 +281,66 @@ TEST_CASE("the twin initializes parameters as the static model does", "[runtime]
   ctnn::runtime::model r(ctnn::runtime::from<net>(), 4, 42);
   for (const auto& p : r.source().params()) CHECK(relative_error(s.param_span(p.name), r.param(p.name)) == 0.0);
 }
+
+// Gradients for users in the twin: an input declared with requires_grad and
+// backward passes from either output with an upstream gradient, against the
+// static model's input_grad and backward_from. "side" is on no loss path,
+// so backward() leaves it alone; backward_from("side") does not reach fc2,
+// whose gradient both then zero.
+namespace vjp_net {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<6>, ctnn::requires_grad>;
+inline constexpr auto h = ctnn::tanh(ctnn::dense<"fc1", 5>(x));
+inline constexpr auto y = ctnn::dense<"fc2", 3>(ctnn::ref<h>);
+inline constexpr auto z = ctnn::dense<"side", 2>(ctnn::ref<h>);
+inline constexpr auto loss = ctnn::squared_error(ctnn::ref<y>, ctnn::input<"t", ctnn::shape<3>>);
+using net = decltype(ctnn::network(loss, ctnn::outputs(ctnn::ref<y>, ctnn::ref<z>)));
+}  // namespace vjp_net
+
+TEST_CASE("twin: input gradients and backward passes from an output, as the static model's", "[runtime][vjp]") {
+  constexpr std::size_t B = 4;
+  using net = vjp_net::net;
+  ctnn::model<net, B> sm(3);
+  ctnn::runtime::model rm(ctnn::runtime::from<net>(), B, 11);
+  rm.copy_parameters_from(sm);
+  const auto x = uniform(B * 6, -1.0f, 1.0f, 21);
+  const auto t = uniform(B * 3, -1.0f, 1.0f, 22);
+  const auto zero = [](std::span<const float> v) {
+    return std::all_of(v.begin(), v.end(), [](float e) { return e == 0.0f; });
+  };
+  CHECK(rm.input_grad("x").size() == B * 6);
+  CHECK(zero(rm.input_grad("x")));  // no backward pass yet
+
+  const float ls = sm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  const float lr = rm.forward(ctnn::feed<"x">(x), ctnn::feed<"t">(t));
+  CHECK(relative_error(ls, lr) <= tolerance);
+  sm.backward();
+  rm.backward();
+  CHECK(!zero(rm.input_grad("x")));
+  CHECK(relative_error(sm.input_grad<"x">(), rm.input_grad("x")) <= tolerance);
+  check_parameters(sm, rm, true, "backward");
+
+  const auto up_side = uniform(B * 2, -1.0f, 1.0f, 23);
+  sm.backward_from<1>(up_side);
+  rm.backward_from(1, up_side);
+  CHECK(relative_error(sm.input_grad<"x">(), rm.input_grad("x")) <= tolerance);
+  check_parameters(sm, rm, true, "backward_from side");
+  CHECK(zero(rm.grad("fc2.weight")));
+  CHECK(!zero(rm.grad("side.weight")));
+  const std::vector<float> from_index(rm.input_grad("x").begin(), rm.input_grad("x").end());
+  rm.backward_from("side", up_side);
+  CHECK(relative_error(from_index, rm.input_grad("x")) == 0.0);
+
+  const auto up_y = uniform(B * 3, -1.0f, 1.0f, 24);
+  sm.backward_from<"fc2">(up_y);
+  rm.backward_from("fc2", up_y);
+  CHECK(relative_error(sm.input_grad<"x">(), rm.input_grad("x")) <= tolerance);
+  check_parameters(sm, rm, true, "backward_from fc2");
+  CHECK(zero(rm.grad("side.weight")));
+
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(rm.backward_from(0, up_side), Contains("holds 8 values; a batch needs 12"));
+  CHECK_THROWS_WITH(rm.backward_from("fc3", up_y), Contains("no output is named \"fc3\""));
+  CHECK_THROWS_WITH(rm.input_grad("t"), Contains("'t' is not an input declared with requires_grad"));
+  ctnn::runtime::graph g = ctnn::runtime::from<net>();
+  CHECK_THROWS_WITH(g.input("x", {6}), Contains("with and without requires_grad"));
+}

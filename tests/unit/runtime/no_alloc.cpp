@@ -71,3 +71,27 @@ TEST_CASE("no heap allocation in LeNet's twin step, predict and predict_one", "[
   CHECK(first == Approx(one).epsilon(1e-5));
   allocations_are_counted(after);
 }
+
+TEST_CASE("no heap allocation in the twin's backward_from and input_grad", "[runtime][alloc][vjp]") {
+  namespace rt = ctnn::runtime;
+  rt::graph g;
+  const auto x = g.input("x", {6}, /*requires_grad=*/true);
+  const auto y = g.dense("fc2", 3, g.tanh(g.dense("fc1", 5, x)));
+  g.output(y);
+  g.loss(g.squared_error(y, g.input("t", {3})));
+  rt::model m(g, 8);
+  std::vector<float> u(8 * 6, 0.5f), t(8 * 3, 0.25f), up(8 * 3, 1.0f);
+  m.forward(ctnn::feed<"x">(u), ctnn::feed<"t">(t));
+  m.backward();
+  const long before = allocations.load();
+  m.forward(ctnn::feed<"x">(u), ctnn::feed<"t">(t));
+  m.backward_from(0, up);
+  const float by_index = m.input_grad("x")[0];
+  m.backward_from("fc2", up);
+  const float by_name = m.input_grad("x")[0];
+  const long after = allocations.load();
+  CHECK(after - before == 0);
+  CHECK(by_index != 0.0f);
+  CHECK(by_index == by_name);
+  allocations_are_counted(after);
+}
