@@ -356,25 +356,7 @@ class model {
     float* temp_buf = temp > 0 ? p.allocate(batch_ * temp) : nullptr;
 
     const std::size_t n = s_.order.size();
-    auto back_step = [&](std::size_t i) { return 1 + (n - 1 - s_.position[i]); };  // 0: the seeding of the roots
-    std::vector<live_range> live(g_.size());
-    for (std::size_t i : s_.order) {
-      if (!s_.needs_grad[i]) continue;
-      std::size_t first = s_.is_loss_root[i] ? 0 : back_step(i);
-      for (std::size_t c : s_.order)
-        if (s_.needs_grad[c])
-          for (std::size_t k = 0; k < g_.at_node(c).f->arity(); ++k)
-            if (g_.at_node(c).in[k].index == i) first = std::min(first, back_step(c));
-      // An input's gradient is the caller's (input_grad): it outlives the pass.
-      const bool kept = g_.at_node(i).f->role() == node_role::input;
-      live[i] = {first, kept ? n + 1 : back_step(i), batch_ * g_.at_node(i).f->size()};
-    }
-    const pool_plan pool = plan_pool(live);
-    std::vector<float*> slot;
-    for (std::size_t cap : pool.capacity) slot.push_back(p.allocate(cap));
-    grad_of_.assign(g_.size(), nullptr);
-    for (std::size_t i = 0; i < g_.size(); ++i)
-      if (pool.slot[i] != unplanned) grad_of_[i] = slot[pool.slot[i]];
+    grad_of_ = pool_gradients(s_.needs_grad, s_.is_loss_root, p.memory);
     std::size_t largest_input = 0;
     for (std::size_t l : s_.leaves)
       if (g_.at_node(l).f->role() == node_role::input) largest_input = std::max(largest_input, g_.at_node(l).f->size());
@@ -396,21 +378,7 @@ class model {
       const std::size_t i = s_.order[q];
       const graph::node& nd = g_.at_node(i);
       if (!s_.needs_grad[i] || nd.f->arity() == 0) continue;
-      const forward_ctx fc = forward_of(p, i);
-      backward_ctx c;
-      c.batch = batch_;
-      c.mode = s_.mode[i];
-      c.in = fc.in;
-      c.out = fc.out;
-      c.dout = grad_of_[i];
-      for (std::size_t k = 0; k < nd.f->arity(); ++k)
-        if (c.input(k)) c.din[k] = grad_of_[nd.in[k].index];
-      for (std::size_t j = 0; j < nd.f->params().size(); ++j) {
-        c.param[j] = fc.param[j];
-        c.dparam[j] = grads_[nd.param[j]].data();
-      }
-      c.scratch = scratch[i];
-      c.temp = temp_buf;
+      const backward_ctx c = backward_of(i, s_.mode[i], grad_of_);
       add_patches(p, i, p.backward.size(), true);
       p.backward.push_back({nd.f.get(), c});
     }
@@ -439,45 +407,64 @@ class model {
     }
     for (std::size_t t = 0; t < param_written.size(); ++t)
       if (!param_written[t]) v.unreached.push_back(t);
-    auto back_step = [&](std::size_t i) { return 1 + (steps - 1 - s_.position[i]); };
-    std::vector<live_range> live(n);
+    v.grad_of = pool_gradients(needs, root, v.memory);
+    for (std::size_t q = steps; q-- > 0;) {
+      const std::size_t i = s_.order[q];
+      const graph::node& nd = g_.at_node(i);
+      if (!needs[i] || nd.f->arity() == 0) continue;
+      v.forward_step.push_back(train_step_[i]);
+      v.backward.push_back({nd.f.get(), backward_of(i, mode[i], v.grad_of)});
+    }
+  }
+
+  // The gradient buffers of a backward pass that computes the gradients of
+  // `needs`, seeded at `root`: each lives from its first write to its own
+  // node's backward step (an input's, the caller's, past the pass), and
+  // they share tensors by liveness, allocated into `memory`.
+  std::vector<float*> pool_gradients(const std::vector<char>& needs, const std::vector<char>& root,
+                                     std::vector<aligned_buffer<float>>& memory) const {
+    const std::size_t steps = s_.order.size();
+    auto back_step = [&](std::size_t i) { return 1 + (steps - 1 - s_.position[i]); };  // 0: the seeding
+    std::vector<live_range> live(g_.size());
     for (std::size_t i : s_.order) {
       if (!needs[i]) continue;
       std::size_t first = root[i] ? 0 : back_step(i);
       for (std::size_t c : s_.order)
         if (needs[c])
-          for (std::size_t j = 0; j < g_.at_node(c).f->arity(); ++j)
-            if (g_.at_node(c).in[j].index == i) first = std::min(first, back_step(c));
+          for (std::size_t k = 0; k < g_.at_node(c).f->arity(); ++k)
+            if (g_.at_node(c).in[k].index == i) first = std::min(first, back_step(c));
       const bool kept = g_.at_node(i).f->role() == node_role::input;
       live[i] = {first, kept ? steps + 1 : back_step(i), batch_ * g_.at_node(i).f->size()};
     }
     const pool_plan pool = plan_pool(live);
-    std::vector<float*> slot;
-    for (std::size_t cap : pool.capacity) slot.push_back(v.memory.emplace_back(cap).data());
-    v.grad_of.assign(n, nullptr);
-    for (std::size_t i = 0; i < n; ++i)
-      if (pool.slot[i] != unplanned) v.grad_of[i] = slot[pool.slot[i]];
-    for (std::size_t q = steps; q-- > 0;) {
-      const std::size_t i = s_.order[q];
-      const graph::node& nd = g_.at_node(i);
-      if (!needs[i] || nd.f->arity() == 0) continue;
-      const forward_ctx fc = forward_of(train_, i);
-      backward_ctx c;
-      c.batch = batch_;
-      c.mode = mode[i];
-      c.out = fc.out;
-      c.dout = v.grad_of[i];
-      for (std::size_t j = 0; j < nd.f->arity(); ++j)
-        if (c.input(j)) c.din[j] = v.grad_of[nd.in[j].index];
-      for (std::size_t j = 0; j < nd.f->params().size(); ++j) {
-        c.param[j] = fc.param[j];
-        c.dparam[j] = grads_[nd.param[j]].data();
-      }
-      c.scratch = train_scratch_[i];
-      c.temp = train_temp_;
-      v.forward_step.push_back(train_step_[i]);
-      v.backward.push_back({nd.f.get(), c});
+    std::vector<float*> slot, grad_of(g_.size(), nullptr);
+    for (std::size_t cap : pool.capacity) slot.push_back(memory.emplace_back(cap).data());
+    for (std::size_t i = 0; i < g_.size(); ++i)
+      if (pool.slot[i] != unplanned) grad_of[i] = slot[pool.slot[i]];
+    return grad_of;
+  }
+
+  // Node i's backward context over the training pass's values, scratch and
+  // temp, with grad_mode bits `mode` and the gradients of `grad_of`. Inputs
+  // read in place are bound when a call runs.
+  backward_ctx backward_of(std::size_t i, unsigned mode, const std::vector<float*>& grad_of) {
+    const graph::node& nd = g_.at_node(i);
+    const forward_ctx fc = forward_of(train_, i);
+    backward_ctx c;
+    c.batch = batch_;
+    c.mode = mode;
+    c.in = fc.in;
+    c.out = fc.out;
+    c.dout = grad_of[i];
+    for (std::size_t k = 0; k < nd.f->arity(); ++k)
+      if (c.input(k)) c.din[k] = grad_of[nd.in[k].index];
+    for (std::size_t j = 0; j < nd.f->params().size(); ++j) {
+      c.param[j] = fc.param[j];
+      c.dparam[j] = grads_[nd.param[j]].data();
     }
+    c.scratch = train_scratch_[i];
+    c.temp = train_temp_;
+    return c;
   }
 
   // The output predict and backward_from mean by `name`: its node's name, or
