@@ -15,9 +15,9 @@ namespace ctnn::diagnostic {
 
 template <fixed_string Layer, class InputShape>
 struct dense_input_is_not_flat {
-  static_assert(InputShape::rank == 1,
-                "CTNN_DENSE_INPUT: a dense layer takes a flat input of shape [features]; "
-                "apply flatten(...) to the input first");
+  static_assert(InputShape::rank == 1 || InputShape::rank == 2,
+                "CTNN_DENSE_INPUT: a dense layer takes a flat input of shape [features] (or a sequence [steps, "
+                "features], one step at a time); apply flatten(...) to the input first");
 };
 
 template <fixed_string Loss, class PredictionShape, fixed_string Label, std::size_t LabelClasses>
@@ -390,6 +390,65 @@ struct chain_step_is_not_a_layer {
   static_assert(sizeof(InputShape) == 0,
                 "CTNN_CHAIN_LAYER: each step of chain(x, steps...) must be callable with the previous step's "
                 "output alone (a layer, an activation, flatten); losses and two-input ops go outside the chain");
+};
+
+/// A recurrent layer (rnn, lstm, gru) reads a sequence: one feature vector
+/// per time step.
+template <fixed_string Layer, class InputShape>
+struct recurrent_input_is_not_a_sequence {
+  static_assert(InputShape::rank == 2,
+                "CTNN_RECURRENT_INPUT: a recurrent layer takes a sequence of shape [steps, features]; give a "
+                "one-feature signal as [steps, 1]; the arguments are <layer, input shape>");
+};
+
+/// An initial state (h0, c0) holds one hidden vector per direction.
+template <fixed_string Layer, std::size_t Hidden, std::size_t Directions, class StateShape>
+struct recurrent_state_size_differs {
+  static_assert(StateShape::size == Hidden * Directions && StateShape::rank >= 1 && StateShape::rank <= 2,
+                "CTNN_RECURRENT_STATE: an initial state must hold the layer's hidden size per direction: shape "
+                "[hidden], or [2, hidden] for a bidirectional layer; the arguments are <layer, hidden size, "
+                "directions, state shape>");
+};
+
+/// How many initial states a recurrent layer takes: none, or h0 (and c0
+/// for an LSTM).
+template <fixed_string Layer, std::size_t Expected, std::size_t Given>
+struct recurrent_state_count {
+  static_assert(Given == 0 || Given == Expected,
+                "CTNN_RECURRENT_STATE: a recurrent layer takes its input sequence alone (zero initial state) or "
+                "with its initial state: h0 for rnn and gru, h0 and c0 for lstm; the arguments are <layer, "
+                "states it takes, states given>");
+};
+
+template <fixed_string Layer, class Option>
+struct recurrent_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_RECURRENT_OPTION: a recurrent layer takes the options bidirectional, final_state, an "
+                "init:: scheme (or weight_init<...>) and bias_init<...>, each at most once");
+};
+
+/// An embedding looks up one row per id of a sequence of ids [T].
+template <fixed_string Layer, class IdsShape>
+struct embedding_ids_not_a_sequence {
+  static_assert(IdsShape::rank == 1,
+                "CTNN_EMBEDDING_INPUT: an embedding takes a sequence of token ids of shape [steps] (an input "
+                "fed with class indices); the arguments are <layer, ids shape>");
+};
+
+template <fixed_string Layer, class Option>
+struct embedding_option_not_recognized {
+  static_assert(sizeof(Option) == 0,
+                "CTNN_EMBEDDING_OPTION: an embedding takes one option, the table's init:: scheme (or "
+                "weight_init<...>)");
+};
+
+/// A loss over a sequence compares the scores of every step with that
+/// step's label.
+template <fixed_string Loss, class PredictionShape, fixed_string Label, std::size_t LabelSteps>
+struct sequence_lengths_differ {
+  static_assert(PredictionShape::rank == 2 && PredictionShape::dims[0] == LabelSteps,
+                "CTNN_SEQUENCE_LENGTH: a loss against a sequence label needs scores of shape [steps, classes] "
+                "with the label's number of steps; the arguments are <loss, scores shape, label, label steps>");
 };
 
 /// Forces instantiation of a diagnostic (and so its static_assert).

@@ -1,5 +1,7 @@
 /// @file dense.hpp
-/// The fully connected layer y = act(x·W + b), W of shape [in, out].
+/// The fully connected layer y = act(x·W + b), W of shape [in, out]. On a
+/// sequence [T, in] it acts on each step: [T, out], as PyTorch's nn.Linear
+/// on the last axis (one product over the batch's B·T rows).
 #pragma once
 
 #include <cstddef>
@@ -62,17 +64,18 @@ struct dense_op {
       else return fixed_string("dense+") + Act::tag;
     }();
     static constexpr std::string_view kind = kind_text.view();
-    static constexpr std::size_t in_size = In::size;
-    using out_shape = shape<Out>;
+    static constexpr std::size_t rows = In::rank == 2 ? In::dims[0] : 1;  // a sequence's steps
+    static constexpr std::size_t in_size = In::size / rows;
+    using out_shape = std::conditional_t<In::rank == 2, shape<rows, Out>, shape<Out>>;
     static constexpr std::array<param_decl, HasBias ? 2 : 1> params = detail::weight_and_bias<HasBias>(
         {weight_name.view(), info_of<shape<in_size, Out>>(), WeightInit::value, in_size, Out}, bias_name.view(), Out,
         BiasInit::value, in_size, Out);
-    static constexpr double flops = 2.0 * in_size * Out;
-    static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : Out;
+    static constexpr double flops = 2.0 * rows * in_size * Out;
+    static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : rows * Out;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      kernels::gemm_nn<B, Out, in_size>(a.in[0], a.param[0], a.out,
+      kernels::gemm_nn<B * rows, Out, in_size>(a.in[0], a.param[0], a.out,
                                          detail::bias_act_epilogue<T, Act, HasBias>{a.param[1]});
     }
 
@@ -82,15 +85,15 @@ struct dense_op {
       // output gradient into the pre-activation gradient in one pass.
       const T* g = a.dout;
       if constexpr (!act::is_identity_v<Act>) {
-        kernels::map<B * Out>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
+        kernels::map<B * rows * Out>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
         g = a.temp;
       }
       if constexpr (grad_mode::wants_param(Mode, 0))
-        kernels::gemm_tn<in_size, Out, B, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0]);
+        kernels::gemm_tn<in_size, Out, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0]);
       if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
-        kernels::column_sums<B, Out, grad_mode::adds_to_param(Mode, 1)>(g, a.dparam[1]);
+        kernels::column_sums<B * rows, Out, grad_mode::adds_to_param(Mode, 1)>(g, a.dparam[1]);
       if constexpr (grad_mode::wants_input(Mode, 0))
-        kernels::gemm_nt<B, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
+        kernels::gemm_nt<B * rows, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
     }
   };
 };

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/kernels/gemm.hpp"
@@ -31,21 +32,22 @@ struct dense_transposed_op {
   template <class In>
   struct spec : spec_defaults {
     static_assert(diagnostic::check<diagnostic::dense_input_is_not_flat<Name, In>>);
-    static constexpr std::size_t in_size = In::size;
+    static constexpr std::size_t rows = In::rank == 2 ? In::dims[0] : 1;  // a sequence's steps, each multiplied
+    static constexpr std::size_t in_size = In::size / rows;
     static_assert(init_fits<WeightName, WeightInit, Out>);
     static constexpr std::string_view kind = "dense_transposed";
-    using out_shape = shape<Out>;
+    using out_shape = std::conditional_t<In::rank == 2, shape<rows, Out>, shape<Out>>;
     // Fans as the owning layer declares them: its input (our output) is the fan-in.
     static constexpr std::array<param_decl, HasBias ? 2 : 1> params = detail::weight_and_bias<HasBias>(
         {WeightName.view(), info_of<shape<Out, in_size>>(), WeightInit::value, Out, in_size}, bias_name.view(), Out,
         BiasInit::value, in_size, Out);
-    static constexpr double flops = 2.0 * in_size * Out;
+    static constexpr double flops = 2.0 * rows * in_size * Out;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      kernels::gemm_nt<B, Out, in_size>(a.in[0], a.param[0], a.out);
+      kernels::gemm_nt<B * rows, Out, in_size>(a.in[0], a.param[0], a.out);
       if constexpr (HasBias)
-        for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t b = 0; b < B * rows; ++b)
           kernels::map<Out>(a.out + b * Out, [](auto y, auto bias) { return y + bias; }, a.out + b * Out, a.param[1]);
     }
 
@@ -53,11 +55,11 @@ struct dense_transposed_op {
     static void backward(const backward_args<T>& a) {
       // dW [Out, in] = dYᵀ·X, the layout the owner stores: its own gradient lands on the same elements.
       if constexpr (grad_mode::wants_param(Mode, 0))
-        kernels::gemm_tn<Out, in_size, B, grad_mode::adds_to_param(Mode, 0)>(a.dout, a.in[0], a.dparam[0]);
+        kernels::gemm_tn<Out, in_size, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.dout, a.in[0], a.dparam[0]);
       if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
-        kernels::column_sums<B, Out, grad_mode::adds_to_param(Mode, 1)>(a.dout, a.dparam[1]);
+        kernels::column_sums<B * rows, Out, grad_mode::adds_to_param(Mode, 1)>(a.dout, a.dparam[1]);
       if constexpr (grad_mode::wants_input(Mode, 0))
-        kernels::gemm_nn<B, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(a.dout, a.param[0], a.din[0]);
+        kernels::gemm_nn<B * rows, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(a.dout, a.param[0], a.din[0]);
     }
   };
 };

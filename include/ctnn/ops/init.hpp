@@ -29,6 +29,7 @@ enum class init_kind {
   xavier_normal,   // N(0, 2/(fan_in + fan_out))           Glorot & Bengio 2010
   he_uniform,      // U(−a, a), a = √(6/fan_in)            He et al. 2015
   sparse,          // per unit, `nonzeros` incoming weights N(0, value²), the rest 0  (Martens 2010)
+  uniform_fan_in,  // U(−a, a), a = 1/√fan_in                PyTorch's recurrent layers
 };
 
 /// An initialization scheme with its numbers, as plain data.
@@ -80,6 +81,12 @@ struct he_normal : detail::init_tag {
 /// He et al. (2015) variance 2/fan_in from a uniform: U(−a, a), a = √(6/fan_in).
 struct he_uniform : detail::init_tag {
   static constexpr initializer value{init_kind::he_uniform};
+};
+/// U(−a, a) with a = 1/√fan_in: PyTorch's default for every parameter of
+/// its recurrent layers (fan-in = the hidden size) and for nn.Linear's bias.
+/// The default of ctnn's recurrent layers.
+struct uniform_fan_in : detail::init_tag {
+  static constexpr initializer value{init_kind::uniform_fan_in};
 };
 /// Martens (2010), "sparse initialization": each unit (a column of an
 /// [in, out] weight) gets exactly K nonzero incoming weights, at rows chosen

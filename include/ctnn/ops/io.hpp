@@ -44,16 +44,18 @@ struct input_op {
   };
 };
 
-/// A class index in [0, Classes) per sample, stored as a float.
-template <fixed_string Name, std::size_t Classes>
+/// A class index in [0, Classes) per sample, stored as a float; with Steps,
+/// one per step of a sequence (a language model's next characters).
+template <fixed_string Name, std::size_t Classes, std::size_t Steps = 0>
 struct label_op {
   static_assert(Classes >= 2, "ctnn::label: a label needs at least two classes");
   static constexpr auto name = Name;
   static constexpr std::size_t classes = Classes;
+  static constexpr std::size_t steps = Steps;  // 0: one class per sample
   template <class... None>
   struct spec : spec_defaults {
     static constexpr std::string_view kind = "label";
-    using out_shape = shape<>;
+    using out_shape = std::conditional_t<Steps == 0, shape<>, shape<Steps>>;
     static constexpr node_role role = node_role::label;
   };
 };
@@ -64,12 +66,13 @@ template <fixed_string Name, class Shape, class... Options>
 inline constexpr node<input_op<Name, Shape, Options...>> input{};
 
 /// `label<"class", 10>`: a named class index the caller feeds with the input.
-template <fixed_string Name, std::size_t Classes>
-inline constexpr node<label_op<Name, Classes>> label{};
+/// `label<"next", 96, 64>`: 64 class indices per sample, one per step.
+template <fixed_string Name, std::size_t Classes, std::size_t Steps = 0>
+inline constexpr node<label_op<Name, Classes, Steps>> label{};
 
 template <class T>
 inline constexpr bool is_label_v = false;
-template <fixed_string Name, std::size_t C>
-inline constexpr bool is_label_v<node<label_op<Name, C>>> = true;
+template <fixed_string Name, std::size_t C, std::size_t S>
+inline constexpr bool is_label_v<node<label_op<Name, C, S>>> = true;
 
 }  // namespace ctnn

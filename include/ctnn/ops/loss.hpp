@@ -101,29 +101,42 @@ namespace detail {
 // flowing into it (÷ n for a sample mean); the batch reduction is the
 // model's.
 
-/// out[b] = Rule::loss of sample b's n scores against its label.
+/// out[b] = Rule::loss of sample b's n scores against its label; for a
+/// sequence of `steps` labels, the sum (or with steps_mean the mean) of the
+/// steps' losses, each step's n scores one row of the sample's [steps, n].
 template <class Rule, class T>
 inline void label_loss_forward(std::size_t batch, std::size_t n, const T* s, const T* labels, T* scratch, T* out,
-                               const loss_reduction& r = {}) {
-  for (std::size_t b = 0; b < batch; ++b)
-    out[b] = reduce_sample(
-        Rule::loss(s + b * n, n, std::size_t(labels[b]), Rule::keeps_scratch ? scratch + b * n : nullptr), n, r);
+                               const loss_reduction& r = {}, std::size_t steps = 1) {
+  for (std::size_t b = 0; b < batch; ++b) {
+    T sum = 0;
+    for (std::size_t t = 0; t < steps; ++t) {
+      const std::size_t row = b * steps + t;
+      sum += reduce_sample(Rule::loss(s + row * n, n, std::size_t(labels[row]),
+                                      Rule::keeps_scratch ? scratch + row * n : nullptr),
+                           n, r);
+    }
+    out[b] = r.steps_mean ? sum / T(steps) : sum;
+  }
 }
-/// ds (= or +=) dout[b] · d loss / d scores, sample by sample.
+/// ds (= or +=) dout[b] · d loss / d scores, sample by sample (row by row
+/// for a sequence).
 template <class Rule, class T>
 inline void label_loss_backward(std::size_t batch, std::size_t n, const T* s, const T* labels, const T* scratch,
-                                const T* dout, T* ds, bool accumulate, const loss_reduction& r = {}) {
-  for (std::size_t b = 0; b < batch; ++b) {
-    const T* sb = s + b * n;
-    const T* p = Rule::keeps_scratch ? scratch + b * n : nullptr;
-    const std::size_t y = std::size_t(labels[b]);
-    const T d = reduce_sample(dout[b], n, r);
-    T* dsb = ds + b * n;
-    for (std::size_t i = 0; i < n; ++i) {
-      const T g = d * Rule::grad(sb, i, y, p, labels, n);
-      dsb[i] = accumulate ? dsb[i] + g : g;
+                                const T* dout, T* ds, bool accumulate, const loss_reduction& r = {},
+                                std::size_t steps = 1) {
+  for (std::size_t b = 0; b < batch; ++b)
+    for (std::size_t t = 0; t < steps; ++t) {
+      const std::size_t row = b * steps + t;
+      const T* sb = s + row * n;
+      const T* p = Rule::keeps_scratch ? scratch + row * n : nullptr;
+      const std::size_t y = std::size_t(labels[row]);
+      const T d = reduce_sample(r.steps_mean ? dout[b] / T(steps) : dout[b], n, r);
+      T* dsb = ds + row * n;
+      for (std::size_t i = 0; i < n; ++i) {
+        const T g = d * Rule::grad(sb, i, y, p, labels, n);
+        dsb[i] = accumulate ? dsb[i] + g : g;
+      }
     }
-  }
 }
 /// out[b] = Σ_i Rule::loss(prediction, target) over sample b's n elements.
 template <class Rule, class T>
@@ -153,9 +166,9 @@ inline void target_loss_backward(std::size_t batch, std::size_t n, const T* pred
 }
 }  // namespace detail
 
-/// A loss of scores against a class label with Classes classes, reduced as
-/// R says.
-template <class Rule, std::size_t Classes, loss_reduction R = loss_reduction{}>
+/// A loss of scores against a class label with Classes classes (Steps > 0:
+/// a label per step, scores [Steps, Classes]), reduced as R says.
+template <class Rule, std::size_t Classes, loss_reduction R = loss_reduction{}, std::size_t Steps = 0>
 struct label_loss_op {
   static constexpr auto name = no_name;
   static constexpr loss_reduction reduction = R;
@@ -166,18 +179,19 @@ struct label_loss_op {
     static constexpr node_role role = node_role::loss;
     static constexpr bool batch_sum = R.batch == batch_reduction::sum;
     static constexpr std::size_t n = Classes;
-    static constexpr std::size_t scratch_size = Rule::keeps_scratch ? n : 0;
-    static constexpr double flops = 4.0 * n;
+    static constexpr std::size_t steps = Steps == 0 ? 1 : Steps;
+    static constexpr std::size_t scratch_size = Rule::keeps_scratch ? steps * n : 0;
+    static constexpr double flops = 4.0 * steps * n;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      detail::label_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.out, R);
+      detail::label_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.out, R, steps);
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       if constexpr (grad_mode::wants_input(Mode, 0))
         detail::label_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.dout, a.din[0],
-                                          grad_mode::adds_to_input(Mode, 0), R);
+                                          grad_mode::adds_to_input(Mode, 0), R, steps);
     }
   };
 };
@@ -191,11 +205,23 @@ struct label_loss_fn {
     static_assert(is_label_v<label_node>,
                   "CTNN_LOSS_LABEL_MISMATCH: this loss's second argument must be a ctnn::label<name, classes>");
     using label_op = typename label_node::op;
-    static_assert(diagnostic::check<diagnostic::loss_label_mismatch<Rule::kind, typename resolve_t<X>::out_shape,
-                                                                    label_op::name, label_op::classes>>);
+    using scores_shape = typename resolve_t<X>::out_shape;
+    constexpr std::size_t steps = label_op::steps;
+    if constexpr (steps == 0) {
+      static_assert(diagnostic::check<
+                    diagnostic::loss_label_mismatch<Rule::kind, scores_shape, label_op::name, label_op::classes>>);
+    } else {
+      // A sequence label: [steps, classes] scores, the steps checked first.
+      constexpr bool steps_agree = scores_shape::rank == 2 && scores_shape::dims[0] == steps;
+      static_assert(diagnostic::check<
+                    diagnostic::sequence_lengths_differ<Rule::kind, scores_shape, label_op::name, steps>>);
+      static_assert(diagnostic::check_unless<
+                    !steps_agree, diagnostic::loss_label_mismatch<Rule::kind, shape<(steps_agree ? scores_shape::dims[1] : 1)>,
+                                                                  label_op::name, label_op::classes>>);
+    }
     constexpr auto over = Rule::sums_classes ? detail::sample_sum_over::classes : detail::sample_sum_over::nothing;
-    constexpr loss_reduction r = detail::loss_options<Rule::kind, over, false, Options...>::value;
-    return make_node<label_loss_op<Rule, label_op::classes, r>>(scores, lbl);
+    constexpr loss_reduction r = detail::loss_options<Rule::kind, over, false, (steps > 0), Options...>::value;
+    return make_node<label_loss_op<Rule, label_op::classes, r, steps>>(scores, lbl);
   }
 };
 
@@ -301,7 +327,7 @@ struct target_loss_fn {
   constexpr auto operator()(const X& prediction, const Y& target, const Options&...) const {
     constexpr bool squared = std::is_same_v<Rule, loss_rule::squared_error>;
     constexpr loss_reduction r =
-        detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, Options...>::value;
+        detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, false, Options...>::value;
     return make_node<target_loss_op<Rule, r>>(prediction, target);
   }
 };

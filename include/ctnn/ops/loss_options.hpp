@@ -30,6 +30,7 @@ struct loss_reduction {
   ctnn::sample_reduction sample = sample_reduction::sum;
   ctnn::batch_reduction batch = batch_reduction::mean;
   bool halved = true;  // squared_error: ½(y − t)² (true) or (y − t)²
+  bool steps_mean = false;  // against a sequence label: the mean over its steps (true) or their sum
 };
 
 namespace reduce {
@@ -86,9 +87,12 @@ inline constexpr bool is_loss_option_v =
 enum class sample_sum_over { nothing, elements, classes };
 
 /// Parses a loss's options. `Squared`: the loss is squared_error.
-template <fixed_string Loss, sample_sum_over Over, bool Squared, class... Options>
+/// `Sequence`: against a label with one class per step, where a sample
+/// reduction is over the steps (PyTorch's mean is over every step of the
+/// batch).
+template <fixed_string Loss, sample_sum_over Over, bool Squared, bool Sequence, class... Options>
 struct loss_options {
-  static constexpr bool sums = Over != sample_sum_over::nothing;
+  static constexpr bool sums = Over != sample_sum_over::nothing || Sequence;
   static_assert((diagnostic::check_unless<is_loss_option_v<Options>,
                                           diagnostic::loss_option_not_recognized<Loss, Options>> && ...));
   static_assert((diagnostic::check_unless<(sums || !is_sample_option_v<Options>) &&
@@ -112,7 +116,11 @@ struct loss_options {
       r.batch = pytorch_mean ? batch_reduction::mean : batch_reduction::sum;
       r.halved = !Squared;
     }
-    if ((std::is_same_v<Options, reduce::sample_mean_t> || ...)) r.sample = sample_reduction::mean;
+    if (Sequence) r.steps_mean = pytorch_mean;
+    if ((std::is_same_v<Options, reduce::sample_mean_t> || ...)) {
+      if (Sequence) r.steps_mean = true;
+      else r.sample = sample_reduction::mean;
+    }
     if ((std::is_same_v<Options, reduce::batch_sum_t> || ...)) r.batch = batch_reduction::sum;
     if ((std::is_same_v<Options, no_half_t> || ...)) r.halved = false;
     return r;

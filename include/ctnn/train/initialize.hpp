@@ -44,6 +44,7 @@ constexpr std::size_t init_rows(const shape_info& s) {
 /// | xavier_normal  | N(0, 2/(fan_in + fan_out))                               |
 /// | he_normal      | N(0, 2/fan_in)                                           |
 /// | he_uniform     | U(−a, a), a = √(6/fan_in)                                |
+/// | uniform_fan_in | U(−a, a), a = 1/√fan_in                                  |
 /// | sparse         | per column, init.nonzeros rows chosen without replacement get N(0, init.value²), the rest 0 |
 template <class T>
 void initialize_parameter(T* p, const param_decl& d, std::uint64_t seed) {
@@ -81,6 +82,9 @@ void initialize_parameter(T* p, const param_decl& d, std::uint64_t seed) {
       break;
     case init_kind::he_uniform:
       uniform(std::sqrt(6.0 / double(d.fan_in)));
+      break;
+    case init_kind::uniform_fan_in:
+      uniform(1.0 / std::sqrt(double(d.fan_in)));
       break;
     case init_kind::sparse: {
       std::fill_n(p, n, T(0));

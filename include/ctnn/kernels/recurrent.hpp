@@ -1,0 +1,409 @@
+/// @file recurrent.hpp
+/// The recurrent cells (tanh RNN, LSTM, GRU) over a batch of sequences, one
+/// direction at a time, in PyTorch's conventions: weights W_ih [G·H, D] and
+/// W_hh [G·H, H], two biases b_ih and b_hh [G·H], gates in the order
+/// i, f, g, o (LSTM) and r, z, n (GRU, with the reset gate applied to the
+/// hidden product: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))).
+///
+/// Forward keeps what backward through time reads, in a per-direction work
+/// area the caller provides (`sequence_layout`):
+///   gates [B·T, G·H]  first the input products x·W_ihᵀ, then the gates after
+///                     their nonlinearity (LSTM: i, f, g, o; GRU: r, z, n)
+///   h     [B, T+1, H] the hidden states, with the initial state in the row
+///                     before the first step (row 0 forward, row T reversed)
+///   c     [B, T+1, H] the LSTM's cell states, laid out as h
+///   hn    [B·T, H]    the GRU's W_hn h + b_hn, which the reset gate scaled
+///   q     [B, G·H]    the hidden product of the current step
+/// so that the products over the whole sequence (x·W_ihᵀ forward; the weight
+/// gradients and dx backward) are each one matrix product over B·T rows, and
+/// only h·W_hhᵀ (forward) and dgates·W_hh (backward) run step by step.
+///
+/// Batches of at most three sequences (batch-1 inference) take every product
+/// row by row, one time step at a time, through `row_products`: the same calls
+/// a streaming cell makes, so that a sequence run through the network and the
+/// same samples fed one step at a time give the same bits.
+///
+/// Sizes are `fixed<N>` (the static op) or run-time integers (a twin).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/simd.hpp"
+#include "ctnn/ops/activation_functions.hpp"
+
+namespace ctnn::kernels::recurrent {
+
+/// The three cells: how many gate blocks of H each has, and what forward
+/// keeps besides the gates and h.
+struct tanh_cell {
+  static constexpr std::size_t gates = 1;
+  static constexpr bool has_cell_state = false, keeps_hidden_n = false;
+};
+struct lstm_cell {
+  static constexpr std::size_t gates = 4;
+  static constexpr bool has_cell_state = true, keeps_hidden_n = false;
+};
+struct gru_cell {
+  static constexpr std::size_t gates = 3;
+  static constexpr bool has_cell_state = false, keeps_hidden_n = true;
+};
+
+template <class C>
+inline constexpr bool is_cell_v =
+    std::is_same_v<C, tanh_cell> || std::is_same_v<C, lstm_cell> || std::is_same_v<C, gru_cell>;
+
+/// Rounded to whole cache lines of float, so each area starts aligned.
+constexpr std::size_t round16(std::size_t n) { return (n + 15) / 16 * 16; }
+
+/// Where one direction's areas lie in its work block, in elements, for a
+/// batch of b sequences of t steps (per-sample sizes times b, so a layout
+/// for b = 1 times the batch is the block's size).
+template <class Cell>
+struct sequence_layout {
+  std::size_t gates = 0, h = 0, c = 0, hn = 0, q = 0, size = 0;
+  constexpr sequence_layout(std::size_t b, std::size_t t, std::size_t hidden) {
+    const std::size_t gh = Cell::gates * hidden;
+    std::size_t at = 0;
+    gates = at, at += b * round16(t * gh);
+    h = at, at += b * round16((t + 1) * hidden);
+    if (Cell::has_cell_state) c = at, at += b * round16((t + 1) * hidden);
+    if (Cell::keeps_hidden_n) hn = at, at += b * round16(t * hidden);
+    q = at, at += b * round16(gh);
+    size = at;
+  }
+};
+
+/// Backward's temporary area: the gate gradients of the input side [B·T, G·H]
+/// and (GRU, whose hidden side differs) of the hidden side, and per sample
+/// the gradient flowing to the previous step's h and c.
+template <class Cell>
+struct backward_layout {
+  std::size_t dgates = 0, dgates_hidden = 0, dh_next = 0, dc_next = 0, size = 0;
+  constexpr backward_layout(std::size_t b, std::size_t t, std::size_t hidden) {
+    const std::size_t gh = Cell::gates * hidden;
+    std::size_t at = 0;
+    dgates = at, at += b * round16(t * gh);
+    dgates_hidden = dgates;
+    if (Cell::keeps_hidden_n) dgates_hidden = at, at += b * round16(t * gh);
+    dh_next = at, at += b * round16(hidden);
+    dc_next = at, at += b * round16(hidden);
+    size = at;
+  }
+};
+
+namespace detail {
+template <class V, class T>
+inline V load(const T* p) {
+  if constexpr (std::is_same_v<V, T>) return *p;
+  else return V::load_unaligned(p);
+}
+template <class V, class T>
+inline void store(T* p, V v) {
+  if constexpr (std::is_same_v<V, T>) *p = v;
+  else v.store_unaligned(p);
+}
+/// body<V>(j) over j < n: whole vectors, then the scalar tail.
+template <class T, extent S, class Body>
+inline void over_lanes(S size, Body&& body) {
+  constexpr std::size_t L = lanes<T>;
+  const std::size_t n = extent_value(size), nv = n / L * L;
+  for (std::size_t j = 0; j < nv; j += L) body.template operator()<vec<T>>(j);
+  for (std::size_t j = nv; j < n; ++j) body.template operator()<T>(j);
+}
+template <class V>
+inline V sigmoid(V x) { return act::sigmoid::apply(x); }
+template <class V>
+inline V tanh(V x) { return act::tanh::apply(x); }
+}  // namespace detail
+
+/// One cell step of one sample: p = x·W_ihᵀ and q = h_prev·W_hhᵀ (raw
+/// products, G·H each), the biases, the previous state; writes the gates
+/// after their nonlinearity (over p), h, and c (LSTM) or W_hn h + b_hn (GRU).
+template <class Cell, extent SH, class T>
+inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_hh, const T* h_prev,
+                         const T* c_prev, T* h, T* c, T* hn) {
+  const std::size_t H = extent_value(hidden);
+  using detail::load, detail::store;
+  if constexpr (std::is_same_v<Cell, tanh_cell>) {
+    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+      store(h + j, detail::tanh((load<V>(p + j) + load<V>(b_ih + j)) + (load<V>(q + j) + load<V>(b_hh + j))));
+    });
+  } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
+    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+      auto pre = [&](std::size_t k) {
+        const std::size_t o = k * H + j;
+        return (load<V>(p + o) + load<V>(b_ih + o)) + (load<V>(q + o) + load<V>(b_hh + o));
+      };
+      const V i = detail::sigmoid(pre(0)), f = detail::sigmoid(pre(1)), g = detail::tanh(pre(2)),
+              o = detail::sigmoid(pre(3));
+      const V cn = f * load<V>(c_prev + j) + i * g;
+      store(p + j, i), store(p + H + j, f), store(p + 2 * H + j, g), store(p + 3 * H + j, o);
+      store(c + j, cn);
+      store(h + j, o * detail::tanh(cn));
+    });
+  } else {
+    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+      auto sum = [&](std::size_t k) {
+        const std::size_t o = k * H + j;
+        return (load<V>(p + o) + load<V>(b_ih + o)) + (load<V>(q + o) + load<V>(b_hh + o));
+      };
+      const V r = detail::sigmoid(sum(0)), z = detail::sigmoid(sum(1));
+      const V hidden_n = load<V>(q + 2 * H + j) + load<V>(b_hh + 2 * H + j);
+      const V n = detail::tanh((load<V>(p + 2 * H + j) + load<V>(b_ih + 2 * H + j)) + r * hidden_n);
+      store(p + j, r), store(p + H + j, z), store(p + 2 * H + j, n);
+      store(hn + j, hidden_n);
+      store(h + j, (V(T(1)) - z) * n + z * load<V>(h_prev + j));
+    });
+  }
+}
+
+/// One cell step backward for one sample. dh: the whole gradient reaching h
+/// at this step. dc (LSTM): in, the gradient reaching c from the next step;
+/// out, the gradient for c_prev. Writes the gate pre-activation gradients of
+/// the input side (dg) and of the hidden side (dgh, GRU only: its n block
+/// is scaled by r), and for the GRU the direct part dh·z of the gradient
+/// for h_prev into dh_prev.
+template <class Cell, extent SH, class T>
+inline void cell_backward(SH hidden, const T* gates, const T* h, const T* h_prev, const T* c, const T* c_prev,
+                          const T* hn, const T* dh, T* dc, T* dg, T* dgh, T* dh_prev) {
+  const std::size_t H = extent_value(hidden);
+  using detail::load, detail::store;
+  if constexpr (std::is_same_v<Cell, tanh_cell>) {
+    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+      const V y = load<V>(h + j);
+      store(dg + j, load<V>(dh + j) * (V(T(1)) - y * y));
+    });
+  } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
+    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+      const V i = load<V>(gates + j), f = load<V>(gates + H + j), g = load<V>(gates + 2 * H + j),
+              o = load<V>(gates + 3 * H + j);
+      const V tc = detail::tanh(load<V>(c + j));
+      const V d = load<V>(dh + j);
+      const V dcell = d * o * (V(T(1)) - tc * tc) + load<V>(dc + j);
+      store(dg + j, dcell * g * i * (V(T(1)) - i));
+      store(dg + H + j, dcell * load<V>(c_prev + j) * f * (V(T(1)) - f));
+      store(dg + 2 * H + j, dcell * i * (V(T(1)) - g * g));
+      store(dg + 3 * H + j, d * tc * o * (V(T(1)) - o));
+      store(dc + j, dcell * f);
+    });
+  } else {
+    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+      const V r = load<V>(gates + j), z = load<V>(gates + H + j), n = load<V>(gates + 2 * H + j);
+      const V d = load<V>(dh + j);
+      const V dn = d * (V(T(1)) - z) * (V(T(1)) - n * n);
+      const V dz = d * (load<V>(h_prev + j) - n) * z * (V(T(1)) - z);
+      const V dr = dn * load<V>(hn + j) * r * (V(T(1)) - r);
+      store(dg + j, dr), store(dg + H + j, dz), store(dg + 2 * H + j, dn);
+      store(dgh + j, dr), store(dgh + H + j, dz), store(dgh + 2 * H + j, dn * r);
+      store(dh_prev + j, d * z);
+    });
+  }
+  (void)h, (void)h_prev, (void)c, (void)c_prev, (void)hn, (void)dc, (void)dgh, (void)dh_prev;
+}
+
+/// One sample's products for one step, the way every batch-1 path computes
+/// them: p = x·W_ihᵀ (when x is given) and q = h_prev·W_hhᵀ.
+template <extent SGH, extent SD, extent SH, class T>
+inline void row_products(SGH gh, SD d, SH hidden, const T* x, const T* w_ih, const T* h_prev, const T* w_hh, T* p,
+                         T* q) {
+  if (x) gemm_nt(fixed<1>{}, gh, d, x, w_ih, p);
+  gemm_nt(fixed<1>{}, gh, hidden, h_prev, w_hh, q);
+}
+
+/// The rows of h (and c) that hold step t's state and the state before it.
+template <bool Reverse>
+constexpr std::size_t state_row(std::size_t t) { return Reverse ? t : t + 1; }
+template <bool Reverse>
+constexpr std::size_t previous_row(std::size_t t) { return Reverse ? t + 1 : t; }
+
+/// Forward over a batch of sequences x [B, T, D] (rows D apart, samples
+/// T·D apart) in one direction. h0, c0: each sample's initial state, H
+/// values `state_stride` apart between samples, or null for zeros.
+template <class Cell, bool Reverse, extent SB, extent ST, extent SD, extent SH, class T>
+void sequence_forward(SB batch, ST steps, SD d, SH hidden, const T* x, const T* w_ih, const T* w_hh, const T* b_ih,
+                      const T* b_hh, const T* h0, const T* c0, std::size_t state_stride, T* work) {
+  const std::size_t B = extent_value(batch), Tn = extent_value(steps), H = extent_value(hidden);
+  const auto gh = [&] {
+    if constexpr (is_static_extent_v<SH>) return fixed<Cell::gates * SH::value>{};
+    else return Cell::gates * H;
+  }();
+  const std::size_t GH = extent_value(gh);
+  const std::size_t gate_stride = round16(Tn * GH), h_stride = round16((Tn + 1) * H), hn_stride = round16(Tn * H),
+                    q_stride = round16(GH);
+  const sequence_layout<Cell> lay(B, Tn, H);
+  T* gates = work + lay.gates;
+  T* hs = work + lay.h;
+  T* cs = work + lay.c;
+  T* hns = work + lay.hn;
+  T* qs = work + lay.q;
+  for (std::size_t b = 0; b < B; ++b) {
+    T* h_init = hs + b * h_stride + (Reverse ? Tn : 0) * H;
+    if (h0) std::copy_n(h0 + b * state_stride, H, h_init);
+    else std::fill_n(h_init, H, T(0));
+    if constexpr (Cell::has_cell_state) {
+      T* c_init = cs + b * h_stride + (Reverse ? Tn : 0) * H;
+      if (c0) std::copy_n(c0 + b * state_stride, H, c_init);
+      else std::fill_n(c_init, H, T(0));
+    }
+  }
+  constexpr bool by_rows = is_static_extent_v<SB> && extent_value(SB{}) <= kernels::detail::gemm::stream_rows_max;
+  // The input products of every step at once (rows of x are contiguous over
+  // the batch; the gate rows of one sample are round16(T·G·H) apart).
+  if constexpr (!by_rows) {
+    if (gate_stride == Tn * GH) gemm_nt(B * Tn, gh, d, x, w_ih, gates);
+    else
+      for (std::size_t b = 0; b < B; ++b) gemm_nt(steps, gh, d, x + b * Tn * extent_value(d), w_ih, gates + b * gate_stride);
+  }
+  for (std::size_t s = 0; s < Tn; ++s) {
+    const std::size_t t = Reverse ? Tn - 1 - s : s;
+    if constexpr (by_rows) {
+      for (std::size_t b = 0; b < B; ++b)
+        row_products(gh, d, hidden, x + (b * Tn + t) * extent_value(d), w_ih,
+                     hs + b * h_stride + previous_row<Reverse>(t) * H, w_hh, gates + b * gate_stride + t * GH,
+                     qs + b * q_stride);
+    } else {
+      kernels::detail::gemm::gemm<false, true, false>(batch, gh, hidden, hs + previous_row<Reverse>(t) * H, h_stride, w_hh,
+                                             H, qs, q_stride, no_epilogue{});
+    }
+    for (std::size_t b = 0; b < B; ++b) {
+      T* hb = hs + b * h_stride;
+      T* cb = cs + b * h_stride;
+      cell_forward<Cell>(hidden, gates + b * gate_stride + t * GH, qs + b * q_stride, b_ih, b_hh,
+                         hb + previous_row<Reverse>(t) * H, cb + previous_row<Reverse>(t) * H,
+                         hb + state_row<Reverse>(t) * H, cb + state_row<Reverse>(t) * H,
+                         hns + b * hn_stride + t * H);
+    }
+  }
+}
+
+/// Where the gradient of the layer's output is, for one direction: sample
+/// b's step t at dy + b·sample_stride + t·step_stride, or, when only the
+/// final state was output, at dy + b·sample_stride for the last step run.
+template <class T>
+struct output_gradient {
+  const T* dy = nullptr;
+  std::size_t sample_stride = 0, step_stride = 0;
+  bool final_state_only = false;
+};
+
+/// Which gradients backward adds to rather than overwrites (bits of its
+/// `Acc` argument).
+namespace accumulate {
+inline constexpr unsigned dx = 1, dw_ih = 2, dw_hh = 4, db_ih = 8, db_hh = 16;
+}
+
+/// Backward through time for one direction, after sequence_forward left its
+/// work area. Gradients: dx [B, T, D], the parameters', and dh0 and dc0 with
+/// the initial states' stride; a null one is not wanted. Acc's bits
+/// (`accumulate::`) and acc_h0, acc_c0 choose += over = per buffer.
+template <class Cell, bool Reverse, unsigned Acc, extent SB, extent ST, extent SD, extent SH, class T>
+void sequence_backward(SB batch, ST steps, SD d, SH hidden, const T* x, const T* w_ih, const T* w_hh,
+                       const T* work, const output_gradient<T>& dy, std::size_t state_stride, T* temp, T* dx,
+                       T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dh0, T* dc0, bool acc_h0, bool acc_c0) {
+  constexpr bool AccX = Acc & accumulate::dx, AccWih = Acc & accumulate::dw_ih, AccWhh = Acc & accumulate::dw_hh,
+                 AccBih = Acc & accumulate::db_ih, AccBhh = Acc & accumulate::db_hh;
+  const std::size_t B = extent_value(batch), Tn = extent_value(steps), H = extent_value(hidden),
+                    D = extent_value(d);
+  const auto gh = [&] {
+    if constexpr (is_static_extent_v<SH>) return fixed<Cell::gates * SH::value>{};
+    else return Cell::gates * H;
+  }();
+  const std::size_t GH = extent_value(gh);
+  const std::size_t gate_stride = round16(Tn * GH), h_stride = round16((Tn + 1) * H), hn_stride = round16(Tn * H),
+                    row_stride = round16(H);
+  const sequence_layout<Cell> lay(B, Tn, H);
+  const backward_layout<Cell> tmp(B, Tn, H);
+  const T* gates = work + lay.gates;
+  const T* hs = work + lay.h;
+  const T* cs = work + lay.c;
+  const T* hns = work + lay.hn;
+  T* dg = temp + tmp.dgates;
+  T* dgh = temp + tmp.dgates_hidden;
+  T* dh_next = temp + tmp.dh_next;
+  T* dc_next = temp + tmp.dc_next;
+  std::fill_n(dh_next, B * row_stride, T(0));
+  if constexpr (Cell::has_cell_state) std::fill_n(dc_next, B * row_stride, T(0));
+  // dh of the current step, built in place of dh_next: the output's gradient
+  // plus what the later step sent back.
+  for (std::size_t s = Tn; s-- > 0;) {
+    const std::size_t t = Reverse ? Tn - 1 - s : s;
+    const bool final_step = s + 1 == Tn;
+    for (std::size_t b = 0; b < B; ++b) {
+      T* dh = dh_next + b * row_stride;
+      if (dy.dy && (!dy.final_state_only || final_step)) {
+        const T* src = dy.dy + b * dy.sample_stride + (dy.final_state_only ? 0 : t * dy.step_stride);
+        map_add(hidden, dh, [](auto v) { return v; }, src);
+      }
+      const T* hb = hs + b * h_stride;
+      const T* cb = cs + b * h_stride;
+      // The GRU's direct part dh·z goes to dh_next after dh is consumed:
+      // write it to dc_next (unused by the GRU) first.
+      cell_backward<Cell>(hidden, gates + b * gate_stride + t * GH, hb + state_row<Reverse>(t) * H,
+                          hb + previous_row<Reverse>(t) * H, cb + state_row<Reverse>(t) * H,
+                          cb + previous_row<Reverse>(t) * H, hns + b * hn_stride + t * H, dh,
+                          dc_next + b * row_stride, dg + b * gate_stride + t * GH, dgh + b * gate_stride + t * GH,
+                          dc_next + b * row_stride);
+    }
+    // dh for the step before: dgh_t · W_hh, plus the GRU's direct part dh·z
+    // that cell_backward left in dc_next.
+    if constexpr (Cell::keeps_hidden_n)
+      for (std::size_t b = 0; b < B; ++b) std::copy_n(dc_next + b * row_stride, H, dh_next + b * row_stride);
+    constexpr bool add_direct = Cell::keeps_hidden_n;
+    if (B <= kernels::detail::gemm::stream_rows_max) {
+      for (std::size_t b = 0; b < B; ++b)
+        gemm_nn<add_direct>(fixed<1>{}, hidden, gh, dgh + b * gate_stride + t * GH, w_hh, dh_next + b * row_stride);
+    } else {
+      kernels::detail::gemm::gemm<false, false, add_direct>(batch, hidden, gh, dgh + t * GH, gate_stride, w_hh, H, dh_next,
+                                                   row_stride, no_epilogue{});
+    }
+  }
+  // dh_next (and dc_next) now hold the initial states' gradients.
+  for (std::size_t b = 0; b < B; ++b) {
+    const auto copy = [](auto v) { return v; };
+    if (dh0) {
+      if (acc_h0) map_add(hidden, dh0 + b * state_stride, copy, dh_next + b * row_stride);
+      else map(hidden, dh0 + b * state_stride, copy, dh_next + b * row_stride);
+    }
+    if constexpr (Cell::has_cell_state)
+      if (dc0) {
+        if (acc_c0) map_add(hidden, dc0 + b * state_stride, copy, dc_next + b * row_stride);
+        else map(hidden, dc0 + b * state_stride, copy, dc_next + b * row_stride);
+      }
+  }
+  // The products over the whole sequence. Rows of dg are per sample
+  // round16(T·G·H) apart; when that is T·G·H, one product spans the batch.
+  const bool contiguous = gate_stride == Tn * GH;
+  if (dw_ih) {
+    if (contiguous) gemm_tn<AccWih>(gh, d, B * Tn, dg, x, dw_ih);
+    else
+      for (std::size_t b = 0; b < B; ++b)
+        if (b == 0) gemm_tn<AccWih>(gh, d, steps, dg, x, dw_ih);
+        else gemm_tn<true>(gh, d, steps, dg + b * gate_stride, x + b * Tn * D, dw_ih);
+  }
+  if (dw_hh)
+    for (std::size_t b = 0; b < B; ++b) {
+      const T* prev = hs + b * h_stride + previous_row<Reverse>(0) * H;
+      if (b == 0) gemm_tn<AccWhh>(gh, hidden, steps, dgh, prev, dw_hh);
+      else gemm_tn<true>(gh, hidden, steps, dgh + b * gate_stride, prev, dw_hh);
+    }
+  for (std::size_t b = 0; b < B; ++b) {
+    if (db_ih) {
+      if (b == 0) column_sums<AccBih>(steps, gh, dg, db_ih);
+      else column_sums<true>(steps, gh, dg + b * gate_stride, db_ih);
+    }
+    if (db_hh) {
+      if (b == 0) column_sums<AccBhh>(steps, gh, dgh, db_hh);
+      else column_sums<true>(steps, gh, dgh + b * gate_stride, db_hh);
+    }
+  }
+  if (dx) {
+    if (contiguous) gemm_nn<AccX>(B * Tn, d, gh, dg, w_ih, dx);
+    else
+      for (std::size_t b = 0; b < B; ++b) gemm_nn<AccX>(steps, d, gh, dg + b * gate_stride, w_ih, dx + b * Tn * D);
+  }
+}
+
+}  // namespace ctnn::kernels::recurrent
