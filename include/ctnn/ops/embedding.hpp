@@ -78,13 +78,14 @@ struct embedding_op {
 
 template <fixed_string Name, std::size_t Vocabulary, std::size_t Width, class... Options>
 struct embedding_fn {
-  static_assert((diagnostic::check_unless<!std::is_void_v<typename detail::weight_init_of<Options>::type>,
-                                          diagnostic::embedding_option_not_recognized<Name, Options>> && ...));
-  static_assert(sizeof...(Options) <= 1, "ctnn::embedding: give the table's initializer at most once");
-  using weight_init =
-      typename detail::first_non_void<init::gaussian<1.0>, typename detail::weight_init_of<Options>::type...>::type;
   template <graph_value X>
   constexpr auto operator()(const X& ids) const {
+    // Checked here, so that the error points at the line that wrote the layer.
+    static_assert((diagnostic::check_unless<!std::is_void_v<typename detail::weight_init_of<Options>::type> &&
+                                                sizeof...(Options) == 1,
+                                            diagnostic::embedding_option_not_recognized<Name, Options>> && ...));
+    using weight_init =
+        typename detail::first_non_void<init::gaussian<1.0>, typename detail::weight_init_of<Options>::type...>::type;
     return make_node<embedding_op<Name, Vocabulary, Width, weight_init>>(ids);
   }
 };

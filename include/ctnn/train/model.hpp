@@ -236,7 +236,8 @@ class model {
         leaf_data_[S] = f.data;
       } else if constexpr (Training) {
         T* dst = base + Bn * P.value_offset[id];
-        for (std::size_t b = 0; b < Bn; ++b) dst[b] = T(f.data[b]);
+        constexpr std::size_t n = P.nodes[id].out.size();  // 1, or a sequence label's steps
+        for (std::size_t k = 0; k < Bn * n; ++k) dst[k] = T(f.data[k]);
       }
     }
   }
