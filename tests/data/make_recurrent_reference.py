@@ -22,20 +22,24 @@ import torch
 torch.manual_seed(20261202)
 torch.set_default_dtype(torch.float64)
 
-B, T, D, H = 2, 6, 3, 5
+B, T, D = 2, 6, 3
 CASES = [
-    # name, module, layers, bidirectional, with initial state, final state only
-    ("rnn", torch.nn.RNN, 1, False, True, False),
-    ("lstm", torch.nn.LSTM, 1, False, True, False),
-    ("lstm_bi", torch.nn.LSTM, 1, True, False, False),
-    ("lstm_2l_final", torch.nn.LSTM, 2, False, False, True),
-    ("gru", torch.nn.GRU, 1, False, True, False),
-    ("gru_bi_final", torch.nn.GRU, 1, True, True, True),
-    ("gru_2l", torch.nn.GRU, 2, False, False, False),
+    # name, module, hidden, layers, bidirectional, with initial state, final state only
+    ("rnn", torch.nn.RNN, 5, 1, False, True, False),
+    ("lstm", torch.nn.LSTM, 5, 1, False, True, False),
+    ("lstm_bi", torch.nn.LSTM, 5, 1, True, False, False),
+    ("lstm_2l_final", torch.nn.LSTM, 5, 2, False, False, True),
+    ("gru", torch.nn.GRU, 5, 1, False, True, False),
+    ("gru_bi_final", torch.nn.GRU, 5, 1, True, True, True),
+    ("gru_2l", torch.nn.GRU, 5, 2, False, False, False),
+    # 20 units: whole vectors and a tail in float (16 lanes with AVX-512, 8 with AVX2)
+    ("rnn_h20", torch.nn.RNN, 20, 1, False, False, False),
+    ("lstm_h20", torch.nn.LSTM, 20, 1, False, True, False),
+    ("gru_h20_bi", torch.nn.GRU, 20, 1, True, False, False),
 ]
 
 out = {}
-for name, module, layers, bi, with_state, final_only in CASES:
+for name, module, H, layers, bi, with_state, final_only in CASES:
     dirs = 2 if bi else 1
     net = module(D, H, num_layers=layers, bidirectional=bi, batch_first=True)
     with torch.no_grad():

@@ -39,6 +39,10 @@ inline constexpr auto c0 = ctnn::variable<"c0", std::conditional_t<Dirs == 1, ct
 using rnn_seq = decltype(ctnn::network(ctnn::squared_error(ctnn::rnn<"r", 4>(x, h0<1, 4>), t<T, 4>)));
 using lstm_seq = decltype(ctnn::network(ctnn::squared_error(ctnn::lstm<"l", 4>(x, h0<1, 4>, c0<1, 4>), t<T, 4>)));
 using gru_seq = decltype(ctnn::network(ctnn::squared_error(ctnn::gru<"g", 4>(x, h0<1, 4>), t<T, 4>)));
+// 9 units: whole vectors and a tail in double (8 lanes with AVX-512, 4 with AVX2).
+using rnn_wide = decltype(ctnn::network(ctnn::squared_error(ctnn::rnn<"r", 9>(x, h0<1, 9>), t<T, 9>)));
+using lstm_wide = decltype(ctnn::network(ctnn::squared_error(ctnn::lstm<"l", 9>(x, h0<1, 9>, c0<1, 9>), t<T, 9>)));
+using gru_wide = decltype(ctnn::network(ctnn::squared_error(ctnn::gru<"g", 9, ctnn::bidirectional>(x), t<T, 18>)));
 // Bidirectional, from trainable states [2, H].
 using rnn_bi = decltype(ctnn::network(
     ctnn::squared_error(ctnn::rnn<"r", 5, ctnn::bidirectional>(x, h0<2, 5>), t<T, 10>)));
@@ -75,6 +79,13 @@ TEST_CASE("gradcheck: rnn, lstm and gru through 6 steps from trainable initial s
   GC_REQUIRE_BELOW((check_sequence<seq::rnn_seq, 4, T * 4>("rnn, batch 4", 4)), 1e-6);
   GC_REQUIRE_BELOW((check_sequence<seq::lstm_seq, 4, T * 4>("lstm, batch 4", 5)), 1e-6);
   GC_REQUIRE_BELOW((check_sequence<seq::gru_seq, 5, T * 4>("gru, batch 5", 6)), 1e-6);
+}
+
+TEST_CASE("gradcheck: recurrent layers of 9 units (vectors and a tail)", "[gradcheck][recurrent]") {
+  GC_REQUIRE_BELOW((check_sequence<seq::rnn_wide, gc::B, T * 9>("rnn 9", 20)), 1e-6);
+  GC_REQUIRE_BELOW((check_sequence<seq::lstm_wide, gc::B, T * 9>("lstm 9", 21)), 1e-6);
+  GC_REQUIRE_BELOW((check_sequence<seq::gru_wide, gc::B, T * 18>("gru 9 bidirectional", 22)), 1e-6);
+  GC_REQUIRE_BELOW((check_sequence<seq::lstm_wide, 4, T * 9>("lstm 9, batch 4", 23)), 1e-6);
 }
 
 TEST_CASE("gradcheck: bidirectional recurrent layers", "[gradcheck][recurrent]") {

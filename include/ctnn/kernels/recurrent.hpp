@@ -95,13 +95,15 @@ struct backward_layout {
 };
 
 namespace detail {
+// Unaligned vector or scalar access. (Always called qualified: unqualified,
+// argument-dependent lookup would prefer xsimd's aligned store.)
 template <class V, class T>
-inline V load(const T* p) {
+inline V get(const T* p) {
   if constexpr (std::is_same_v<V, T>) return *p;
   else return V::load_unaligned(p);
 }
 template <class V, class T>
-inline void store(T* p, V v) {
+inline void put(T* p, V v) {
   if constexpr (std::is_same_v<V, T>) *p = v;
   else v.store_unaligned(p);
 }
@@ -126,36 +128,35 @@ template <class Cell, extent SH, class T>
 inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_hh, const T* h_prev,
                          const T* c_prev, T* h, T* c, T* hn) {
   const std::size_t H = extent_value(hidden);
-  using detail::load, detail::store;
   if constexpr (std::is_same_v<Cell, tanh_cell>) {
     detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      store(h + j, detail::tanh((load<V>(p + j) + load<V>(b_ih + j)) + (load<V>(q + j) + load<V>(b_hh + j))));
+      detail::put(h + j, detail::tanh((detail::get<V>(p + j) + detail::get<V>(b_ih + j)) + (detail::get<V>(q + j) + detail::get<V>(b_hh + j))));
     });
   } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
     detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
       auto pre = [&](std::size_t k) {
         const std::size_t o = k * H + j;
-        return (load<V>(p + o) + load<V>(b_ih + o)) + (load<V>(q + o) + load<V>(b_hh + o));
+        return (detail::get<V>(p + o) + detail::get<V>(b_ih + o)) + (detail::get<V>(q + o) + detail::get<V>(b_hh + o));
       };
       const V i = detail::sigmoid(pre(0)), f = detail::sigmoid(pre(1)), g = detail::tanh(pre(2)),
               o = detail::sigmoid(pre(3));
-      const V cn = f * load<V>(c_prev + j) + i * g;
-      store(p + j, i), store(p + H + j, f), store(p + 2 * H + j, g), store(p + 3 * H + j, o);
-      store(c + j, cn);
-      store(h + j, o * detail::tanh(cn));
+      const V cn = f * detail::get<V>(c_prev + j) + i * g;
+      detail::put(p + j, i), detail::put(p + H + j, f), detail::put(p + 2 * H + j, g), detail::put(p + 3 * H + j, o);
+      detail::put(c + j, cn);
+      detail::put(h + j, o * detail::tanh(cn));
     });
   } else {
     detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
       auto sum = [&](std::size_t k) {
         const std::size_t o = k * H + j;
-        return (load<V>(p + o) + load<V>(b_ih + o)) + (load<V>(q + o) + load<V>(b_hh + o));
+        return (detail::get<V>(p + o) + detail::get<V>(b_ih + o)) + (detail::get<V>(q + o) + detail::get<V>(b_hh + o));
       };
       const V r = detail::sigmoid(sum(0)), z = detail::sigmoid(sum(1));
-      const V hidden_n = load<V>(q + 2 * H + j) + load<V>(b_hh + 2 * H + j);
-      const V n = detail::tanh((load<V>(p + 2 * H + j) + load<V>(b_ih + 2 * H + j)) + r * hidden_n);
-      store(p + j, r), store(p + H + j, z), store(p + 2 * H + j, n);
-      store(hn + j, hidden_n);
-      store(h + j, (V(T(1)) - z) * n + z * load<V>(h_prev + j));
+      const V hidden_n = detail::get<V>(q + 2 * H + j) + detail::get<V>(b_hh + 2 * H + j);
+      const V n = detail::tanh((detail::get<V>(p + 2 * H + j) + detail::get<V>(b_ih + 2 * H + j)) + r * hidden_n);
+      detail::put(p + j, r), detail::put(p + H + j, z), detail::put(p + 2 * H + j, n);
+      detail::put(hn + j, hidden_n);
+      detail::put(h + j, (V(T(1)) - z) * n + z * detail::get<V>(h_prev + j));
     });
   }
 }
@@ -170,35 +171,34 @@ template <class Cell, extent SH, class T>
 inline void cell_backward(SH hidden, const T* gates, const T* h, const T* h_prev, const T* c, const T* c_prev,
                           const T* hn, const T* dh, T* dc, T* dg, T* dgh, T* dh_prev) {
   const std::size_t H = extent_value(hidden);
-  using detail::load, detail::store;
   if constexpr (std::is_same_v<Cell, tanh_cell>) {
     detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      const V y = load<V>(h + j);
-      store(dg + j, load<V>(dh + j) * (V(T(1)) - y * y));
+      const V y = detail::get<V>(h + j);
+      detail::put(dg + j, detail::get<V>(dh + j) * (V(T(1)) - y * y));
     });
   } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
     detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      const V i = load<V>(gates + j), f = load<V>(gates + H + j), g = load<V>(gates + 2 * H + j),
-              o = load<V>(gates + 3 * H + j);
-      const V tc = detail::tanh(load<V>(c + j));
-      const V d = load<V>(dh + j);
-      const V dcell = d * o * (V(T(1)) - tc * tc) + load<V>(dc + j);
-      store(dg + j, dcell * g * i * (V(T(1)) - i));
-      store(dg + H + j, dcell * load<V>(c_prev + j) * f * (V(T(1)) - f));
-      store(dg + 2 * H + j, dcell * i * (V(T(1)) - g * g));
-      store(dg + 3 * H + j, d * tc * o * (V(T(1)) - o));
-      store(dc + j, dcell * f);
+      const V i = detail::get<V>(gates + j), f = detail::get<V>(gates + H + j), g = detail::get<V>(gates + 2 * H + j),
+              o = detail::get<V>(gates + 3 * H + j);
+      const V tc = detail::tanh(detail::get<V>(c + j));
+      const V d = detail::get<V>(dh + j);
+      const V dcell = d * o * (V(T(1)) - tc * tc) + detail::get<V>(dc + j);
+      detail::put(dg + j, dcell * g * i * (V(T(1)) - i));
+      detail::put(dg + H + j, dcell * detail::get<V>(c_prev + j) * f * (V(T(1)) - f));
+      detail::put(dg + 2 * H + j, dcell * i * (V(T(1)) - g * g));
+      detail::put(dg + 3 * H + j, d * tc * o * (V(T(1)) - o));
+      detail::put(dc + j, dcell * f);
     });
   } else {
     detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      const V r = load<V>(gates + j), z = load<V>(gates + H + j), n = load<V>(gates + 2 * H + j);
-      const V d = load<V>(dh + j);
+      const V r = detail::get<V>(gates + j), z = detail::get<V>(gates + H + j), n = detail::get<V>(gates + 2 * H + j);
+      const V d = detail::get<V>(dh + j);
       const V dn = d * (V(T(1)) - z) * (V(T(1)) - n * n);
-      const V dz = d * (load<V>(h_prev + j) - n) * z * (V(T(1)) - z);
-      const V dr = dn * load<V>(hn + j) * r * (V(T(1)) - r);
-      store(dg + j, dr), store(dg + H + j, dz), store(dg + 2 * H + j, dn);
-      store(dgh + j, dr), store(dgh + H + j, dz), store(dgh + 2 * H + j, dn * r);
-      store(dh_prev + j, d * z);
+      const V dz = d * (detail::get<V>(h_prev + j) - n) * z * (V(T(1)) - z);
+      const V dr = dn * detail::get<V>(hn + j) * r * (V(T(1)) - r);
+      detail::put(dg + j, dr), detail::put(dg + H + j, dz), detail::put(dg + 2 * H + j, dn);
+      detail::put(dgh + j, dr), detail::put(dgh + H + j, dz), detail::put(dgh + 2 * H + j, dn * r);
+      detail::put(dh_prev + j, d * z);
     });
   }
   (void)h, (void)h_prev, (void)c, (void)c_prev, (void)hn, (void)dc, (void)dgh, (void)dh_prev;

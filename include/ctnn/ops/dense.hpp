@@ -73,10 +73,16 @@ struct dense_op {
     static constexpr double flops = 2.0 * rows * in_size * Out;
     static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : rows * Out;
 
+    // Sequences of a batch of at most three take one row at a time: the
+    // calls ctnn::streaming makes for one step, so both give the same bits.
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      kernels::gemm_nn<B * rows, Out, in_size>(a.in[0], a.param[0], a.out,
-                                         detail::bias_act_epilogue<T, Act, HasBias>{a.param[1]});
+      const detail::bias_act_epilogue<T, Act, HasBias> ep{a.param[1]};
+      if constexpr (rows > 1 && B <= kernels::detail::gemm::stream_rows_max)
+        for (std::size_t r = 0; r < B * rows; ++r)
+          kernels::gemm_nn<1, Out, in_size>(a.in[0] + r * in_size, a.param[0], a.out + r * Out, ep);
+      else
+        kernels::gemm_nn<B * rows, Out, in_size>(a.in[0], a.param[0], a.out, ep);
     }
 
     template <std::size_t B, unsigned Mode, class T>

@@ -45,7 +45,12 @@ struct dense_transposed_op {
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      kernels::gemm_nt<B * rows, Out, in_size>(a.in[0], a.param[0], a.out);
+      // Row by row for a batch of at most three sequences, as ctnn::streaming steps.
+      if constexpr (rows > 1 && B <= kernels::detail::gemm::stream_rows_max)
+        for (std::size_t r = 0; r < B * rows; ++r)
+          kernels::gemm_nt<1, Out, in_size>(a.in[0] + r * in_size, a.param[0], a.out + r * Out);
+      else
+        kernels::gemm_nt<B * rows, Out, in_size>(a.in[0], a.param[0], a.out);
       if constexpr (HasBias)
         for (std::size_t b = 0; b < B * rows; ++b)
           kernels::map<Out>(a.out + b * Out, [](auto y, auto bias) { return y + bias; }, a.out + b * Out, a.param[1]);

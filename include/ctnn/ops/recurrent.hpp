@@ -183,6 +183,29 @@ struct recurrent_op {
       });
     }
 
+    // --- one time step of one sample, for ctnn::streaming ---------------------
+    // Only a forward-only layer that starts from zeros runs step by step (a
+    // reverse direction reads the future). Its state is h, then (LSTM) c,
+    // then the step's working rows; stream_step makes the same calls, in
+    // the same order, as the batch-1 forward above, so a sequence fed one
+    // step at a time gives the same bits.
+    static constexpr bool streams = !Bidirectional && !has_state;
+    static constexpr bool stream_emits_sequence = !FinalOnly;  // each step's output is h_t either way
+    static constexpr std::size_t stream_state_size =
+        kernels::recurrent::round16(H) * (Cell::has_cell_state ? 3 : 2) + 2 * kernels::recurrent::round16(GH);
+    template <class T_>
+    static void stream_step(const T_* x, const std::array<T_*, 4>& param, T_* state, T_* out) {
+      using kernels::fixed, kernels::recurrent::round16;
+      T_* h = state;
+      T_* c = h + round16(H);
+      T_* hn = c + (Cell::has_cell_state ? round16(H) : 0);
+      T_* p = hn + round16(H);
+      T_* q = p + round16(GH);
+      kernels::recurrent::row_products(fixed<GH>{}, fixed<D>{}, fixed<H>{}, x, param[0], h, param[1], p, q);
+      kernels::recurrent::cell_forward<Cell>(fixed<H>{}, p, q, param[2], param[3], h, c, h, c, hn);
+      std::copy_n(h, H, out);
+    }
+
    private:
     template <class F>
     static void for_each_direction(F&& f) {

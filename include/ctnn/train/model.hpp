@@ -512,6 +512,7 @@ class model {
   std::span<T> grad_span(std::string_view name) { return span_of(name, true); }
   /// The non-trainable state (running statistics).
   std::span<T> state() { return state_.span(); }
+  std::span<const T> state() const { return state_.span(); }
 
  private:
   static constexpr std::size_t largest_input_gradient() {

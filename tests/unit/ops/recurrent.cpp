@@ -117,6 +117,13 @@ using gru_bi_final = decltype(ctnn::network(
     ctnn::squared_error(ctnn::gru<"gru_bi_final", H, ctnn::bidirectional, ctnn::final_state>(x, h0_bi), t<2 * H>)));
 using gru_2l = decltype(ctnn::network(
     ctnn::squared_error(ctnn::gru<"gru_2l.l1", H>(ctnn::gru<"gru_2l.l0", H>(x)), t2<T, H>)));
+// 20 units: whole vectors and a tail.
+inline constexpr auto h0_20 = ctnn::input<"h0", ctnn::shape<20>, rg>;
+inline constexpr auto c0_20 = ctnn::input<"c0", ctnn::shape<20>, rg>;
+using rnn_h20 = decltype(ctnn::network(ctnn::squared_error(ctnn::rnn<"rnn_h20", 20>(x), t2<T, 20>)));
+using lstm_h20 = decltype(ctnn::network(ctnn::squared_error(ctnn::lstm<"lstm_h20", 20>(x, h0_20, c0_20), t2<T, 20>)));
+using gru_h20_bi =
+    decltype(ctnn::network(ctnn::squared_error(ctnn::gru<"gru_h20_bi", 20, ctnn::bidirectional>(x), t2<T, 40>)));
 }  // namespace nets
 
 }  // namespace
@@ -145,6 +152,9 @@ TEST_CASE("recurrent layers agree with PyTorch in double", "[recurrent][pytorch]
   compare<nets::gru, double, true>("gru", 1e-10);
   compare<nets::gru_bi_final, double, true>("gru_bi_final", 1e-10);
   compare<nets::gru_2l, double>("gru_2l", 1e-10);
+  compare<nets::rnn_h20, double>("rnn_h20", 1e-10);
+  compare<nets::lstm_h20, double, true, true>("lstm_h20", 1e-10);
+  compare<nets::gru_h20_bi, double>("gru_h20_bi", 1e-10);
 }
 
 TEST_CASE("recurrent layers agree with PyTorch in float", "[recurrent][pytorch]") {
@@ -155,4 +165,7 @@ TEST_CASE("recurrent layers agree with PyTorch in float", "[recurrent][pytorch]"
   compare<nets::gru, float, true>("gru", 2e-5);
   compare<nets::gru_bi_final, float, true>("gru_bi_final", 2e-5);
   compare<nets::gru_2l, float>("gru_2l", 2e-5);
+  compare<nets::rnn_h20, float>("rnn_h20", 2e-5);
+  compare<nets::lstm_h20, float, true, true>("lstm_h20", 2e-5);
+  compare<nets::gru_h20_bi, float>("gru_h20_bi", 2e-5);
 }
