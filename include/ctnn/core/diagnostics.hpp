@@ -442,6 +442,14 @@ struct embedding_option_not_recognized {
                 "weight_init<...>)");
 };
 
+/// model::final_state<name> reads the state a recurrent layer ended with.
+template <fixed_string Name>
+struct no_recurrent_layer_named {
+  static_assert(sizeof(Name) == 0,
+                "CTNN_RECURRENT_UNKNOWN: final_state<name> needs the name of a recurrent layer (rnn, lstm or gru) "
+                "of the network");
+};
+
 /// A loss over a sequence compares the scores of every step with that
 /// step's label.
 template <fixed_string Loss, class PredictionShape, fixed_string Label, std::size_t LabelSteps>

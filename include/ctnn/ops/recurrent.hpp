@@ -183,6 +183,27 @@ struct recurrent_op {
       });
     }
 
+    /// The state each direction ended with after a forward pass (h, and c for
+    /// the LSTM), [B, directions, H] each: the initial state of the next
+    /// chunk of a stream (truncated backpropagation through time).
+    static constexpr bool is_recurrent = true;
+    static constexpr bool has_cell_state = Cell::has_cell_state;
+    static constexpr std::size_t state_width = width;
+    template <std::size_t B, class T_>
+    static void final_state(const T_* scratch, T_* h, T_* c) {
+      const layout lay(B, T, H);
+      const std::size_t h_stride = kernels::recurrent::round16((T + 1) * H);
+      for (std::size_t dir = 0; dir < directions; ++dir) {
+        const T_* work = scratch + dir * B * work_per_direction;
+        const std::size_t row = dir == 0 ? T : 0;  // after the last step the direction ran
+        for (std::size_t b = 0; b < B; ++b) {
+          std::copy_n(work + lay.h + b * h_stride + row * H, H, h + b * width + dir * H);
+          if constexpr (Cell::has_cell_state)
+            if (c) std::copy_n(work + lay.c + b * h_stride + row * H, H, c + b * width + dir * H);
+        }
+      }
+    }
+
     // --- one time step of one sample, for ctnn::streaming ---------------------
     // Only a forward-only layer that starts from zeros runs step by step (a
     // reverse direction reads the future). Its state is h, then (LSTM) c,

@@ -502,6 +502,33 @@ class model {
     return view_of<Name>(grads_.data());
   }
 
+  /// The state the recurrent layer `Name` ended with in the last training
+  /// forward pass (step(), forward()): h into `h` and, for an LSTM, c into
+  /// `c`, each B × directions × hidden values. Fed back as the layer's h0
+  /// and c0 inputs, it carries a stream across chunks while the gradient
+  /// stops at the chunk boundary (truncated backpropagation through time).
+  template <fixed_string Name>
+  void final_state(std::span<T> h, std::span<T> c = {}) {
+    constexpr std::size_t id = [] {
+      for (std::size_t i = 0; i < node_count; ++i)
+        if (P.nodes[i].name == Name.view() &&
+            (P.nodes[i].kind == "rnn" || P.nodes[i].kind == "lstm" || P.nodes[i].kind == "gru"))
+          return i;
+      return none;
+    }();
+    static_assert(diagnostic::check_unless<id != none, diagnostic::no_recurrent_layer_named<Name>>);
+    if constexpr (id != none) {
+      using spec = typename Graph::template node_at<id>::spec;
+      constexpr std::size_t n = B * spec::state_width;
+      if (h.size() != n || (spec::has_cell_state && c.size() != n) || (!spec::has_cell_state && !c.empty()))
+        throw std::invalid_argument("ctnn::model::final_state<\"" + std::string(Name.view()) + "\">: give " +
+                                    std::to_string(n) + " values for h" +
+                                    (spec::has_cell_state ? " and for c" : " and no c (only an LSTM has one)") +
+                                    ", not " + std::to_string(h.size()) + " and " + std::to_string(c.size()));
+      spec::template final_state<B>(scratch() + B * P.scratch_offset[id], h.data(), c.data());
+    }
+  }
+
   /// The flat buffers (with alignment padding, which always stays zero).
   std::span<T> parameters() { return params_.span(); }
   std::span<T> gradients() { return grads_.span(); }
