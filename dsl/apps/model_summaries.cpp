@@ -13,6 +13,7 @@
 #include <models/lenet_aux.hpp>
 #include <models/mlp.hpp>
 #include <models/resnet.hpp>
+#include <models/row_lstm.hpp>
 #include <models/tiny_mlp.hpp>
 #include <models/vgg16.hpp>
 
@@ -59,6 +60,9 @@ int main() {
   section<ctnn::models::lenet_aux::network>(
       "LeNet with an auxiliary classifier", "dsl/models/lenet_aux.hpp",
       "LeNet plus a side classifier ip1_side on pool1; loss L + 0.3 l1 (deep supervision, seed 001).");
+  section<ctnn::models::row_lstm::network>(
+      "Row-by-row LSTM", "dsl/models/row_lstm.hpp",
+      "a Fashion-MNIST image as 28 steps of 28 pixels into an LSTM of 128, fc 10 on its final state.");
   section<ctnn::models::init_experiment::tanh_xavier>(
       "Initialization experiment (one of five)", "dsl/models/init_experiment.hpp",
       "10 tanh layers of 500 units without biases; the other four differ only in activation and initializer.");

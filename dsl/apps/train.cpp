@@ -136,5 +136,6 @@ int main(int argc, char** argv) {
   // The output folders are made by run(), once the checkpoint to start from is known to be good.
   if (o.model == model_kind::lenet) return run_lenet(o, train, test);
   if (o.model == model_kind::lenet_aux) return run_lenet_aux(o, train, test);
+  if (o.model == model_kind::lstm) return run_lstm(o, train, test);
   return o.batch_norm ? run_mlp_bn(o, train, test) : run_mlp(o, train, test);
 }

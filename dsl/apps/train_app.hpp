@@ -39,7 +39,7 @@ inline constexpr std::size_t train_eval_images = 10'000;  // training accuracy: 
 // memory, and 10,000 epochs of Fashion-MNIST already take days.
 inline constexpr int max_epochs = 10'000;
 
-enum class model_kind { lenet, lenet_aux, mlp };
+enum class model_kind { lenet, lenet_aux, mlp, lstm };
 enum class optimizer_kind { sgd, nesterov, adam, rmsprop, adagrad };
 enum class schedule_kind { step, cosine, exponential, none };
 // Drop probabilities compiled in: each is a network type of its own.
@@ -60,6 +60,7 @@ struct options {
   std::string schedule_name;  // empty: the model's default
   std::size_t warmup = 0;     // steps of linear warm-up
   ctnn::training_options training{};
+  bool clip_norm_given = false;  // --clip-norm on the command line (the LSTM clips at 5 otherwise)
   float dropout = 0.0f;
   bool batch_norm = false;
   fs::path checkpoint, init_from;
@@ -102,6 +103,7 @@ int run_mlp(const options& o, const ctnn::io::dataset& train, const ctnn::io::da
 int run_mlp_bn(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);  // train_mlp_bn.cpp
 int run_lenet(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);   // train_lenet.cpp
 int run_lenet_aux(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);  // train_lenet_aux.cpp
+int run_lstm(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test);    // train_lstm.cpp
 
 // Defined in train.cpp.
 float learning_rate(const options& o, int epoch, std::size_t step, std::size_t total_steps);

@@ -44,6 +44,7 @@ struct model_defaults {
 };
 
 inline model_defaults defaults_of(model_kind m) {
+  if (m == model_kind::lstm) return {8, "adam", "cosine"};
   if (m != model_kind::mlp) return {5, "adam", "cosine"};  // LeNet, with or without its side classifier
   return {10, "sgd", "step"};
 }
@@ -73,8 +74,11 @@ T parse_choice(std::string_view flag, std::string_view text, const std::array<st
 }
 
 inline model_kind parse_model(std::string_view text) {
-  return parse_choice<model_kind, 3>(
-      "--model", text, {{{"lenet", model_kind::lenet}, {"lenet_aux", model_kind::lenet_aux}, {"mlp", model_kind::mlp}}});
+  return parse_choice<model_kind, 4>("--model", text,
+                                     {{{"lenet", model_kind::lenet},
+                                       {"lenet_aux", model_kind::lenet_aux},
+                                       {"mlp", model_kind::mlp},
+                                       {"lstm", model_kind::lstm}}});
 }
 
 inline optimizer_kind parse_optimizer(std::string_view text) {
@@ -136,7 +140,7 @@ inline void add_flags(CLI::App& app, options& o) {
   const options d;
   const model_defaults lenet = defaults_of(model_kind::lenet), mlp = defaults_of(model_kind::mlp);
   const auto text = [](auto... parts) { return (std::string() + ... + std::string(parts)); };
-  app.description("Trains LeNet or an MLP on Fashion-MNIST and writes a report and its curves.");
+  app.description("Trains LeNet, an MLP or a row-by-row LSTM on Fashion-MNIST and writes a report and its curves.");
   app.footer("The batch size is fixed at compile time: " + std::to_string(batch) + ".");
   app.get_formatter()->column_width(20);
   app.set_help_flag("-h,--help", "this text");
@@ -146,14 +150,17 @@ inline void add_flags(CLI::App& app, options& o) {
                       "ip 500 + ReLU, ip 10, on the image as [1, 28, 28] (default);\n"
                       "lenet_aux: LeNet plus a side classifier ip1_side on pool1, loss\n"
                       "L + 0.3 l1 (deep supervision; the weight is compiled in);\n"
-                      "mlp: 784-256-128-10 with ReLU",
+                      "mlp: 784-256-128-10 with ReLU;\n"
+                      "lstm: an LSTM of 128 reading the image row by row (28 steps\n"
+                      "of 28 pixels), fc 10 on its final state",
                       [&o](const std::string& t) {
                         o.model = parse_model(t);
                         o.model_name = t;
                       });
   add_flag_with_value(app, "--epochs", "N",
                       text("epochs to train, 1 to ", std::to_string(max_epochs), " (default ",
-                           std::to_string(lenet.epochs), " for lenet, ", std::to_string(mlp.epochs), " for mlp)"),
+                           std::to_string(lenet.epochs), " for lenet, ", std::to_string(mlp.epochs), " for mlp, ",
+                           std::to_string(defaults_of(model_kind::lstm).epochs), " for lstm)"),
                       [&o](const std::string& t) {
                         o.epochs = parse_number<int>("--epochs", t);
                         if (o.epochs < 1 || o.epochs > max_epochs)
@@ -173,7 +180,7 @@ inline void add_flags(CLI::App& app, options& o) {
                       [&o](const std::string& t) { o.threads = parse_threads(o, t); });
   add_flag_with_value(app, "--optimizer", "NAME",
                       text("sgd | nesterov | adam | rmsprop | adagrad (default ", lenet.optimizer,
-                           " for lenet,\n", mlp.optimizer, " for mlp)"),
+                           " for lenet\nand lstm, ", mlp.optimizer, " for mlp)"),
                       [&o](const std::string& t) {
                         o.optimizer = parse_optimizer(t);
                         o.optimizer_name = t;
@@ -196,7 +203,7 @@ inline void add_flags(CLI::App& app, options& o) {
                            "cosine: cosine decay to 0 over the run, per step;\n"
                            "exponential: lr * exp(-k*step) falling to lr/100 at the end;\n"
                            "none: constant (default ",
-                           lenet.schedule, " for lenet, ", mlp.schedule, " for mlp)"),
+                           lenet.schedule, " for lenet and lstm, ", mlp.schedule, " for mlp)"),
                       [&o](const std::string& t) {
                         o.schedule = parse_schedule(t);
                         o.schedule_name = t;
@@ -207,6 +214,13 @@ inline void add_flags(CLI::App& app, options& o) {
                       [&o](const std::string& t) { o.training.l2 = parse_nonnegative<double>("--l2", t); });
   add_flag_with_value(app, "--l1", "X", "L1 penalty on the weights, g += X*sign(w) (default 0)",
                       [&o](const std::string& t) { o.training.l1 = parse_nonnegative<double>("--l1", t); });
+  add_flag_with_value(app, "--clip-norm", "C",
+                      "scale the gradients to global norm C when above it (default 0: off;\n"
+                      "5 for lstm, as recurrent networks want)",
+                      [&o](const std::string& t) {
+                        o.training.clip_norm = parse_nonnegative<double>("--clip-norm", t);
+                        o.clip_norm_given = true;
+                      });
   add_flag_with_value(app, "--max-norm", "C", "clamp each unit's incoming weight vector to norm C (default 0: off)",
                       [&o](const std::string& t) { o.training.max_norm = parse_nonnegative<double>("--max-norm", t); });
   add_flag_with_value(app, "--dropout", "P",
@@ -248,9 +262,10 @@ inline void add_flags(CLI::App& app, options& o) {
 // The checks that involve several flags, and the defaults that depend on the model.
 inline void finish_options(options& o) {
   if (o.model != model_kind::mlp && o.dropout > 0.0f)
-    throw usage_error("--dropout is for --model mlp only: LeNet has no dropout layer");
-  if (o.model == model_kind::lenet_aux && o.batch_norm)
-    throw usage_error("--batch-norm is for --model lenet or mlp: lenet_aux has no batch-norm variant");
+    throw usage_error("--dropout is for --model mlp only: " + o.model_name + " has no dropout layer");
+  if ((o.model == model_kind::lenet_aux || o.model == model_kind::lstm) && o.batch_norm)
+    throw usage_error("--batch-norm is for --model lenet or mlp: " + o.model_name + " has no batch-norm variant");
+  if (o.model == model_kind::lstm && !o.clip_norm_given) o.training.clip_norm = 5.0;
   const model_defaults d = defaults_of(o.model);
   if (o.epochs == 0) o.epochs = d.epochs;
   if (o.optimizer_name.empty()) o.optimizer = parse_optimizer(o.optimizer_name = d.optimizer);

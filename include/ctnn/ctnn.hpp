@@ -49,4 +49,5 @@
 #include "ctnn/train/optim/rmsprop.hpp"
 #include "ctnn/train/optim/sgd.hpp"
 #include "ctnn/train/schedule.hpp"
+#include "ctnn/train/streaming.hpp"
 #include "ctnn/train/trainer.hpp"

@@ -25,6 +25,7 @@
 // not compared with the twin: <models/alexnet.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/vgg16.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/googlenet.hpp> (dropout, which the twin lacks)
+// not compared with the twin: <models/row_lstm.hpp> (lstm: the twin has no recurrent layers)
 
 namespace {
 
