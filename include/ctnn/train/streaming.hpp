@@ -23,6 +23,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "ctnn/core/aligned_buffer.hpp"
@@ -222,6 +225,18 @@ class streaming {
 
   std::span<T> parameters() { return params_.span(); }
   std::span<const T> parameters() const { return params_.span(); }
+  /// A parameter by name, to copy in from another network that shares it
+  /// (a training network with initial-state inputs, say); throws
+  /// std::out_of_range for a name the network does not have.
+  std::span<T> param_span(std::string_view name) {
+    for (std::size_t i = 0; i < N; ++i)
+      for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
+        const param_decl& d = P.nodes[i].params[j];
+        if (d.name == name)
+          return {(d.trainable ? params_.data() : state_.data()) + P.param_offset[i][j], d.shape.size()};
+      }
+    throw std::out_of_range("ctnn::streaming: no parameter '" + std::string(name) + "' in the network");
+  }
 
  private:
   aligned_buffer<T> params_;
