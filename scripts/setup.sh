@@ -2,6 +2,7 @@
 # Installs the system packages needed to build, test and train.
 # Idempotent: apt is only touched when something is missing.
 #   bash scripts/setup.sh          what building, testing and training need
+#                                  (fortunes: the text ctnn_char_lm learns)
 #   bash scripts/setup.sh bench    also the benchmarks' peers (Eigen,
 #                                  OpenBLAS, LibTorch), matplotlib and Boost
 #                                  (bench/compile/hana_vs_constexpr.py)
@@ -13,7 +14,7 @@ packages=(
   catch2 libbenchmark-dev
   clang-16 libomp-16-dev libclang-rt-16-dev
   libcli11-dev nlohmann-json3-dev
-  dataset-fashion-mnist time python3-matplotlib
+  dataset-fashion-mnist fortunes time python3-matplotlib
 )
 if [[ "${1:-}" == "bench" ]]; then
   packages+=(libeigen3-dev libopenblas-dev libtorch-dev libboost-dev)
