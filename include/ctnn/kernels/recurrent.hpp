@@ -94,6 +94,20 @@ struct backward_layout {
   }
 };
 
+/// G·H, a fixed<> when H is one.
+template <class Cell, extent SH>
+constexpr auto gate_width(SH hidden) {
+  if constexpr (is_static_extent_v<SH>) return fixed<Cell::gates * SH::value>{};
+  else return Cell::gates * extent_value(hidden);
+}
+
+/// How far apart one sample's rows are from the next sample's, per area.
+struct sample_strides {
+  std::size_t gates, h, hn, row;
+  constexpr sample_strides(std::size_t t, std::size_t hidden, std::size_t gh)
+      : gates(round16(t * gh)), h(round16((t + 1) * hidden)), hn(round16(t * hidden)), row(round16(hidden)) {}
+};
+
 namespace detail {
 // Unaligned vector or scalar access. (Always called qualified: unqualified,
 // argument-dependent lookup would prefer xsimd's aligned store.)
@@ -226,13 +240,10 @@ template <class Cell, bool Reverse, extent SB, extent ST, extent SD, extent SH, 
 void sequence_forward(SB batch, ST steps, SD d, SH hidden, const T* x, const T* w_ih, const T* w_hh, const T* b_ih,
                       const T* b_hh, const T* h0, const T* c0, std::size_t state_stride, T* work) {
   const std::size_t B = extent_value(batch), Tn = extent_value(steps), H = extent_value(hidden);
-  const auto gh = [&] {
-    if constexpr (is_static_extent_v<SH>) return fixed<Cell::gates * SH::value>{};
-    else return Cell::gates * H;
-  }();
+  const auto gh = gate_width<Cell>(hidden);
   const std::size_t GH = extent_value(gh);
-  const std::size_t gate_stride = round16(Tn * GH), h_stride = round16((Tn + 1) * H), hn_stride = round16(Tn * H),
-                    q_stride = round16(GH);
+  const sample_strides stride(Tn, H, GH);
+  const std::size_t gate_stride = stride.gates, h_stride = stride.h, hn_stride = stride.hn, q_stride = round16(GH);
   const sequence_layout<Cell> lay(B, Tn, H);
   T* gates = work + lay.gates;
   T* hs = work + lay.h;
@@ -307,13 +318,10 @@ void sequence_backward(SB batch, ST steps, SD d, SH hidden, const T* x, const T*
                  AccBih = Acc & accumulate::db_ih, AccBhh = Acc & accumulate::db_hh;
   const std::size_t B = extent_value(batch), Tn = extent_value(steps), H = extent_value(hidden),
                     D = extent_value(d);
-  const auto gh = [&] {
-    if constexpr (is_static_extent_v<SH>) return fixed<Cell::gates * SH::value>{};
-    else return Cell::gates * H;
-  }();
+  const auto gh = gate_width<Cell>(hidden);
   const std::size_t GH = extent_value(gh);
-  const std::size_t gate_stride = round16(Tn * GH), h_stride = round16((Tn + 1) * H), hn_stride = round16(Tn * H),
-                    row_stride = round16(H);
+  const sample_strides stride(Tn, H, GH);
+  const std::size_t gate_stride = stride.gates, h_stride = stride.h, hn_stride = stride.hn, row_stride = stride.row;
   const sequence_layout<Cell> lay(B, Tn, H);
   const backward_layout<Cell> tmp(B, Tn, H);
   const T* gates = work + lay.gates;

@@ -136,7 +136,7 @@ struct recurrent_op {
             width, work);
         // The states, from the rows the kernel keeps (h_t at row t + 1
         // forward, t reversed), into the output.
-        const std::size_t h_stride = kernels::recurrent::round16((T + 1) * H);
+        const std::size_t h_stride = kernels::recurrent::sample_strides(T, H, GH).h;
         const T_* hs = work + layout(B, T, H).h;
         for (std::size_t b = 0; b < B; ++b) {
           const T_* hb = hs + b * h_stride;
@@ -192,7 +192,7 @@ struct recurrent_op {
     template <std::size_t B, class T_>
     static void final_state(const T_* scratch, T_* h, T_* c) {
       const layout lay(B, T, H);
-      const std::size_t h_stride = kernels::recurrent::round16((T + 1) * H);
+      const std::size_t h_stride = kernels::recurrent::sample_strides(T, H, GH).h;
       for (std::size_t dir = 0; dir < directions; ++dir) {
         const T_* work = scratch + dir * B * work_per_direction;
         const std::size_t row = dir == 0 ? T : 0;  // after the last step the direction ran

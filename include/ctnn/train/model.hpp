@@ -237,7 +237,16 @@ class model {
       } else if constexpr (Training) {
         T* dst = base + Bn * P.value_offset[id];
         constexpr std::size_t n = P.nodes[id].out.size();  // 1, or a sequence label's steps
-        for (std::size_t k = 0; k < Bn * n; ++k) dst[k] = T(f.data[k]);
+        constexpr std::size_t classes = Graph::template node_at<id>::op::classes;
+        for (std::size_t k = 0; k < Bn * n; ++k) {
+          dst[k] = T(f.data[k]);
+          // A class index outside [0, classes) would make the loss read past its scores.
+          if (!(dst[k] >= T(0) && dst[k] < T(classes)) || dst[k] != T(std::size_t(dst[k])))
+            throw std::out_of_range("ctnn::model: label '" + std::string(P.nodes[id].name) + "' of sample " +
+                                    std::to_string(k / n) + (n > 1 ? ", step " + std::to_string(k % n) : "") +
+                                    " is " + std::to_string(double(f.data[k])) + ", not a class in [0, " +
+                                    std::to_string(classes) + ")");
+        }
       }
     }
   }

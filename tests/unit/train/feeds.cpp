@@ -231,3 +231,20 @@ TEST_CASE("steps, predictions, backward_from and input gradients make no heap al
   CHECK(after - before == 0);
   CHECK(std::isfinite(sum));
 }
+
+TEST_CASE("a label outside its classes is refused before any loss reads it", "[feed][label]") {
+  using namespace two;
+  ctnn::trainer<net, ctnn::batch<B>> t({.lr = 0.1f}, 5);
+  const std::array<float, B * 4> a{}, b{};
+  const std::array<int, B> good{1, 0};
+  const std::vector<float> before(t.model().parameters().begin(), t.model().parameters().end());
+  for (const std::array<double, B>& bad : {std::array<double, B>{1, 3}, std::array<double, B>{-1, 0},
+                                            std::array<double, B>{0.5, 0}, std::array<double, B>{1, NAN}}) {
+    CHECK_THROWS_WITH(t.step(feed<"xa">(a), feed<"xb">(b), feed<"ya">(bad), feed<"yb">(good)),
+                      Catch::Contains("ctnn::model: label 'ya' of sample") && Catch::Contains("not a class in [0, 3)"));
+  }
+  CHECK_THROWS_WITH(t.step(feed<"xa">(a), feed<"xb">(b), feed<"ya">(good), feed<"yb">(std::array<int, B>{0, 3})),
+                    Catch::Contains("label 'yb' of sample 1 is 3.000000, not a class in [0, 3)"));
+  // Nothing was updated.
+  CHECK(std::equal(before.begin(), before.end(), t.model().parameters().begin()));
+}

@@ -52,4 +52,9 @@ TEST_CASE("the seed's hello character RNN: fed 'h' it emits 'ello'", "[recurrent
     if (t + 1 < T) fed[(t + 1) * V + best] = 1;
   }
   CHECK(emitted == "ello");
+
+  // A target outside the vocabulary is refused, naming the step.
+  next[2] = 4;
+  CHECK_THROWS_WITH(tr.step(ctnn::feed<"x">(x), ctnn::feed<"next">(next)),
+                    Catch::Contains("label 'next' of sample 0, step 2 is 4.000000, not a class in [0, 4)"));
 }
