@@ -26,6 +26,7 @@
 // not compared with the twin: <models/vgg16.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/googlenet.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/row_lstm.hpp> (lstm: the twin has no recurrent layers)
+// not compared with the twin: <models/char_lm.hpp> (embedding and lstm: the twin has no recurrent layers)
 
 namespace {
 
