@@ -389,7 +389,7 @@ Compilers:
 Command:
 
 ```sh
-python3 bench/compile/recurrent_unroll.py {argv}
+{" ".join(["python3 bench/compile/recurrent_unroll.py", argv]).strip()}
 ```
 
 Each compile:
