@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/ops/node.hpp"
 
 namespace ctnn {
@@ -20,11 +21,6 @@ template <class V>
 V erf_of(V x) {
   if constexpr (std::is_floating_point_v<V>) return std::erf(x);
   else return xsimd::erf(x);
-}
-template <class V>
-V exp_of(V x) {
-  if constexpr (std::is_floating_point_v<V>) return std::exp(x);
-  else return xsimd::exp(x);
 }
 }  // namespace detail
 
@@ -50,7 +46,7 @@ struct gelu_op {
         kernels::map_into<grad_mode::adds_to_input(Mode, 0), B * n>(a.din[0], [](auto d, auto x) {
           using V = decltype(x);
           const V cdf = V(T(0.5)) * (V(T(1)) + detail::erf_of(x * V(T(0.70710678118654752440))));
-          const V pdf = V(T(0.39894228040143267794)) * detail::exp_of(V(T(-0.5)) * x * x);
+          const V pdf = V(T(0.39894228040143267794)) * act::detail::exp(V(T(-0.5)) * x * x);
           return d * (cdf + x * pdf);
         }, a.dout, a.in[0]);
     }
