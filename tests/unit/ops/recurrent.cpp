@@ -61,8 +61,8 @@ void compare(const std::string& name, double bound) {
   ctnn::model<Net, B, T> m;
   for (const auto& a : reference()) {
     const auto& n = a.name;
-    if (n.rfind(name + ".", 0) != 0 || n.find(".weight_") == std::string::npos && n.find(".bias_") == std::string::npos)
-      continue;
+    const bool parameter = n.find(".weight_") != std::string::npos || n.find(".bias_") != std::string::npos;
+    if (n.rfind(name + ".", 0) != 0 || !parameter) continue;
     if (n.size() > 5 && n.compare(n.size() - 5, 5, ".grad") == 0) continue;
     const auto v = as<T>(array(n));
     auto p = m.param_span(n);
