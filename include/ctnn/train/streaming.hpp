@@ -119,8 +119,6 @@ struct step_node<Graph, I, std::index_sequence<K...>> {
   }();
 };
 
-constexpr std::size_t round16(std::size_t n) { return (n + 15) / 16 * 16; }
-
 }  // namespace detail::stream
 
 namespace diagnostic {
@@ -165,11 +163,11 @@ class streaming {
   static constexpr layout L = []<std::size_t... I>(std::index_sequence<I...>) {
     layout l;
     std::size_t at = 0;
-    ((l.value[I] = at, at += read[I] ? detail::stream::round16(row<I>::out_shape::size) : 0), ...);
+    ((l.value[I] = at, at += read[I] ? align_up(row<I>::out_shape::size) : 0), ...);
     l.values = at;
-    ((l.state[I] = at, at += read[I] ? detail::stream::round16(row<I>::state) : 0), ...);
+    ((l.state[I] = at, at += read[I] ? align_up(row<I>::state) : 0), ...);
     l.states = at - l.values;
-    ((l.scratch[I] = at, at += read[I] ? detail::stream::round16(row<I>::scratch) : 0), ...);
+    ((l.scratch[I] = at, at += read[I] ? align_up(row<I>::scratch) : 0), ...);
     l.size = at;
     return l;
   }(std::make_index_sequence<N>{});
