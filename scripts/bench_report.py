@@ -61,6 +61,50 @@ def fmt_ratio(r):
     return "—" if r is None else f"{r:.2f}×"
 
 
+def streaming_rows(times, peak1):
+    """(cell, H, static, twin, torch, torch variant, floor) of each streaming row present."""
+    rows = []
+    for cell, gates in (("LSTM", 4), ("GRU", 3)):
+        for h in (8, 16, 32, 64):
+            prefix = f"{cell.lower()}_stream_h{h}/"
+            st = times.get(prefix + "static")
+            if st is None:
+                continue
+            t, tv = best(times, prefix, ["libtorch", "libtorch_functional"])
+            flops = 2.0 * (gates * h * (1 + h) + h)
+            # Below H = 32 a step is a few hundred FLOPs: its time is the
+            # chain of dependent gate operations, not multiply-adds.
+            floor = flops / peak1 * 1e9 if peak1 and h >= 32 else None
+            rows.append((cell, h, st, times.get(prefix + "runtime"), t, tv, floor))
+    return rows
+
+
+def write_streaming(w, rows):
+    fmt_ns = lambda ns: "—" if ns is None else f"{ns:,.0f} ns"
+    w("## Streaming recurrent inference (one sample per step, 1 thread)")
+    w("")
+    w("A one-feature signal through an LSTM or a GRU of H units and a dense layer to one output "
+      "(bench/recurrent_static.cpp), one sample per call with the state carried from call to call: "
+      "ctnn::streaming for the static network; for the twin, a sequence of one step from the fed-back state "
+      "through its predict_one; for LibTorch the faster of torch::lstm_cell / gru_cell with addmm_out "
+      "(functional) and nn::LSTMCell / nn::GRUCell with nn::Linear, under c10::InferenceMode. The twin's LSTM "
+      "rows carry h but not c (the twin gives no final cell state back): the same work per step, not a stream.")
+    w("")
+    w("| cell | H | ctnn static (per sample) | runtime twin | LibTorch | vs twin | vs LibTorch | FMA floor "
+      "| static ÷ floor |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for cell, h, st, rt, t, tv, floor in rows:
+        t_cell = fmt_ns(t) + (f" ({tv.replace('libtorch_', '')})" if tv and tv != "libtorch" else "")
+        w(f"| {cell} | {h} | {fmt_ns(st)} | {fmt_ns(rt)} | {t_cell} | {fmt_ratio(ratio(st, rt))} "
+          f"| {fmt_ratio(ratio(st, t))} | {fmt_ns(floor)} "
+          f"| {fmt_ratio(None if floor is None else st / floor)} |")
+    w("")
+    w("FLOPs per step: 2·(G·H·(1 + H) + H), G = 4 gates (LSTM) or 3 (GRU), bias adds not counted. The floor "
+      "(those FLOPs at the 1-thread FMA peak) is shown from H = 32: below it a step is a few hundred FLOPs and "
+      "its time is the chain of dependent gate operations.")
+    w("")
+
+
 def main(bench_json, cost_csv, out_md, out_png):
     times, counters, ctx = load_times(bench_json)
     def peak(threads):
@@ -73,6 +117,10 @@ def main(bench_json, cost_csv, out_md, out_png):
     step_flops = 64 * (3.0 * mlp_flops - 2.0 * 784 * 256)
     lenet_flops = 4_600_760.0
     lenet_step_flops = 64 * (3.0 * lenet_flops - 576_000.0)
+    # bench/sequences.hpp: the char-LM step (3× the forward's products) and
+    # the transformer block.
+    lm_step_flops = 3.0 * 2.0 * (4 * 256 * (32 + 256) + 256 * 98) * 32 * 64
+    block_flops = 2.0 * (32 * 64 * 3 * 64 + 32 * 32 * 2 * 64 + 32 * 64 * 64 + 2 * 32 * 64 * 256)
 
     bw = None
     for name, c in counters.items():
@@ -100,6 +148,17 @@ def main(bench_json, cost_csv, out_md, out_png):
         lenet_rows.append(("LeNet training step, batch 64", threads, get("static"), get("runtime"), None, None,
                            get("libtorch"), "libtorch", lenet_step_flops / peak * 1e9 if peak else None))
     rows += [r for r in lenet_rows if r[2] is not None]
+    # Sequence models: no Eigen; the twin's trainer has SGD only (no Adam) and
+    # the twin has no attention ops.
+    seq_rows = []
+    for threads, peak in ((1, peak1), (2, peak2)):
+        get = lambda impl: times.get(f"char_lm_step_b32/{impl}/threads:{threads}/real_time")
+        seq_rows.append(("char-LM training step (Adam), batch 32 × 64 steps", threads, get("static"), None, None, None,
+                         get("libtorch"), "libtorch", lm_step_flops / peak * 1e9 if peak else None))
+    t, tv = best(times, "transformer_block_t32_d64/", ["libtorch", "libtorch_functional"])
+    seq_rows.append(("transformer block T 32, D 64, 4 heads, batch 1", 1, times.get("transformer_block_t32_d64/static"),
+                     None, None, None, t, tv, block_flops / peak1 * 1e9 if peak1 else None))
+    rows += [r for r in seq_rows if r[2] is not None]
 
     lines = []
     w = lines.append
@@ -139,6 +198,16 @@ def main(bench_json, cost_csv, out_md, out_png):
         w(f"| {task} | {thr} | {fmt_time(st)} | {fmt_time(rt)} | {e_cell} | {t_cell} | {fmt_ratio(ratio(st, rt))} "
           f"| {fmt_ratio(ratio(st, e))} | {fmt_ratio(ratio(st, t))} | {fmt_time(floor)} "
           f"| {fmt_ratio(None if st is None or floor is None else st / floor)} |")
+    if seq_rows and any(r[2] is not None for r in seq_rows):
+        w("")
+        w("The char-LM step is dsl/models/char_lm.hpp (embedding 32 → LSTM 256 from a given state → dense 98, "
+          "softmax cross-entropy averaged over the steps) with Adam, against the same net in LibTorch "
+          "(nn::Embedding, nn::LSTM batch_first, nn::Linear, cross_entropy, Adam); its FLOPs are 3× the forward's "
+          "matrix products. No twin row: the twin's trainer has SGD only. The transformer block is pre-norm, not "
+          "causal: x1 = x + mha(ln1(x)), y = x1 + ff2(gelu(ff1(ln2(x1)))), feed-forward width 256; LibTorch "
+          "1.13's C++ nn::TransformerEncoderLayer has no norm_first, so its block is nn::LayerNorm, "
+          "nn::MultiheadAttention and nn::Linear (or the same as functional calls into preallocated outputs, "
+          "the faster shown). No twin row: the twin has no attention ops.")
     w("")
     # A Fashion-MNIST epoch (60,000 images, 937.5 steps of 64) at the 2-thread step time.
     for label, key, flops, digits in [("the MLP", "mlp_step_b64", step_flops, 3),
@@ -176,6 +245,9 @@ def main(bench_json, cost_csv, out_md, out_png):
           f"(ctnn static: {fmt_time(t)}, {t / floor:.2f}× that floor). Any implementation that reads float "
           "weights is bound by it, Eigen's included.")
         w("")
+    stream_rows = streaming_rows(times, peak1)
+    if stream_rows:
+        write_streaming(w, stream_rows)
     w("## GEMM at the networks' shapes (1 thread)")
     w("")
     w("m×n×k; nn: A·B, nt: A·Bᵀ, tn: Aᵀ·B. GFLOP/s and the share of the measured 1-thread FMA peak.")
