@@ -47,12 +47,19 @@ class dense_op final : public op {
   bool has_bias() const { return bias_; }
 
   void forward(const forward_ctx& c) const override {
-    if (bias_)
-      kernels::gemm_nn(c.batch * rows_, out_, in_, c.in[0], c.param[0], c.out,
-                       ctnn::detail::bias_act_epilogue<float, act::identity, true>{c.param[1]});
+    if (bias_) forward_with(c, ctnn::detail::bias_act_epilogue<float, act::identity, true>{c.param[1]});
+    else forward_with(c, ctnn::detail::bias_act_epilogue<float, act::identity, false>{nullptr});
+  }
+
+  // Sequences of a batch of at most three take one row at a time, as the
+  // static layer does (the calls ctnn::streaming makes for one step).
+  template <class Epilogue>
+  void forward_with(const forward_ctx& c, const Epilogue& ep) const {
+    if (rows_ > 1 && c.batch <= kernels::detail::gemm::stream_rows_max)
+      for (std::size_t r = 0; r < c.batch * rows_; ++r)
+        kernels::gemm_nn(kernels::fixed<1>{}, out_, in_, c.in[0] + r * in_, c.param[0], c.out + r * out_, ep);
     else
-      kernels::gemm_nn(c.batch * rows_, out_, in_, c.in[0], c.param[0], c.out,
-                       ctnn::detail::bias_act_epilogue<float, act::identity, false>{nullptr});
+      kernels::gemm_nn(c.batch * rows_, out_, in_, c.in[0], c.param[0], c.out, ep);
   }
 
   void backward(const backward_ctx& c) const override {

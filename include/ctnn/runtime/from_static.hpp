@@ -20,10 +20,12 @@
 #include "ctnn/ops/conv2d.hpp"
 #include "ctnn/ops/dense.hpp"
 #include "ctnn/ops/elementwise.hpp"
+#include "ctnn/ops/embedding.hpp"
 #include "ctnn/ops/flatten.hpp"
 #include "ctnn/ops/io.hpp"
 #include "ctnn/ops/loss.hpp"
 #include "ctnn/ops/pool.hpp"
+#include "ctnn/ops/recurrent.hpp"
 #include "ctnn/runtime/graph.hpp"
 
 namespace ctnn::diagnostic {
@@ -101,10 +103,10 @@ struct emit<N, ::ctnn::input_op<Name, Shape, Options...>> {
     return g.input(str(Name.view()), dims(Shape::dims.begin(), Shape::dims.end()), sizeof...(Options) > 0);
   }
 };
-template <class N, fixed_string Name, std::size_t Classes>
-struct emit<N, ::ctnn::label_op<Name, Classes>> {
+template <class N, fixed_string Name, std::size_t Classes, std::size_t Steps>
+struct emit<N, ::ctnn::label_op<Name, Classes, Steps>> {
   static constexpr bool supported = true;
-  static node_id run(graph& g, const node_id*) { return g.label(str(Name.view()), Classes); }
+  static node_id run(graph& g, const node_id*) { return g.label(str(Name.view()), Classes, Steps); }
 };
 template <class N, fixed_string Name, std::size_t Out, bool HasBias, class Act, class WeightInit, class BiasInit>
 struct emit<N, ::ctnn::dense_op<Name, Out, HasBias, Act, WeightInit, BiasInit>> {
@@ -124,6 +126,24 @@ struct emit<N, ::ctnn::conv2d_op<Name, Out, F, S, P, D, G, HasBias, Act, WeightI
         g.conv2d(str(Name.view()), Out, F, in[0], {S, P, D, G, R}, HasBias, WeightInit::value, BiasInit::value);
     if constexpr (act::is_identity_v<Act>) return c;
     else return activation<Act>::emit(g, c);  // the twin does not fuse
+  }
+};
+template <class N, fixed_string Name, std::size_t Vocabulary, std::size_t Width, class WeightInit>
+struct emit<N, ::ctnn::embedding_op<Name, Vocabulary, Width, WeightInit>> {
+  static constexpr bool supported = true;
+  static node_id run(graph& g, const node_id* in) {
+    return g.embedding(str(Name.view()), Vocabulary, Width, in[0], WeightInit::value);
+  }
+};
+template <class N, class Cell, fixed_string Name, std::size_t H, bool Bidirectional, bool FinalOnly,
+          class WeightInit, class BiasInit>
+struct emit<N, ::ctnn::recurrent_op<Cell, Name, H, Bidirectional, FinalOnly, WeightInit, BiasInit>> {
+  static constexpr bool supported = true;
+  static node_id run(graph& g, const node_id* in) {
+    // The sequence, then h0 (and c0) when the layer was given a state.
+    const std::size_t arity = N::spec::has_state ? 1 + (Cell::has_cell_state ? 2 : 1) : 1;
+    return g.recurrent<Cell>(str(Name.view()), H, std::span<const node_id>(in, arity),
+                             {Bidirectional, FinalOnly}, WeightInit::value, BiasInit::value);
   }
 };
 template <class N, pool_kind Kind, std::size_t F, std::size_t S, std::size_t P, window_rounding R>
@@ -171,8 +191,9 @@ struct emit<N, ::ctnn::scale_op<Factor, Reduction>> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.scale(in[0], float(Factor.value())); }
 };
-template <class N, class Rule, std::size_t Classes, loss_reduction R>
-struct emit<N, ::ctnn::label_loss_op<Rule, Classes, R>> {
+// A sequence label's steps come with the label node.
+template <class N, class Rule, std::size_t Classes, loss_reduction R, std::size_t Steps>
+struct emit<N, ::ctnn::label_loss_op<Rule, Classes, R, Steps>> {
   static constexpr bool supported = true;
   static node_id run(graph& g, const node_id* in) { return g.label_loss<Rule>(in[0], in[1], R); }
 };

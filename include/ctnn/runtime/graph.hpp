@@ -21,11 +21,13 @@
 #include "ctnn/runtime/conv2d.hpp"
 #include "ctnn/runtime/dense.hpp"
 #include "ctnn/runtime/elementwise.hpp"
+#include "ctnn/runtime/embedding.hpp"
 #include "ctnn/runtime/flatten.hpp"
 #include "ctnn/runtime/io.hpp"
 #include "ctnn/runtime/loss.hpp"
 #include "ctnn/runtime/op.hpp"
 #include "ctnn/runtime/pool.hpp"
+#include "ctnn/runtime/recurrent.hpp"
 #include "ctnn/runtime/window.hpp"
 
 namespace ctnn::runtime {
@@ -54,10 +56,11 @@ class graph {
     }
     return emplace<input_op>({}, std::move(name), std::move(shape), requires_grad);
   }
-  /// A named class index in [0, classes), fed with the inputs.
-  node_id label(std::string name, std::size_t classes) {
-    if (auto id = find_leaf(name, node_role::label, {}, classes)) return *id;
-    return emplace<label_op>({}, std::move(name), classes);
+  /// A named class index in [0, classes), fed with the inputs; with
+  /// `steps`, one per step of a sequence ([steps]).
+  node_id label(std::string name, std::size_t classes, std::size_t steps = 0) {
+    if (auto id = find_leaf(name, node_role::label, steps == 0 ? dims{} : dims{steps}, classes)) return *id;
+    return emplace<label_op>({}, std::move(name), classes, steps);
   }
 
   // --- layers ----------------------------------------------------------------------
@@ -84,6 +87,45 @@ class graph {
   /// `window`×`window` average pooling (padded zeros count); the stride defaults to the window.
   node_id avg_pool(node_id x, std::size_t window, pool_options opt = {}) {
     return emplace<pool_op>({x}, pool_kind::average, window, opt);
+  }
+  /// Token ids [T] → [T, width], rows of "<name>.weight" [vocabulary,
+  /// width]; an id outside the table throws ctnn::token_error in forward.
+  node_id embedding(std::string name, std::size_t vocabulary, std::size_t width, node_id ids,
+                    initializer weight_init = init::gaussian<1.0>::value) {
+    return emplace<embedding_op>({ids}, std::move(name), vocabulary, width, weight_init);
+  }
+  /// Recurrent layers over a sequence x [T, D], PyTorch's weights and gate
+  /// order (ctnn/runtime/recurrent.hpp): every step's h [T, H] (or with
+  /// final_state the last one, [H]); with h0 (and c0) from a given state.
+  node_id rnn(std::string name, std::size_t hidden, node_id x, recurrent_options o = {}) {
+    return recurrent<kernels::recurrent::tanh_cell>(std::move(name), hidden, {x}, o);
+  }
+  node_id rnn(std::string name, std::size_t hidden, node_id x, node_id h0, recurrent_options o = {}) {
+    return recurrent<kernels::recurrent::tanh_cell>(std::move(name), hidden, {x, h0}, o);
+  }
+  node_id gru(std::string name, std::size_t hidden, node_id x, recurrent_options o = {}) {
+    return recurrent<kernels::recurrent::gru_cell>(std::move(name), hidden, {x}, o);
+  }
+  node_id gru(std::string name, std::size_t hidden, node_id x, node_id h0, recurrent_options o = {}) {
+    return recurrent<kernels::recurrent::gru_cell>(std::move(name), hidden, {x, h0}, o);
+  }
+  node_id lstm(std::string name, std::size_t hidden, node_id x, recurrent_options o = {}) {
+    return recurrent<kernels::recurrent::lstm_cell>(std::move(name), hidden, {x}, o);
+  }
+  node_id lstm(std::string name, std::size_t hidden, node_id x, node_id h0, node_id c0, recurrent_options o = {}) {
+    return recurrent<kernels::recurrent::lstm_cell>(std::move(name), hidden, {x, h0, c0}, o);
+  }
+  /// Any cell, inputs x then the initial states, with the initializers.
+  template <class Cell>
+  node_id recurrent(std::string name, std::size_t hidden, std::span<const node_id> in, recurrent_options o = {},
+                    initializer weight_init = init::uniform_fan_in::value,
+                    initializer bias_init = init::uniform_fan_in::value) {
+    return emplace_inputs<recurrent_op<Cell>>(in, std::move(name), hidden, o, weight_init, bias_init);
+  }
+  template <class Cell>
+  node_id recurrent(std::string name, std::size_t hidden, std::initializer_list<node_id> in,
+                    recurrent_options o = {}) {
+    return recurrent<Cell>(std::move(name), hidden, std::span<const node_id>(in.begin(), in.size()), o);
   }
   /// [C, H, W] → [C], each channel's mean.
   node_id global_avg_pool(node_id x) { return emplace<global_avg_pool_op>({x}); }
@@ -235,9 +277,10 @@ class graph {
       if (!same)
         throw std::invalid_argument("ctnn::runtime: '" + name + "' is declared twice, as " + f.label() + " " +
                                     to_string(f.shape()) + " and as another " +
-                                    std::string(role == node_role::input ? "input " + to_string(shape)
-                                                                         : "label of " + std::to_string(classes) +
-                                                                               " classes") +
+                                    std::string(role == node_role::input
+                                                    ? "input " + to_string(shape)
+                                                    : "label of " + std::to_string(classes) + " classes" +
+                                                          (shape.empty() ? "" : " per step of " + to_string(shape))) +
                                     "; a leaf name must mean one tensor");
       return node_id{i};
     }

@@ -25,16 +25,19 @@ class input_op final : public op {
   void backward(const backward_ctx&) const override {}
 };
 
-/// A class index in [0, classes) per sample, stored as a float.
+/// A class index in [0, classes) per sample, stored as a float; with
+/// `steps`, one per step of a sequence ([steps]), as ctnn::label<name, K, T>.
 class label_op final : public op {
-  std::size_t classes_;
+  std::size_t classes_, steps_;
 
  public:
-  label_op(inputs, std::string name, std::size_t classes)
-      : op("label", std::move(name), node_role::label, {}, 0), classes_(classes) {
+  label_op(inputs, std::string name, std::size_t classes, std::size_t steps = 0)
+      : op("label", std::move(name), node_role::label, steps == 0 ? dims{} : dims{steps}, 0), classes_(classes),
+        steps_(steps) {
     if (classes < 2) fail("label '" + this->name() + "' needs at least two classes, got " + std::to_string(classes));
   }
   std::size_t classes() const { return classes_; }
+  std::size_t steps() const { return steps_; }  // 0: one class per sample
   void forward(const forward_ctx&) const override {}
   void backward(const backward_ctx&) const override {}
 };

@@ -8,6 +8,7 @@
 /// and seeds the root's gradient with 1/B or 1, as the static model does.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -35,35 +36,53 @@ inline loss_reduction checked_reduction(std::string_view kind, loss_reduction r,
 }
 }  // namespace detail
 
-/// Scores [classes] against a label of that many classes.
+/// Scores [classes] against a label of that many classes, or scores
+/// [steps, classes] against a sequence label (one class per step), the
+/// steps' losses summed or, with `steps_mean`, averaged.
 template <class Rule>
 class label_loss_op final : public op {
-  std::size_t n_;
+  std::size_t n_, steps_;
   loss_reduction r_;
 
- public:
-  explicit label_loss_op(inputs x, loss_reduction r = {})
-      : op(Rule::kind.view(), "", node_role::loss, {}, 2), n_(x[0]->size()),
-        r_(detail::checked_reduction(Rule::kind.view(), r, Rule::sums_classes, false)) {
+  static const label_op* label_of(inputs x) {
     const auto* lbl = dynamic_cast<const label_op*>(x[1]);
     if (lbl == nullptr)
       fail(std::string(Rule::kind.view()) + " takes a label as its second argument, but got " + x[1]->label());
-    if (x[0]->shape().size() != 1 || n_ != lbl->classes())
-      fail(std::string(Rule::kind.view()) + " needs one score per class of label '" + lbl->name() + "' (" +
-           std::to_string(lbl->classes()) + "), but " + x[0]->label() + " gives " + to_string(x[0]->shape()));
-    if (Rule::keeps_scratch) set_scratch(n_);
+    return lbl;
+  }
+
+ public:
+  explicit label_loss_op(inputs x, loss_reduction r = {})
+      : op(Rule::kind.view(), "", node_role::loss, {}, 2), n_(label_of(x)->classes()),
+        steps_(std::max<std::size_t>(label_of(x)->steps(), 1)),
+        r_(detail::checked_reduction(Rule::kind.view(), r, Rule::sums_classes, false)) {
+    const label_op* lbl = label_of(x);
+    const std::string kind(Rule::kind.view());
+    if (lbl->steps() == 0) {
+      if (x[0]->shape().size() != 1 || x[0]->size() != n_)
+        fail(kind + " needs one score per class of label '" + lbl->name() + "' (" + std::to_string(n_) +
+             "), but " + x[0]->label() + " gives " + to_string(x[0]->shape()));
+      if (r_.steps_mean)
+        fail(kind + " takes a mean over steps only against a sequence label, and label '" + lbl->name() +
+             "' has one class per sample");
+    } else if (x[0]->shape() != dims{steps_, n_}) {
+      fail(kind + " needs scores [steps, classes] = " + to_string({steps_, n_}) + " for sequence label '" +
+           lbl->name() + "' (" + std::to_string(steps_) + " steps of " + std::to_string(n_) + " classes), but " +
+           x[0]->label() + " gives " + to_string(x[0]->shape()));
+    }
+    if (Rule::keeps_scratch) set_scratch(steps_ * n_);
     set_reduction(r_.batch);
   }
   const loss_reduction& options() const { return r_; }
   bool differentiable(std::size_t k) const override { return k == 0; }
 
   void forward(const forward_ctx& c) const override {
-    ctnn::detail::label_loss_forward<Rule>(c.batch, n_, c.in[0], c.in[1], c.scratch, c.out, r_);
+    ctnn::detail::label_loss_forward<Rule>(c.batch, n_, c.in[0], c.in[1], c.scratch, c.out, r_, steps_);
   }
   void backward(const backward_ctx& c) const override {
     if (c.input(0))
       ctnn::detail::label_loss_backward<Rule>(c.batch, n_, c.in[0], c.in[1], c.scratch, c.dout, c.din[0],
-                                              c.add_input(0), r_);
+                                              c.add_input(0), r_, steps_);
   }
 };
 

@@ -535,7 +535,7 @@ class model {
   template <class D>
   void bind_leaf(pass& p, std::size_t s, const D* data) {
     if (float* dst = p.label_dst[s]) {
-      for (std::size_t b = 0; b < p.batch; ++b) dst[b] = float(data[b]);
+      bind_label(p.batch, s, data, dst);
       return;
     }
     if constexpr (std::is_same_v<std::remove_cv_t<D>, float>) {
@@ -547,6 +547,23 @@ class model {
       if (!p.patches[s].empty())
         throw std::invalid_argument("ctnn::runtime::model: input '" + g_.at_node(s_.leaves[s]).f->name() +
                                     "' is read in place and must be fed as float");
+    }
+  }
+
+  // A label's values (one per sample, or a sequence label's one per step)
+  // converted to float, each checked as ctnn::model checks it: a class
+  // index outside [0, classes) would make the loss read past its scores.
+  template <class D>
+  void bind_label(std::size_t batch, std::size_t s, const D* data, float* dst) const {
+    const auto& lbl = static_cast<const label_op&>(*g_.at_node(s_.leaves[s]).f);
+    const std::size_t n = lbl.size(), classes = lbl.classes();
+    for (std::size_t k = 0; k < batch * n; ++k) {
+      dst[k] = float(data[k]);
+      if (!(dst[k] >= 0.0f && dst[k] < float(classes)) || dst[k] != float(std::size_t(dst[k])))
+        throw std::out_of_range("ctnn::runtime::model: label '" + lbl.name() + "' of sample " +
+                                std::to_string(k / n) + (lbl.steps() > 0 ? ", step " + std::to_string(k % n) : "") +
+                                " is " + std::to_string(double(data[k])) + ", not a class in [0, " +
+                                std::to_string(classes) + ")");
     }
   }
 
