@@ -29,8 +29,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/math.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/ops/activation_functions.hpp"
 
@@ -109,28 +111,35 @@ struct sample_strides {
 };
 
 namespace detail {
-// Unaligned vector or scalar access. (Always called qualified: unqualified,
-// argument-dependent lookup would prefer xsimd's aligned store.)
-template <class V, class T>
-inline V get(const T* p) {
-  if constexpr (std::is_same_v<V, T>) return *p;
-  else return V::load_unaligned(p);
-}
-template <class V, class T>
-inline void put(T* p, V v) {
-  if constexpr (std::is_same_v<V, T>) *p = v;
-  else v.store_unaligned(p);
-}
-/// body<V>(j) over j < n: whole vectors, then the scalar tail.
+/// Unaligned access to whole vectors, and to the first n lanes of a vector
+/// (the tail of a row), so that every element of a row, tail or not, goes
+/// through the same vector arithmetic: a row of 8 on a 16-lane machine is
+/// one masked vector, not eight scalar exponentials.
+template <class T>
+struct whole_vectors {
+  vec<T> get(const T* p) const { return vec<T>::load_unaligned(p); }
+  void put(T* p, vec<T> v) const { v.store_unaligned(p); }
+};
+template <class T>
+struct first_lanes {
+  std::size_t n;
+  vec<T> get(const T* p) const { return load_partial(p, n); }
+  void put(T* p, vec<T> v) const { store_partial(p, v, n); }
+};
+/// body(j, io) over j < n in steps of a vector; io loads and stores the
+/// lanes that exist.
 template <class T, extent S, class Body>
 inline void over_lanes(S size, Body&& body) {
   constexpr std::size_t L = lanes<T>;
   const std::size_t n = extent_value(size), nv = n / L * L;
-  for (std::size_t j = 0; j < nv; j += L) body.template operator()<vec<T>>(j);
-  for (std::size_t j = nv; j < n; ++j) body.template operator()<T>(j);
+  for (std::size_t j = 0; j < nv; j += L) body(j, whole_vectors<T>{});
+  if (nv < n) body(nv, first_lanes<T>{n - nv});
 }
 template <class V>
-inline V sigmoid(V x) { return act::sigmoid::apply(x); }
+inline V sigmoid(V x) {
+  if constexpr (std::is_same_v<V, vec<float>>) return kernels::sigmoid(x);  // no contractible a·b + c inside
+  else return act::sigmoid::apply(x);
+}
 template <class V>
 inline V tanh(V x) { return act::tanh::apply(x); }
 }  // namespace detail
@@ -143,34 +152,39 @@ inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_
                          const T* c_prev, T* h, T* c, T* hn) {
   const std::size_t H = extent_value(hidden);
   if constexpr (std::is_same_v<Cell, tanh_cell>) {
-    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      detail::put(h + j, detail::tanh((detail::get<V>(p + j) + detail::get<V>(b_ih + j)) + (detail::get<V>(q + j) + detail::get<V>(b_hh + j))));
+    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      io.put(h + j, detail::tanh((io.get(p + j) + io.get(b_ih + j)) + (io.get(q + j) + io.get(b_hh + j))));
     });
   } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
-    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      using V = vec<T>;
       auto pre = [&](std::size_t k) {
         const std::size_t o = k * H + j;
-        return (detail::get<V>(p + o) + detail::get<V>(b_ih + o)) + (detail::get<V>(q + o) + detail::get<V>(b_hh + o));
+        return (io.get(p + o) + io.get(b_ih + o)) + (io.get(q + o) + io.get(b_hh + o));
       };
       const V i = detail::sigmoid(pre(0)), f = detail::sigmoid(pre(1)), g = detail::tanh(pre(2)),
               o = detail::sigmoid(pre(3));
-      const V cn = f * detail::get<V>(c_prev + j) + i * g;
-      detail::put(p + j, i), detail::put(p + H + j, f), detail::put(p + 2 * H + j, g), detail::put(p + 3 * H + j, o);
-      detail::put(c + j, cn);
-      detail::put(h + j, o * detail::tanh(cn));
+      // Explicit FMAs: left to the compiler, a·b + c·d contracts differently
+      // in different inlining contexts, and the streaming step must give
+      // the bits of the sequence forward.
+      const V cn = xsimd::fma(f, io.get(c_prev + j), i * g);
+      io.put(p + j, i), io.put(p + H + j, f), io.put(p + 2 * H + j, g), io.put(p + 3 * H + j, o);
+      io.put(c + j, cn);
+      io.put(h + j, o * detail::tanh(cn));
     });
   } else {
-    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
+    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      using V = vec<T>;
       auto sum = [&](std::size_t k) {
         const std::size_t o = k * H + j;
-        return (detail::get<V>(p + o) + detail::get<V>(b_ih + o)) + (detail::get<V>(q + o) + detail::get<V>(b_hh + o));
+        return (io.get(p + o) + io.get(b_ih + o)) + (io.get(q + o) + io.get(b_hh + o));
       };
       const V r = detail::sigmoid(sum(0)), z = detail::sigmoid(sum(1));
-      const V hidden_n = detail::get<V>(q + 2 * H + j) + detail::get<V>(b_hh + 2 * H + j);
-      const V n = detail::tanh((detail::get<V>(p + 2 * H + j) + detail::get<V>(b_ih + 2 * H + j)) + r * hidden_n);
-      detail::put(p + j, r), detail::put(p + H + j, z), detail::put(p + 2 * H + j, n);
-      detail::put(hn + j, hidden_n);
-      detail::put(h + j, (V(T(1)) - z) * n + z * detail::get<V>(h_prev + j));
+      const V hidden_n = io.get(q + 2 * H + j) + io.get(b_hh + 2 * H + j);
+      const V n = detail::tanh(xsimd::fma(r, hidden_n, io.get(p + 2 * H + j) + io.get(b_ih + 2 * H + j)));
+      io.put(p + j, r), io.put(p + H + j, z), io.put(p + 2 * H + j, n);
+      io.put(hn + j, hidden_n);
+      io.put(h + j, xsimd::fma(z, io.get(h_prev + j), (V(T(1)) - z) * n));
     });
   }
 }
@@ -186,33 +200,36 @@ inline void cell_backward(SH hidden, const T* gates, const T* h, const T* h_prev
                           const T* hn, const T* dh, T* dc, T* dg, T* dgh, T* dh_prev) {
   const std::size_t H = extent_value(hidden);
   if constexpr (std::is_same_v<Cell, tanh_cell>) {
-    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      const V y = detail::get<V>(h + j);
-      detail::put(dg + j, detail::get<V>(dh + j) * (V(T(1)) - y * y));
+    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      using V = vec<T>;
+      const V y = io.get(h + j);
+      io.put(dg + j, io.get(dh + j) * (V(T(1)) - y * y));
     });
   } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
-    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      const V i = detail::get<V>(gates + j), f = detail::get<V>(gates + H + j), g = detail::get<V>(gates + 2 * H + j),
-              o = detail::get<V>(gates + 3 * H + j);
-      const V tc = detail::tanh(detail::get<V>(c + j));
-      const V d = detail::get<V>(dh + j);
-      const V dcell = d * o * (V(T(1)) - tc * tc) + detail::get<V>(dc + j);
-      detail::put(dg + j, dcell * g * i * (V(T(1)) - i));
-      detail::put(dg + H + j, dcell * detail::get<V>(c_prev + j) * f * (V(T(1)) - f));
-      detail::put(dg + 2 * H + j, dcell * i * (V(T(1)) - g * g));
-      detail::put(dg + 3 * H + j, d * tc * o * (V(T(1)) - o));
-      detail::put(dc + j, dcell * f);
+    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      using V = vec<T>;
+      const V i = io.get(gates + j), f = io.get(gates + H + j), g = io.get(gates + 2 * H + j),
+              o = io.get(gates + 3 * H + j);
+      const V tc = detail::tanh(io.get(c + j));
+      const V d = io.get(dh + j);
+      const V dcell = d * o * (V(T(1)) - tc * tc) + io.get(dc + j);
+      io.put(dg + j, dcell * g * i * (V(T(1)) - i));
+      io.put(dg + H + j, dcell * io.get(c_prev + j) * f * (V(T(1)) - f));
+      io.put(dg + 2 * H + j, dcell * i * (V(T(1)) - g * g));
+      io.put(dg + 3 * H + j, d * tc * o * (V(T(1)) - o));
+      io.put(dc + j, dcell * f);
     });
   } else {
-    detail::over_lanes<T>(hidden, [&]<class V>(std::size_t j) {
-      const V r = detail::get<V>(gates + j), z = detail::get<V>(gates + H + j), n = detail::get<V>(gates + 2 * H + j);
-      const V d = detail::get<V>(dh + j);
+    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      using V = vec<T>;
+      const V r = io.get(gates + j), z = io.get(gates + H + j), n = io.get(gates + 2 * H + j);
+      const V d = io.get(dh + j);
       const V dn = d * (V(T(1)) - z) * (V(T(1)) - n * n);
-      const V dz = d * (detail::get<V>(h_prev + j) - n) * z * (V(T(1)) - z);
-      const V dr = dn * detail::get<V>(hn + j) * r * (V(T(1)) - r);
-      detail::put(dg + j, dr), detail::put(dg + H + j, dz), detail::put(dg + 2 * H + j, dn);
-      detail::put(dgh + j, dr), detail::put(dgh + H + j, dz), detail::put(dgh + 2 * H + j, dn * r);
-      detail::put(dh_prev + j, d * z);
+      const V dz = d * (io.get(h_prev + j) - n) * z * (V(T(1)) - z);
+      const V dr = dn * io.get(hn + j) * r * (V(T(1)) - r);
+      io.put(dg + j, dr), io.put(dg + H + j, dz), io.put(dg + 2 * H + j, dn);
+      io.put(dgh + j, dr), io.put(dgh + H + j, dz), io.put(dgh + 2 * H + j, dn * r);
+      io.put(dh_prev + j, d * z);
     });
   }
   (void)h, (void)h_prev, (void)c, (void)c_prev, (void)hn, (void)dc, (void)dgh, (void)dh_prev;
@@ -226,6 +243,80 @@ inline void row_products(SGH gh, SD d, SH hidden, const T* x, const T* w_ih, con
   if (x) gemm_nt(fixed<1>{}, gh, d, x, w_ih, p);
   gemm_nt(fixed<1>{}, gh, hidden, h_prev, w_hh, q);
 }
+
+// --- products from packed weights -------------------------------------------------
+// One sample's products are matrix-vector products: a dot product per gate
+// row costs a horizontal sum per row, which for the small hidden sizes of
+// real-time use (8 to 64) costs more than the multiplications. A copy of
+// the weights transposed, Wᵀ [K, G·H], turns them into one broadcast and
+// G·H/lanes vector FMAs per input element, with no horizontal sums. A layer
+// small enough that the copy fits in 128 KB runs its one-sample steps from
+// it: the streaming object keeps one, the batch-1 sequence forward packs one
+// on its stack, and both call packed_weights::products, so they agree bit
+// for bit.
+
+/// A layer's weights packed for one-sample steps: W_ihᵀ and W_hhᵀ stacked,
+/// [D + H, G·H], cut into blocks of 8 vectors of outputs, each block's rows
+/// contiguous, so that a step reads the copy from start to end.
+template <class Cell, class T, std::size_t D, std::size_t H>
+struct packed_weights {
+  static constexpr std::size_t L = lanes<T>, gh = Cell::gates * H, vectors = (gh + L - 1) / L, block = 8,
+                               blocks = (vectors + block - 1) / block, rows = D + H;
+  /// Output vectors in block b, and where the block starts.
+  static constexpr std::size_t block_vectors(std::size_t b) { return std::min(block, vectors - b * block); }
+  static constexpr std::size_t block_offset(std::size_t b) { return b * rows * block * L; }
+  static constexpr std::size_t floats = block_offset(blocks - 1) + rows * block_vectors(blocks - 1) * L;
+  /// Small enough to pack: 128 KB, streamed from L2 once per step.
+  static constexpr bool used = floats * sizeof(T) <= 128 * 1024;
+
+  static void pack(const T* w_ih, const T* w_hh, T* out) {
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t width = block_vectors(b) * L;
+      T* o = out + block_offset(b);
+      for (std::size_t k = 0; k < rows; ++k)
+        for (std::size_t c = 0; c < width; ++c) {
+          const std::size_t j = b * block * L + c;  // the output (gate row) of this column
+          o[k * width + c] = j >= gh ? T(0) : k < D ? w_ih[j * D + k] : w_hh[j * H + (k - D)];
+        }
+    }
+  }
+
+  /// p = x·W_ihᵀ (when x is given) and q = h_prev·W_hhᵀ, each output one FMA
+  /// chain over k ascending. packed is 64-byte aligned.
+  static void products(const T* x, const T* packed, const T* h_prev, T* p, T* q) {
+    if (x) each_block<0, D>(x, packed, p);
+    each_block<D, H>(h_prev, packed, q);
+  }
+
+ private:
+  template <std::size_t Row0, std::size_t K, std::size_t B = 0>
+  static void each_block(const T* in, const T* packed, T* out) {
+    if constexpr (B < blocks) {
+      constexpr std::size_t width = block_vectors(B) * L;
+      gemv_block<B * block, K>(in, packed + block_offset(B) + Row0 * width, width, out,
+                               std::make_index_sequence<block_vectors(B)>{});
+      each_block<Row0, K, B + 1>(in, packed, out);
+    }
+  }
+  // out[j] for the outputs of vectors First.. (j < G·H) = Σ_k in[k]·w[k·width + j],
+  // each vector of outputs its own register (the index sequence unrolls them).
+  template <std::size_t First, std::size_t K, std::size_t... V>
+  static void gemv_block(const T* in, const T* w, std::size_t width, T* out, std::index_sequence<V...>) {
+    vec<T> acc[sizeof...(V)];
+    ((acc[V] = vec<T>(T(0))), ...);
+    for (std::size_t k = 0; k < K; ++k) {
+      const vec<T> xk(in[k]);
+      ((acc[V] = xsimd::fma(xk, vec<T>::load_aligned(w + k * width + V * L), acc[V])), ...);
+    }
+    (
+        [&] {
+          constexpr std::size_t j = (First + V) * L;
+          if constexpr (j + L <= gh) acc[V].store_unaligned(out + j);
+          else store_partial(out + j, acc[V], gh - j);
+        }(),
+        ...);
+  }
+};
 
 /// The rows of h (and c) that hold step t's state and the state before it.
 template <bool Reverse>
@@ -268,13 +359,26 @@ void sequence_forward(SB batch, ST steps, SD d, SH hidden, const T* x, const T* 
     else
       for (std::size_t b = 0; b < B; ++b) gemm_nt(steps, gh, d, x + b * Tn * extent_value(d), w_ih, gates + b * gate_stride);
   }
+  // One sample at a time from packed weights when the layer is small (the
+  // streaming object's products), else by dot products.
+  using packing = decltype([] {
+    if constexpr (by_rows && is_static_extent_v<SD> && is_static_extent_v<SH>)
+      return packed_weights<Cell, T, extent_value(SD{}), extent_value(SH{})>{};
+    else return packed_weights<Cell, T, 1, 1>{};
+  }());
+  constexpr bool packed_steps = by_rows && is_static_extent_v<SD> && is_static_extent_v<SH> && packing::used;
+  alignas(64) T packed[packed_steps ? packing::floats : 1];
+  if constexpr (packed_steps) packing::pack(w_ih, w_hh, packed);
   for (std::size_t s = 0; s < Tn; ++s) {
     const std::size_t t = Reverse ? Tn - 1 - s : s;
     if constexpr (by_rows) {
-      for (std::size_t b = 0; b < B; ++b)
-        row_products(gh, d, hidden, x + (b * Tn + t) * extent_value(d), w_ih,
-                     hs + b * h_stride + previous_row<Reverse>(t) * H, w_hh, gates + b * gate_stride + t * GH,
-                     qs + b * q_stride);
+      for (std::size_t b = 0; b < B; ++b) {
+        const T* xt = x + (b * Tn + t) * extent_value(d);
+        const T* h_prev = hs + b * h_stride + previous_row<Reverse>(t) * H;
+        if constexpr (packed_steps)
+          packing::products(xt, packed, h_prev, gates + b * gate_stride + t * GH, qs + b * q_stride);
+        else row_products(gh, d, hidden, xt, w_ih, h_prev, w_hh, gates + b * gate_stride + t * GH, qs + b * q_stride);
+      }
     } else {
       kernels::detail::gemm::gemm<false, true, false>(batch, gh, hidden, hs + previous_row<Reverse>(t) * H, h_stride, w_hh,
                                              H, qs, q_stride, no_epilogue{});

@@ -214,15 +214,26 @@ struct recurrent_op {
     static constexpr bool stream_emits_sequence = !FinalOnly;  // each step's output is h_t either way
     static constexpr std::size_t stream_state_size =
         kernels::recurrent::round16(H) * (Cell::has_cell_state ? 3 : 2) + 2 * kernels::recurrent::round16(GH);
+    // A small layer steps from a transposed copy of its weights, which the
+    // streaming object refreshes whenever the parameters may have changed.
     template <class T_>
-    static void stream_step(const T_* x, const std::array<T_*, 4>& param, T_* state, T_* out) {
+    using stream_packing = kernels::recurrent::packed_weights<Cell, T_, D, H>;
+    template <class T_>
+    static constexpr std::size_t stream_packed_size = stream_packing<T_>::used ? stream_packing<T_>::floats : 0;
+    template <class T_>
+    static void stream_pack(const std::array<T_*, 4>& param, T_* packed) {
+      if constexpr (stream_packing<T_>::used) stream_packing<T_>::pack(param[0], param[1], packed);
+    }
+    template <class T_>
+    static void stream_step(const T_* x, const std::array<T_*, 4>& param, const T_* packed, T_* state, T_* out) {
       using kernels::fixed, kernels::recurrent::round16;
       T_* h = state;
       T_* c = h + round16(H);
       T_* hn = c + (Cell::has_cell_state ? round16(H) : 0);
       T_* p = hn + round16(H);
       T_* q = p + round16(GH);
-      kernels::recurrent::row_products(fixed<GH>{}, fixed<D>{}, fixed<H>{}, x, param[0], h, param[1], p, q);
+      if constexpr (stream_packing<T_>::used) stream_packing<T_>::products(x, packed, h, p, q);
+      else kernels::recurrent::row_products(fixed<GH>{}, fixed<D>{}, fixed<H>{}, x, param[0], h, param[1], p, q);
       kernels::recurrent::cell_forward<Cell>(fixed<H>{}, p, q, param[2], param[3], h, c, h, c, hn);
       std::copy_n(h, H, out);
     }

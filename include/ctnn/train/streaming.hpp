@@ -140,6 +140,12 @@ class streaming {
   static constexpr const auto& read = detail::nodes_read<Graph, Output>;
   template <std::size_t I>
   using row = detail::stream::step_node<Graph, I>;
+  // Floats of node I's packed weights (a small recurrent layer's), or 0.
+  template <std::size_t I>
+  static constexpr std::size_t packed_floats = [] {
+    if constexpr (row<I>::recurrent) return row<I>::full::template stream_packed_size<T>;
+    else return std::size_t(0);
+  }();
 
   // The first node in the output's way that cannot run step by step.
   static constexpr std::size_t blocked = []<std::size_t... I>(std::index_sequence<I...>) {
@@ -157,7 +163,7 @@ class streaming {
                     typename row<blocked == none ? 0 : blocked>::out_shape>>);
 
   struct layout {
-    std::array<std::size_t, N> value{}, state{}, scratch{};
+    std::array<std::size_t, N> value{}, state{}, scratch{}, packed{};
     std::size_t values = 0, states = 0, size = 0;
   };
   static constexpr layout L = []<std::size_t... I>(std::index_sequence<I...>) {
@@ -168,6 +174,7 @@ class streaming {
     ((l.state[I] = at, at += read[I] ? align_up(row<I>::state) : 0), ...);
     l.states = at - l.values;
     ((l.scratch[I] = at, at += read[I] ? align_up(row<I>::scratch) : 0), ...);
+    ((l.packed[I] = at, at += read[I] ? align_up(packed_floats<I>) : 0), ...);
     l.size = at;
     return l;
   }(std::make_index_sequence<N>{});
@@ -187,6 +194,7 @@ class streaming {
         const param_decl& d = P.nodes[i].params[j];
         initialize_parameter((d.trainable ? params_.data() : state_.data()) + P.param_offset[i][j], d, seed);
       }
+    repack();
   }
   /// The parameters of a model of the same network (trained at any batch size).
   template <std::size_t B>
@@ -197,6 +205,7 @@ class streaming {
   void load(const model<Graph, B, T>& m) {
     std::copy(m.parameters().begin(), m.parameters().end(), params_.data());
     std::copy(m.state().begin(), m.state().end(), state_.data());
+    repack();
     reset();
   }
 
@@ -214,6 +223,7 @@ class streaming {
     [&]<std::size_t... S>(std::index_sequence<S...>) {
       (bind<S, match::feed_of[S]>(feeds...), ...);
     }(std::make_index_sequence<Graph::leaf_count>{});
+    if (stale_) repack();
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       [[maybe_unused]] int in_order[] = {0, (run<I>(), 0)...};
     }(std::make_index_sequence<N>{});
@@ -221,12 +231,18 @@ class streaming {
     return {value<out>(), output_size};
   }
 
-  std::span<T> parameters() { return params_.span(); }
+  /// The parameters, to write between steps: the next step() reads them
+  /// (small recurrent layers step from a transposed copy, refreshed then).
+  std::span<T> parameters() {
+    stale_ = true;
+    return params_.span();
+  }
   std::span<const T> parameters() const { return params_.span(); }
   /// A parameter by name, to copy in from another network that shares it
-  /// (a training network with initial-state inputs, say); throws
-  /// std::out_of_range for a name the network does not have.
+  /// (a training network with initial-state inputs, say), between steps as
+  /// parameters(); throws std::out_of_range for a name the network does not have.
   std::span<T> param_span(std::string_view name) {
+    stale_ = true;
     for (std::size_t i = 0; i < N; ++i)
       for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
         const param_decl& d = P.nodes[i].params[j];
@@ -241,6 +257,29 @@ class streaming {
   aligned_buffer<T> state_;
   aligned_buffer<T> work_;  // each node's row | recurrent states | scratch
   std::array<const T*, Graph::leaf_count> leaf_data_{};
+  bool stale_ = false;  // parameters handed out for writing since the last repack
+
+  /// The recurrent layers' packed weights from the parameters.
+  void repack() {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            if constexpr (read[I] && packed_floats<I> != 0)
+              row<I>::full::stream_pack(params_of<I>(), work_.data() + L.packed[I]);
+          }(),
+          ...);
+    }(std::make_index_sequence<N>{});
+    stale_ = false;
+  }
+
+  template <std::size_t I>
+  std::array<T*, 4> params_of() {
+    std::array<T*, 4> param{};
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      ((param[J] = param_ptr<I, J>()), ...);
+    }(std::make_index_sequence<P.nodes[I].param_count>{});
+    return param;
+  }
 
   template <std::size_t I>
   const T* value() {
@@ -281,13 +320,11 @@ class streaming {
   void run() {
     constexpr bool leaf = P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label;
     if constexpr (!leaf && read[I]) {
-      std::array<T*, 4> param{};
-      [&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((param[J] = param_ptr<I, J>()), ...);
-      }(std::make_index_sequence<P.nodes[I].param_count>{});
+      const std::array<T*, 4> param = params_of<I>();
       T* out = work_.data() + L.value[I];
       if constexpr (row<I>::recurrent) {
-        row<I>::full::stream_step(value<P.nodes[I].input[0]>(), param, work_.data() + L.state[I], out);
+        row<I>::full::stream_step(value<P.nodes[I].input[0]>(), param, work_.data() + L.packed[I],
+                                  work_.data() + L.state[I], out);
       } else {
         forward_args<T> a;
         [&]<std::size_t... K>(std::index_sequence<K...>) {

@@ -16,17 +16,18 @@
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/runtime.hpp>
+#include <models/char_lm.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
 #include <models/lenet_aux.hpp>
 #include <models/mlp.hpp>
+#include <models/row_lstm.hpp>
 #include <models/tiny_mlp.hpp>
 // not compared with the twin: <models/resnet.hpp> (batch_norm: the twin has no batch norm)
 // not compared with the twin: <models/alexnet.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/vgg16.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/googlenet.hpp> (dropout, which the twin lacks)
-// not compared with the twin: <models/row_lstm.hpp> (lstm: the twin has no recurrent layers)
-// not compared with the twin: <models/char_lm.hpp> (embedding and lstm: the twin has no recurrent layers)
+// not compared with the twin: <models/char_transformer.hpp> (attention and layer_norm, which the twin lacks)
 
 namespace {
 
@@ -123,6 +124,28 @@ TEST_CASE("twin of dsl/models/mlp.hpp", "[runtime]") {
   const auto y = classes(B, 10, 2);
   check_twin<ctnn::models::mlp::network, B>([&](auto f) { f(ctnn::feed<"image">(x), ctnn::feed<"class">(y)); },
                                            [&](auto f) { f(ctnn::feed<"image">(x.data())); });
+}
+
+TEST_CASE("twin of dsl/models/row_lstm.hpp", "[runtime][recurrent]") {
+  constexpr std::size_t B = 4;
+  const auto x = uniform(B * 28 * 28, 0.0f, 1.0f, 5);
+  const auto y = classes(B, 10, 6);
+  check_twin<ctnn::models::row_lstm::network, B>([&](auto f) { f(ctnn::feed<"image">(x), ctnn::feed<"class">(y)); },
+                                                [&](auto f) { f(ctnn::feed<"image">(x.data())); });
+}
+
+TEST_CASE("twin of dsl/models/char_lm.hpp", "[runtime][recurrent]") {
+  namespace lm = ctnn::models::char_lm;
+  constexpr std::size_t B = 4;
+  std::vector<float> ids(B * lm::steps), next(B * lm::steps);
+  const auto drawn = classes(B * (lm::steps + 1), int(lm::vocabulary), 7);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = float(drawn[i]), next[i] = float(drawn[i + 1]);
+  const auto h0 = uniform(B * lm::hidden, -0.5f, 0.5f, 8), c0 = uniform(B * lm::hidden, -0.5f, 0.5f, 9);
+  check_twin<lm::network, B>(
+      [&](auto f) {
+        f(ctnn::feed<"ids">(ids), ctnn::feed<"next">(next), ctnn::feed<"h0">(h0), ctnn::feed<"c0">(c0));
+      },
+      [&](auto f) { f(ctnn::feed<"ids">(ids.data()), ctnn::feed<"h0">(h0.data()), ctnn::feed<"c0">(c0.data())); });
 }
 
 TEST_CASE("twin of dsl/models/tiny_mlp.hpp", "[runtime]") {
