@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "models/char_lm.hpp"
 #include "sequences.hpp"
 
 namespace {
@@ -63,6 +64,19 @@ void stream(benchmark::State& state, double flops) {
   ctnn_bench::count_flops(state, flops);
 }
 
+// The char-LM step with SGD and momentum (the twin's trainer has no Adam),
+// against char_lm_sgd_step_b32/static.
+void char_lm_sgd_step(benchmark::State& state) {
+  namespace lm = ctnn::models::char_lm;
+  ctnn_bench::set_threads(int(state.range(0)));
+  ctnn::runtime::trainer t(ctnn::runtime::from<lm::network>(), sq::lm_batch, {.lr = sq::lm_sgd_lr, .momentum = 0.9f}, 1);
+  const sq::lm_batch_data d;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(t.step(ctnn::feed<"ids">(d.ids), ctnn::feed<"next">(d.next), ctnn::feed<"h0">(d.h0),
+                                    ctnn::feed<"c0">(d.c0)));
+  ctnn_bench::count_flops(state, sq::lm_step_flops);
+}
+
 template <std::size_t H>
 void register_stream() {
   const std::string h = "_stream_h" + std::to_string(H);
@@ -76,6 +90,8 @@ const int registered = [] {
   register_stream<16>();
   register_stream<32>();
   register_stream<64>();
+  benchmark::RegisterBenchmark("char_lm_sgd_step_b32/runtime", char_lm_sgd_step)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
   return 0;
 }();
 

@@ -7,6 +7,7 @@
 #include <ctnn/train/streaming.hpp>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common.hpp"
@@ -48,19 +49,22 @@ void stream(benchmark::State& state, double flops) {
   ctnn_bench::count_flops(state, flops);
 }
 
+// Optimizer: Adam (the app's), or SGD with momentum (what the twin's
+// trainer has, for the static-vs-twin ratio).
+template <class Optimizer>
 void char_lm_step(benchmark::State& state) {
   static_assert(lm::steps == sq::lm_steps && lm::hidden == sq::lm_hidden && lm::vocabulary == sq::lm_vocabulary &&
                 lm::embedding_width == sq::lm_embedding);
   ctnn_bench::set_threads(int(state.range(0)));
-  ctnn::trainer<lm::network, ctnn::batch<sq::lm_batch>, ctnn::optim::adam> t({.lr = sq::lm_lr}, 1);
-  constexpr std::size_t chars = sq::lm_batch * sq::lm_steps;
-  const auto as_floats = [](const std::vector<std::int64_t>& v) { return std::vector<float>(v.begin(), v.end()); };
-  const auto ids = as_floats(ctnn_bench::classes(chars, 4, int(sq::lm_vocabulary)));
-  const auto next = as_floats(ctnn_bench::classes(chars, 5, int(sq::lm_vocabulary)));
-  const std::vector<float> h0(sq::lm_batch * sq::lm_hidden, 0.0f), c0(h0);
+  const Optimizer opt = [] {
+    if constexpr (std::is_same_v<Optimizer, ctnn::optim::adam>) return Optimizer{.lr = sq::lm_lr};
+    else return Optimizer{.lr = sq::lm_sgd_lr, .momentum = 0.9f};
+  }();
+  ctnn::trainer<lm::network, ctnn::batch<sq::lm_batch>, Optimizer> t(opt, 1);
+  const sq::lm_batch_data d;
   for (auto _ : state)
-    benchmark::DoNotOptimize(t.step(ctnn::feed<"ids">(ids), ctnn::feed<"next">(next), ctnn::feed<"h0">(h0),
-                                    ctnn::feed<"c0">(c0)));
+    benchmark::DoNotOptimize(t.step(ctnn::feed<"ids">(d.ids), ctnn::feed<"next">(d.next), ctnn::feed<"h0">(d.h0),
+                                    ctnn::feed<"c0">(d.c0)));
   ctnn_bench::count_flops(state, sq::lm_step_flops);
 }
 
@@ -78,7 +82,10 @@ const int registered = [] {
   register_stream<16>();
   register_stream<32>();
   register_stream<64>();
-  benchmark::RegisterBenchmark("char_lm_step_b32/static", char_lm_step)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("char_lm_step_b32/static", char_lm_step<ctnn::optim::adam>)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+  benchmark::RegisterBenchmark("char_lm_sgd_step_b32/static", char_lm_step<ctnn::optim::sgd>)
+      ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
   return 0;
 }();
 

@@ -4,6 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
 
 namespace ctnn_bench::sequences {
 
@@ -19,11 +23,27 @@ inline constexpr std::size_t stream_samples = 4096;
 /// The char-LM step (dsl/models/char_lm.hpp) at batch 32 × 64 steps, Adam.
 inline constexpr std::size_t lm_batch = 32, lm_steps = 64, lm_vocabulary = 98, lm_embedding = 32, lm_hidden = 256;
 inline constexpr float lm_lr = 2e-3f;
+/// SGD with momentum 0.9 for the static-vs-twin step (the twin's trainer has no Adam).
+inline constexpr float lm_sgd_lr = 0.05f;
 /// Forward multiply-adds per character: the LSTM's gates over [x, h] and the
 /// output layer (the embedding is a lookup). A step is ≈ 3× the forward.
 inline constexpr double lm_forward_flops_per_char =
     2.0 * (4.0 * lm_hidden * (lm_embedding + lm_hidden) + double(lm_hidden) * lm_vocabulary);
 inline constexpr double lm_step_flops = 3.0 * lm_forward_flops_per_char * lm_batch * lm_steps;
+
+/// One batch of the char-LM step: random ids and next ids (as floats, as the
+/// network reads them) and zero initial states, the same in every peer.
+struct lm_batch_data {
+  std::vector<float> ids, next, h0, c0;
+  lm_batch_data()
+      : ids(as_floats(ctnn_bench::classes(lm_batch * lm_steps, 4, int(lm_vocabulary)))),
+        next(as_floats(ctnn_bench::classes(lm_batch * lm_steps, 5, int(lm_vocabulary)))),
+        h0(lm_batch * lm_hidden, 0.0f),
+        c0(h0) {}
+
+ private:
+  static std::vector<float> as_floats(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
+};
 
 /// A pre-norm transformer encoder block on [T, D] at batch 1, not causal.
 inline constexpr std::size_t block_steps = 32, block_width = 64, block_heads = 4, block_ff = 256;

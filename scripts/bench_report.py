@@ -155,6 +155,9 @@ def main(bench_json, cost_csv, out_md, out_png):
         get = lambda impl: times.get(f"char_lm_step_b32/{impl}/threads:{threads}/real_time")
         seq_rows.append(("char-LM training step (Adam), batch 32 × 64 steps", threads, get("static"), None, None, None,
                          get("libtorch"), "libtorch", lm_step_flops / peak * 1e9 if peak else None))
+        sgd = lambda impl: times.get(f"char_lm_sgd_step_b32/{impl}/threads:{threads}/real_time")
+        seq_rows.append(("char-LM training step (SGD, momentum), batch 32 × 64 steps", threads, sgd("static"),
+                         sgd("runtime"), None, None, None, None, lm_step_flops / peak * 1e9 if peak else None))
     t, tv = best(times, "transformer_block_t32_d64/", ["libtorch", "libtorch_functional"])
     seq_rows.append(("transformer block T 32, D 64, 4 heads, batch 1", 1, times.get("transformer_block_t32_d64/static"),
                      None, None, None, t, tv, block_flops / peak1 * 1e9 if peak1 else None))
@@ -203,7 +206,7 @@ def main(bench_json, cost_csv, out_md, out_png):
         w("The char-LM step is dsl/models/char_lm.hpp (embedding 32 → LSTM 256 from a given state → dense 98, "
           "softmax cross-entropy averaged over the steps) with Adam, against the same net in LibTorch "
           "(nn::Embedding, nn::LSTM batch_first, nn::Linear, cross_entropy, Adam); its FLOPs are 3× the forward's "
-          "matrix products. No twin row: the twin's trainer has SGD only. The transformer block is pre-norm, not "
+          "matrix products. The twin's trainer has SGD only, so the static-vs-twin ratio is the same step with SGD and momentum 0.9 in both. The transformer block is pre-norm, not "
           "causal: x1 = x + mha(ln1(x)), y = x1 + ff2(gelu(ff1(ln2(x1)))), feed-forward width 256; LibTorch "
           "1.13's C++ nn::TransformerEncoderLayer has no norm_first, so its block is nn::LayerNorm, "
           "nn::MultiheadAttention and nn::Linear (or the same as functional calls into preallocated outputs, "

@@ -61,6 +61,7 @@ inline constexpr bool is_causal_v = (std::is_same_v<O, causal> || ...);
 template <bool Causal>
 struct attention_op {
   static constexpr auto name = no_name;
+  static constexpr bool mixes_time_steps = true;  // each query reads other steps: not for ctnn::streaming
   template <class Q, class K, class V>
   struct spec : spec_defaults {
     static_assert(diagnostic::check<diagnostic::attention_shapes_differ<Q, K, V, Causal>>);
@@ -115,6 +116,7 @@ template <fixed_string Name, std::size_t Heads, bool Causal>
 struct multi_head_attention_op {
   static_assert(Heads > 0, "ctnn::multi_head_attention: at least one head");
   static constexpr auto name = Name;
+  static constexpr bool mixes_time_steps = true;  // each query reads other steps: not for ctnn::streaming
   static constexpr auto in_weight_name = Name + ".in_proj_weight";
   static constexpr auto in_bias_name = Name + ".in_proj_bias";
   static constexpr auto out_weight_name = Name + ".out_proj.weight";

@@ -29,6 +29,7 @@ struct positions_input_is_not_a_sequence {
 }  // namespace diagnostic
 
 struct sinusoidal_positions_op {
+  static constexpr bool mixes_time_steps = true;  // the code depends on the step: not for ctnn::streaming
   static constexpr auto name = no_name;
   template <class In>
   struct spec : spec_defaults {

@@ -59,6 +59,12 @@ struct drop_first<shape<>> {
 template <class Spec>
 concept stepped_recurrent = requires { Spec::stream_state_size; };
 
+/// An op that says its row t depends on other rows (attention, position
+/// codes) cannot run one step at a time; streaming refuses it by name
+/// instead of instantiating it on one row.
+template <class Op>
+concept mixes_time_steps = Op::mixes_time_steps;
+
 /// What one node is when the network runs step by step: the shape of one
 /// step's output, whether it is a row of a sequence (or a value computed
 /// from the state so far), and the spec that computes it.
@@ -77,18 +83,19 @@ struct step_node<Graph, I, std::index_sequence<K...>> {
   using full = typename node::spec;
   static constexpr node_role role = Graph::infos[I].role;
   static constexpr bool recurrent = stepped_recurrent<full>;
+  static constexpr bool across_time = mixes_time_steps<typename node::op>;
   static constexpr bool sequence = [] {
     if constexpr (role == node_role::input || role == node_role::label) return true;
     else if constexpr (recurrent) return full::stream_emits_sequence;
     else return (false || ... || input_rows<Graph, I>::template of<K>::sequence);
   }();
   using spec = decltype([] {
-    if constexpr (role == node_role::input || role == node_role::label || recurrent) return full{};
+    if constexpr (role == node_role::input || role == node_role::label || recurrent || across_time) return full{};
     else
       return typename node::op::template spec<typename input_rows<Graph, I>::template of<K>::out_shape...>{};
   }());
   using out_shape = decltype([] {
-    if constexpr (role == node_role::input || role == node_role::label)
+    if constexpr (role == node_role::input || role == node_role::label || across_time)
       return typename drop_first<typename full::out_shape>::type{};
     else if constexpr (recurrent) return shape<full::out_shape::size / (full::stream_emits_sequence
                                                                             ? full::out_shape::dims[0]
@@ -103,8 +110,8 @@ struct step_node<Graph, I, std::index_sequence<K...>> {
   // A row of a sequence holds 1/T of the node's values; a value after the
   // sequence (past a final_state layer) all of them. Anything else mixes
   // time steps (a flatten into a dense, a slice of the time axis).
-  static constexpr bool fits = sequence ? out_shape::size * steps == node::out_shape::size
-                                        : out_shape::size == node::out_shape::size;
+  static constexpr bool fits = !across_time && (sequence ? out_shape::size * steps == node::out_shape::size
+                                                        : out_shape::size == node::out_shape::size);
   static constexpr bool streams = [] {
     if constexpr (recurrent) return full::streams;
     else return true;
@@ -114,7 +121,7 @@ struct step_node<Graph, I, std::index_sequence<K...>> {
     else return std::size_t(0);
   }();
   static constexpr std::size_t scratch = [] {
-    if constexpr (role == node_role::input || role == node_role::label || recurrent) return std::size_t(0);
+    if constexpr (role == node_role::input || role == node_role::label || recurrent || across_time) return std::size_t(0);
     else return spec::scratch_size;
   }();
 };
@@ -127,7 +134,7 @@ template <fixed_string Op, fixed_string Layer, class FullShape, class StepShape>
 struct op_mixes_time_steps {
   static_assert(sizeof(FullShape) == 0,
                 "CTNN_STREAM_OP: streaming runs each op on one time step, and this op mixes the steps of its "
-                "sequence (a bidirectional or initial-state recurrent layer, or an op across the time axis); the "
+                "sequence (a bidirectional or initial-state recurrent layer, attention, a position code, or an op across the time axis); the "
                 "arguments are <op kind, layer, full-sequence output shape, one step's output shape>");
 };
 }  // namespace diagnostic

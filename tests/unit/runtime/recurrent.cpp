@@ -6,6 +6,8 @@
 // outside the table throw as on the static side.
 #include <catch2/catch.hpp>
 
+#include "twin_compare.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -20,46 +22,8 @@
 
 namespace {
 
-constexpr double tolerance = 1e-5;
-
-// max |a − b| / max(|a|, |b|) over a tensor.
-double relative_error(std::span<const float> a, std::span<const float> b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 1e-30;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max({scale, std::abs(double(a[i])), std::abs(double(b[i]))});
-  }
-  return diff / scale;
-}
-double relative_error(float a, float b) { return relative_error(std::span(&a, 1), std::span(&b, 1)); }
-
-std::vector<float> uniform(std::size_t n, float lo, float hi, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(gen);
-  return v;
-}
-template <class T>
-std::vector<T> classes(std::size_t n, int k, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> d(0, k - 1);
-  std::vector<T> v(n);
-  for (T& x : v) x = T(d(gen));
-  return v;
-}
-
-// Every parameter (or its gradient) of the twin against the static model's.
-template <class StaticModel>
-void check_parameters(StaticModel& s, ctnn::runtime::model& r, bool gradients, const std::string& when) {
-  for (const ctnn::runtime::param_spec& p : r.source().params()) {
-    const double e = gradients ? relative_error(s.grad_span(p.name), r.grad(p.name))
-                               : relative_error(s.param_span(p.name), r.param(p.name));
-    INFO(when << ": " << (gradients ? "gradient of " : "") << p.name << " relative error " << e);
-    CHECK(e <= tolerance);
-  }
-}
+using twin_compare::check_parameters, twin_compare::classes, twin_compare::relative_error,
+    twin_compare::tolerance, twin_compare::uniform;
 
 // Static trainer and twin from the same parameters; `feed(f)` calls f with
 // one batch's feeds (every input and label, by name), `inputs(f)` with the
