@@ -29,7 +29,7 @@ void fma_chains(benchmark::State& state) {
       for (int c = 0; c < chains; ++c) acc[c] = vec<T>(T(c) * T(1e-3));
       const vec<T> x(T(0.999999)), y(T(1e-6));
       for (int i = 0; i < inner; ++i)
-        for (int c = 0; c < chains; ++c) acc[c] = xsimd::fma(acc[c], x, y);
+        for (int c = 0; c < chains; ++c) acc[c] = ctnn::kernels::fma(acc[c], x, y);
       benchmark::DoNotOptimize(acc);
     }
   }

@@ -70,11 +70,6 @@ set(CTNN_SIMD_FLAGS ${_ctnn_simd_flags_${CTNN_SIMD_SELECTED}})
 add_library(ctnn_simd INTERFACE)
 add_library(ctnn::simd ALIAS ctnn_simd)
 target_compile_options(ctnn_simd INTERFACE ${CTNN_SIMD_FLAGS})
-# Every kernel writes its fused multiply-adds explicitly (xsimd::fma). Left
-# free to fuse a·b + c on its own, g++ fuses differently in different
-# inlining contexts, and the same arithmetic then gives different bits: a
-# streamed step would no longer equal the sequence forward it mirrors.
-target_compile_options(ctnn_simd INTERFACE -ffp-contract=off)
 target_compile_definitions(ctnn_simd INTERFACE "CTNN_SIMD_NAME=\"${CTNN_SIMD_SELECTED}\"")
 
 message(STATUS "ctnn: SIMD instruction set: ${CTNN_SIMD_SELECTED} (CTNN_SIMD=${CTNN_SIMD}, flags: ${CTNN_SIMD_FLAGS})")

@@ -110,7 +110,7 @@ inline void compute(vec<T> (&c)[MR][NV], std::size_t kc, const T* a, std::size_t
       }
       for (std::size_t r = 0; r < MR; ++r) {
         const V av(ATrans ? a[k * lda + r] : a[r * lda + k]);
-        for (std::size_t v = 0; v < NV; ++v) x[0][r][v] = xsimd::fma(av, bv[v], x[0][r][v]);
+        for (std::size_t v = 0; v < NV; ++v) x[0][r][v] = kernels::fma(av, bv[v], x[0][r][v]);
       }
     }
   }
@@ -124,7 +124,7 @@ inline void compute(vec<T> (&c)[MR][NV], std::size_t kc, const T* a, std::size_t
       }
       for (std::size_t r = 0; r < MR; ++r) {
         const V av(ATrans ? a[(k + s) * lda + r] : a[r * lda + k + s]);
-        for (std::size_t v = 0; v < NV; ++v) x[s][r][v] = xsimd::fma(av, bv[v], x[s][r][v]);
+        for (std::size_t v = 0; v < NV; ++v) x[s][r][v] = kernels::fma(av, bv[v], x[s][r][v]);
       }
     }
   }
@@ -138,7 +138,7 @@ inline void compute(vec<T> (&c)[MR][NV], std::size_t kc, const T* a, std::size_t
       }
       for (std::size_t r = 0; r < MR; ++r) {
         const V av(ATrans ? a[k * lda + r] : a[r * lda + k]);
-        for (std::size_t v = 0; v < NV; ++v) x[0][r][v] = xsimd::fma(av, bv[v], x[0][r][v]);
+        for (std::size_t v = 0; v < NV; ++v) x[0][r][v] = kernels::fma(av, bv[v], x[0][r][v]);
       }
     }
   }
@@ -436,9 +436,9 @@ inline T dot(std::size_t k, const T* a, const T* b) {
   std::size_t i = 0;
   for (; i + 4 * L <= k; i += 4 * L)
     for (std::size_t q = 0; q < 4; ++q)
-      acc[q] = xsimd::fma(V::load_unaligned(a + i + q * L), V::load_unaligned(b + i + q * L), acc[q]);
-  for (; i + L <= k; i += L) acc[0] = xsimd::fma(V::load_unaligned(a + i), V::load_unaligned(b + i), acc[0]);
-  if (i < k) acc[1] = xsimd::fma(load_partial(a + i, k - i), load_partial(b + i, k - i), acc[1]);
+      acc[q] = kernels::fma(V::load_unaligned(a + i + q * L), V::load_unaligned(b + i + q * L), acc[q]);
+  for (; i + L <= k; i += L) acc[0] = kernels::fma(V::load_unaligned(a + i), V::load_unaligned(b + i), acc[0]);
+  if (i < k) acc[1] = kernels::fma(load_partial(a + i, k - i), load_partial(b + i, k - i), acc[1]);
   return xsimd::hadd((acc[0] + acc[1]) + (acc[2] + acc[3]));
 }
 
@@ -459,11 +459,11 @@ CTNN_KERNEL_NOINLINE void dot_row(std::size_t n, std::size_t k, const T* a, cons
     for (std::size_t q = 0; q < L; ++q) acc[q] = V(T(0));
     for (std::size_t kk = 0; kk < kv; kk += L) {
       const V av = V::load_unaligned(a + kk);
-      for (std::size_t q = 0; q < L; ++q) acc[q] = xsimd::fma(av, V::load_unaligned(bq[q] + kk), acc[q]);
+      for (std::size_t q = 0; q < L; ++q) acc[q] = kernels::fma(av, V::load_unaligned(bq[q] + kk), acc[q]);
     }
     if (kv < k) {
       const V av = load_partial(a + kv, k - kv);
-      for (std::size_t q = 0; q < L; ++q) acc[q] = xsimd::fma(av, load_partial(bq[q] + kv, k - kv), acc[q]);
+      for (std::size_t q = 0; q < L; ++q) acc[q] = kernels::fma(av, load_partial(bq[q] + kv, k - kv), acc[q]);
     }
     V s = reduce_rows<T>(acc);
     if (rows == L) {

@@ -25,17 +25,17 @@ inline vec<float> tanh(vec<float> x) {
   const V ax = xsimd::min(V(9.0f), xsimd::abs(x));  // min(9, NaN) is NaN
   const V y = ax + ax;
   const V n = xsimd::nearbyint(y * V(1.44269504088896341f));
-  V r = xsimd::fma(n, V(-0.693359375f), y);  // ln2_hi: 9 significant bits
-  r = xsimd::fma(n, V(2.12194440054690583e-4f), r);  // ln2 − ln2_hi
-  V p = xsimd::fma(r, V(1.0f / 5040.0f), V(1.0f / 720.0f));
-  p = xsimd::fma(r, p, V(1.0f / 120.0f));
-  p = xsimd::fma(r, p, V(1.0f / 24.0f));
-  p = xsimd::fma(r, p, V(1.0f / 6.0f));
-  p = xsimd::fma(r, p, V(0.5f));
-  const V em1 = xsimd::fma(r * r, p, r);  // expm1(r)
+  V r = kernels::fma(n, V(-0.693359375f), y);  // ln2_hi: 9 significant bits
+  r = kernels::fma(n, V(2.12194440054690583e-4f), r);  // ln2 − ln2_hi
+  V p = kernels::fma(r, V(1.0f / 5040.0f), V(1.0f / 720.0f));
+  p = kernels::fma(r, p, V(1.0f / 120.0f));
+  p = kernels::fma(r, p, V(1.0f / 24.0f));
+  p = kernels::fma(r, p, V(1.0f / 6.0f));
+  p = kernels::fma(r, p, V(0.5f));
+  const V em1 = kernels::fma(r * r, p, r);  // expm1(r)
   const I ni = xsimd::batch_cast<std::int32_t>(n);  // n is a whole number in [0, 26]
   const V two_n = xsimd::bitwise_cast<V>((ni + I(127)) << 23);
-  const V e = xsimd::fma(two_n, em1, two_n - V(1.0f));
+  const V e = kernels::fma(two_n, em1, two_n - V(1.0f));
   const V t = e / (e + V(2.0f));
   return t | (x & V(-0.0f));
 }
@@ -46,7 +46,7 @@ inline vec<float> tanh(vec<float> x) {
 /// inlined (the recurrent cells need the same bits in every context).
 inline vec<float> sigmoid(vec<float> x) {
   using V = vec<float>;
-  return xsimd::fma(V(0.5f), tanh(V(0.5f) * x), V(0.5f));
+  return kernels::fma(V(0.5f), tanh(V(0.5f) * x), V(0.5f));
 }
 
 }  // namespace ctnn::kernels

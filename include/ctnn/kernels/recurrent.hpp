@@ -167,7 +167,7 @@ inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_
       // Explicit FMAs: left to the compiler, a·b + c·d contracts differently
       // in different inlining contexts, and the streaming step must give
       // the bits of the sequence forward.
-      const V cn = xsimd::fma(f, io.get(c_prev + j), i * g);
+      const V cn = kernels::fma(f, io.get(c_prev + j), i * g);
       io.put(p + j, i), io.put(p + H + j, f), io.put(p + 2 * H + j, g), io.put(p + 3 * H + j, o);
       io.put(c + j, cn);
       io.put(h + j, o * detail::tanh(cn));
@@ -181,10 +181,10 @@ inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_
       };
       const V r = detail::sigmoid(sum(0)), z = detail::sigmoid(sum(1));
       const V hidden_n = io.get(q + 2 * H + j) + io.get(b_hh + 2 * H + j);
-      const V n = detail::tanh(xsimd::fma(r, hidden_n, io.get(p + 2 * H + j) + io.get(b_ih + 2 * H + j)));
+      const V n = detail::tanh(kernels::fma(r, hidden_n, io.get(p + 2 * H + j) + io.get(b_ih + 2 * H + j)));
       io.put(p + j, r), io.put(p + H + j, z), io.put(p + 2 * H + j, n);
       io.put(hn + j, hidden_n);
-      io.put(h + j, xsimd::fma(z, io.get(h_prev + j), (V(T(1)) - z) * n));
+      io.put(h + j, kernels::fma(z, io.get(h_prev + j), (V(T(1)) - z) * n));
     });
   }
 }
@@ -306,7 +306,7 @@ struct packed_weights {
     ((acc[V] = vec<T>(T(0))), ...);
     for (std::size_t k = 0; k < K; ++k) {
       const vec<T> xk(in[k]);
-      ((acc[V] = xsimd::fma(xk, vec<T>::load_aligned(w + k * width + V * L), acc[V])), ...);
+      ((acc[V] = kernels::fma(xk, vec<T>::load_aligned(w + k * width + V * L), acc[V])), ...);
     }
     (
         [&] {

@@ -60,6 +60,23 @@ constexpr std::size_t extent_value(S s) {
   return std::size_t(s);
 }
 
+// --- fused multiply-add ----------------------------------------------------------
+
+/// a·b + c with one rounding, on every instruction set. xsimd 8.1 has no
+/// AVX-512 fma: its generic one is the expression a·b + c, which the
+/// compiler fuses or not as its contraction decides, and differently in
+/// different inlining contexts. Every kernel calls this one instead.
+template <class T, class A>
+inline xsimd::batch<T, A> fma(xsimd::batch<T, A> a, xsimd::batch<T, A> b, xsimd::batch<T, A> c) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(a) == 64) {
+    if constexpr (std::is_same_v<T, float>) return _mm512_fmadd_ps(a, b, c);
+    else if constexpr (std::is_same_v<T, double>) return _mm512_fmadd_pd(a, b, c);
+  }
+#endif
+  return xsimd::fma(a, b, c);
+}
+
 // --- partial vectors -------------------------------------------------------------
 
 /// Loads the first n < lanes elements of p; the other lanes are zero. Never

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "ctnn/kernels/simd.hpp"
@@ -96,7 +97,11 @@ inline V row_times(const V* in, std::size_t is, std::index_sequence<k...>) {
         constexpr double c = M[r][k];
         if constexpr (c == 1.0) acc += in[k * is];
         else if constexpr (c == -1.0) acc -= in[k * is];
-        else if constexpr (c != 0.0) acc += V(T(c)) * in[k * is];
+        else if constexpr (c != 0.0) {
+          // An explicit FMA on vectors: the build does not contract a·b + c.
+          if constexpr (std::is_floating_point_v<V>) acc += V(T(c)) * in[k * is];
+          else acc = kernels::fma(V(T(c)), in[k * is], acc);
+        }
       }(),
       ...);
   return acc;

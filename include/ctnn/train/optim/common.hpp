@@ -73,7 +73,7 @@ inline void store(T* p, const X& x) {
 template <class X>
 inline X fma(const X& a, const X& b, const X& c) {
   if constexpr (std::is_floating_point_v<X>) return a * b + c;
-  else return xsimd::fma(a, b, c);
+  else return kernels::fma(a, b, c);
 }
 template <class X>
 inline X sqrt(const X& x) {
