@@ -1,11 +1,13 @@
 // The vector tanh against the double-precision tanh: error in ulp over
 // every magnitude from 1e-30 to 20 (a stride through the float bit
-// patterns), exact signs, and the special values.
+// patterns), exact signs, and the special values; the vector sigmoid
+// (½ + ½·tanh(x/2)) against the double-precision logistic function.
 
 #include <ctnn/kernels/math.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -18,6 +20,12 @@ using V = ctnn::kernels::vec<float>;
 float tanh_lane0(float x) {
   alignas(64) float out[V::size];
   ctnn::kernels::tanh(V(x)).store_aligned(out);
+  return out[0];
+}
+
+float sigmoid_lane0(float x) {
+  alignas(64) float out[V::size];
+  ctnn::kernels::sigmoid(V(x)).store_aligned(out);
   return out[0];
 }
 
@@ -60,4 +68,22 @@ TEST_CASE("vector tanh: special values", "[kernels][math]") {
   for (std::size_t i = 0; i < V::size; ++i) in[i] = float(i) * 0.37f - 2.0f;
   ctnn::kernels::tanh(V::load_aligned(in)).store_aligned(out);
   for (std::size_t i = 0; i < V::size; ++i) CHECK(ulp_error(out[i], std::tanh(double(in[i]))) <= 3.0);
+}
+
+TEST_CASE("vector sigmoid is within 2e-7 of the logistic function and saturates cleanly", "[kernels][math]") {
+  double worst = 0;
+  for (float x = -40.0f; x <= 40.0f; x += 0.001953125f) {  // 2^-9 apart
+    const double exact = 1.0 / (1.0 + std::exp(-double(x)));
+    worst = std::max(worst, std::abs(double(sigmoid_lane0(x)) - exact));
+  }
+  INFO("largest absolute error " << worst);
+  CHECK(worst <= 2e-7);
+  CHECK(sigmoid_lane0(0.0f) == 0.5f);
+  CHECK(sigmoid_lane0(std::numeric_limits<float>::infinity()) == 1.0f);
+  CHECK(sigmoid_lane0(-std::numeric_limits<float>::infinity()) == 0.0f);
+  CHECK(std::isnan(sigmoid_lane0(std::numeric_limits<float>::quiet_NaN())));
+  // Bounded and ordered at the ends, where gates saturate.
+  CHECK(sigmoid_lane0(-20.0f) >= 0.0f);
+  CHECK(sigmoid_lane0(20.0f) <= 1.0f);
+  CHECK(sigmoid_lane0(-3.0f) < sigmoid_lane0(-2.9f));
 }
