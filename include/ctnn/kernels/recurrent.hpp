@@ -300,19 +300,30 @@ struct packed_weights {
   }
   // out[j] for the outputs of vectors First.. (j < G·H) = Σ_k in[k]·w[k·width + j],
   // each vector of outputs its own register (the index sequence unrolls them).
+  // With few vectors the k loop is split over S chains (k ≡ s mod S), so
+  // that 8 FMAs are in flight and a step waits K/S FMA latencies, not K.
   template <std::size_t First, std::size_t K, std::size_t... V>
   static void gemv_block(const T* in, const T* w, std::size_t width, T* out, std::index_sequence<V...>) {
-    vec<T> acc[sizeof...(V)];
-    ((acc[V] = vec<T>(T(0))), ...);
-    for (std::size_t k = 0; k < K; ++k) {
+    constexpr std::size_t n = sizeof...(V);
+    constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({4, (8 + n - 1) / n, K}));
+    vec<T> acc[S][n];
+    for (std::size_t s = 0; s < S; ++s) ((acc[s][V] = vec<T>(T(0))), ...);
+    const auto chain = [&](std::size_t s, std::size_t k) {
       const vec<T> xk(in[k]);
-      ((acc[V] = kernels::fma(xk, vec<T>::load_aligned(w + k * width + V * L), acc[V])), ...);
-    }
+      ((acc[s][V] = kernels::fma(xk, vec<T>::load_aligned(w + k * width + V * L), acc[s][V])), ...);
+    };
+    constexpr std::size_t whole = K / S * S;
+    for (std::size_t k = 0; k < whole; k += S)
+      for (std::size_t s = 0; s < S; ++s) chain(s, k + s);
+    for (std::size_t s = 0; s < K - whole; ++s) chain(s, whole + s);
+    if constexpr (S == 2) ((acc[0][V] = acc[0][V] + acc[1][V]), ...);
+    if constexpr (S == 3) ((acc[0][V] = (acc[0][V] + acc[1][V]) + acc[2][V]), ...);
+    if constexpr (S == 4) ((acc[0][V] = (acc[0][V] + acc[1][V]) + (acc[2][V] + acc[3][V])), ...);
     (
         [&] {
           constexpr std::size_t j = (First + V) * L;
-          if constexpr (j + L <= gh) acc[V].store_unaligned(out + j);
-          else store_partial(out + j, acc[V], gh - j);
+          if constexpr (j + L <= gh) acc[0][V].store_unaligned(out + j);
+          else store_partial(out + j, acc[0][V], gh - j);
         }(),
         ...);
   }
