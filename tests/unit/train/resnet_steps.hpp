@@ -25,8 +25,11 @@ inline constexpr std::size_t side = 64;
 inline constexpr std::size_t B = 2;
 
 /// Forward and backward steps of plain SGD on one fixed batch: the loss is
-/// finite and falls at every step, the first convolution receives a gradient,
-/// and neither step() nor predict() allocates.
+/// finite, falls at the first step and ends below half its start, the first
+/// convolution receives a gradient, and neither step() nor predict()
+/// allocates. (Not "falls at every step": near the end a step can overshoot
+/// by a little, and whether it does depends on the compiler's rounding;
+/// clang 16 with AVX-512 went 9.04, 6.77, 4.80, 1.41, 1.55.)
 template <class Net>
 void check() {
   std::mt19937_64 gen(42);
@@ -53,9 +56,10 @@ void check() {
   CHECK(after - before == 0);
   CHECK(std::isfinite(score));
   INFO("losses " << first << " " << losses[0] << " " << losses[1] << " " << losses[2] << " " << losses[3]);
+  CHECK(std::all_of(std::begin(losses), std::end(losses), [](float l) { return std::isfinite(l); }));
   CHECK(losses[0] < first);
-  for (std::size_t i = 1; i < 4; ++i) CHECK(losses[i] < losses[i - 1]);
-  CHECK(losses[3] < 0.9f * first);
+  CHECK(losses[1] < losses[0]);
+  CHECK(std::max(losses[2], losses[3]) < 0.5f * first);
 }
 
 }  // namespace resnet_steps
