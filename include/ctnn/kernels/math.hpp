@@ -24,15 +24,17 @@ inline vec<float> tanh(vec<float> x) {
   using I = xsimd::batch<std::int32_t, typename V::arch_type>;
   const V ax = xsimd::min(V(9.0f), xsimd::abs(x));  // min(9, NaN) is NaN
   const V y = ax + ax;
-  const V n = xsimd::nearbyint(y * V(1.44269504088896341f));
+  const V n = xsimd::nearbyint(ax * V(2.88539008177792682f));  // from ax, beside y: a step off the chain
   V r = kernels::fma(n, V(-0.693359375f), y);  // ln2_hi: 9 significant bits
   r = kernels::fma(n, V(2.12194440054690583e-4f), r);  // ln2 − ln2_hi
-  V p = kernels::fma(r, V(1.0f / 5040.0f), V(1.0f / 720.0f));
-  p = kernels::fma(r, p, V(1.0f / 120.0f));
-  p = kernels::fma(r, p, V(1.0f / 24.0f));
-  p = kernels::fma(r, p, V(1.0f / 6.0f));
-  p = kernels::fma(r, p, V(0.5f));
-  const V em1 = kernels::fma(r * r, p, r);  // expm1(r)
+  // p = ½ + r/6 + r²/24 + r³/120 + r⁴/720 + r⁵/5040 in Estrin's form: three
+  // FMAs deep instead of five, for the recurrent cells' serial tanh chains.
+  const V r2 = r * r, r4 = r2 * r2;
+  const V p01 = kernels::fma(r, V(1.0f / 6.0f), V(0.5f));
+  const V p23 = kernels::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
+  const V p45 = kernels::fma(r, V(1.0f / 5040.0f), V(1.0f / 720.0f));
+  const V p = kernels::fma(r4, p45, kernels::fma(r2, p23, p01));
+  const V em1 = kernels::fma(r2, p, r);  // expm1(r)
   const I ni = xsimd::batch_cast<std::int32_t>(n);  // n is a whole number in [0, 26]
   const V two_n = xsimd::bitwise_cast<V>((ni + I(127)) << 23);
   const V e = kernels::fma(two_n, em1, two_n - V(1.0f));

@@ -144,6 +144,32 @@ template <class V>
 inline V tanh(V x) { return act::tanh::apply(x); }
 }  // namespace detail
 
+namespace detail {
+/// The tanh RNN's and the LSTM's step from their gates' pre-activations,
+/// pre(o, io) for the block of gate rows at offset o: writes the gates after
+/// their nonlinearity (over `gates`), h, and c (LSTM).
+template <class Cell, extent SH, class T, class Pre>
+inline void summed_cell(SH hidden, Pre&& pre, T* gates, const T* c_prev, T* h, T* c) {
+  const std::size_t H = extent_value(hidden);
+  if constexpr (std::is_same_v<Cell, tanh_cell>) {
+    over_lanes<T>(hidden, [&](std::size_t j, auto io) { io.put(h + j, tanh(pre(j, io))); });
+  } else {
+    over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+      using V = vec<T>;
+      const V i = sigmoid(pre(j, io)), f = sigmoid(pre(H + j, io)), g = tanh(pre(2 * H + j, io)),
+              o = sigmoid(pre(3 * H + j, io));
+      // Explicit FMAs: left to the compiler, a·b + c·d contracts differently
+      // in different inlining contexts, and the streaming step must give
+      // the bits of the sequence forward.
+      const V cn = kernels::fma(f, io.get(c_prev + j), i * g);
+      io.put(gates + j, i), io.put(gates + H + j, f), io.put(gates + 2 * H + j, g), io.put(gates + 3 * H + j, o);
+      io.put(c + j, cn);
+      io.put(h + j, o * tanh(cn));
+    });
+  }
+}
+}  // namespace detail
+
 /// One cell step of one sample: p = x·W_ihᵀ and q = h_prev·W_hhᵀ (raw
 /// products, G·H each), the biases, the previous state; writes the gates
 /// after their nonlinearity (over p), h, and c (LSTM) or W_hn h + b_hn (GRU).
@@ -151,27 +177,13 @@ template <class Cell, extent SH, class T>
 inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_hh, const T* h_prev,
                          const T* c_prev, T* h, T* c, T* hn) {
   const std::size_t H = extent_value(hidden);
-  if constexpr (std::is_same_v<Cell, tanh_cell>) {
-    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
-      io.put(h + j, detail::tanh((io.get(p + j) + io.get(b_ih + j)) + (io.get(q + j) + io.get(b_hh + j))));
-    });
-  } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
-    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
-      using V = vec<T>;
-      auto pre = [&](std::size_t k) {
-        const std::size_t o = k * H + j;
-        return (io.get(p + o) + io.get(b_ih + o)) + (io.get(q + o) + io.get(b_hh + o));
-      };
-      const V i = detail::sigmoid(pre(0)), f = detail::sigmoid(pre(1)), g = detail::tanh(pre(2)),
-              o = detail::sigmoid(pre(3));
-      // Explicit FMAs: left to the compiler, a·b + c·d contracts differently
-      // in different inlining contexts, and the streaming step must give
-      // the bits of the sequence forward.
-      const V cn = kernels::fma(f, io.get(c_prev + j), i * g);
-      io.put(p + j, i), io.put(p + H + j, f), io.put(p + 2 * H + j, g), io.put(p + 3 * H + j, o);
-      io.put(c + j, cn);
-      io.put(h + j, o * detail::tanh(cn));
-    });
+  if constexpr (!std::is_same_v<Cell, gru_cell>) {
+    detail::summed_cell<Cell>(
+        hidden,
+        [&](std::size_t o, auto io) {
+          return (io.get(p + o) + io.get(b_ih + o)) + (io.get(q + o) + io.get(b_hh + o));
+        },
+        p, c_prev, h, c);
   } else {
     detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
       using V = vec<T>;
@@ -187,6 +199,7 @@ inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_
       io.put(h + j, kernels::fma(z, io.get(h_prev + j), (V(T(1)) - z) * n));
     });
   }
+  (void)h_prev, (void)hn;
 }
 
 /// One cell step backward for one sample. dh: the whole gradient reaching h
@@ -244,7 +257,7 @@ inline void row_products(SGH gh, SD d, SH hidden, const T* x, const T* w_ih, con
   gemm_nt(fixed<1>{}, gh, hidden, h_prev, w_hh, q);
 }
 
-// --- products from packed weights -------------------------------------------------
+// --- one-sample steps from packed weights ------------------------------------------
 // One sample's products are matrix-vector products: a dot product per gate
 // row costs a horizontal sum per row, which for the small hidden sizes of
 // real-time use (8 to 64) costs more than the multiplications. A copy of
@@ -252,16 +265,23 @@ inline void row_products(SGH gh, SD d, SH hidden, const T* x, const T* w_ih, con
 // G·H/lanes vector FMAs per input element, with no horizontal sums. A layer
 // small enough that the copy fits in 128 KB runs its one-sample steps from
 // it: the streaming object keeps one, the batch-1 sequence forward packs one
-// on its stack, and both call packed_weights::products, so they agree bit
-// for bit.
+// on its stack, and both call packed_weights::step, so they agree bit for
+// bit.
 
 /// A layer's weights packed for one-sample steps: W_ihᵀ and W_hhᵀ stacked,
 /// [D + H, G·H], cut into blocks of 8 vectors of outputs, each block's rows
-/// contiguous, so that a step reads the copy from start to end.
+/// contiguous, so that a step reads the copy from start to end. The tanh RNN
+/// and the LSTM, whose gates take the sum of both products, have one more
+/// row first: b_ih + b_hh, where each output's FMA chain starts, so a step
+/// adds no bias and keeps no separate products; the GRU, whose n gate scales
+/// the hidden product alone, keeps them apart and adds its biases in the
+/// cell.
 template <class Cell, class T, std::size_t D, std::size_t H>
 struct packed_weights {
+  static constexpr bool summed = !std::is_same_v<Cell, gru_cell>;
   static constexpr std::size_t L = lanes<T>, gh = Cell::gates * H, vectors = (gh + L - 1) / L, block = 8,
-                               blocks = (vectors + block - 1) / block, rows = D + H;
+                               blocks = (vectors + block - 1) / block, bias_rows = summed ? 1 : 0,
+                               rows = bias_rows + D + H;
   /// Output vectors in block b, and where the block starts.
   static constexpr std::size_t block_vectors(std::size_t b) { return std::min(block, vectors - b * block); }
   static constexpr std::size_t block_offset(std::size_t b) { return b * rows * block * L; }
@@ -269,53 +289,80 @@ struct packed_weights {
   /// Small enough to pack: 128 KB, streamed from L2 once per step.
   static constexpr bool used = floats * sizeof(T) <= 128 * 1024;
 
-  static void pack(const T* w_ih, const T* w_hh, T* out) {
+  static void pack(const T* w_ih, const T* w_hh, const T* b_ih, const T* b_hh, T* out) {
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t width = block_vectors(b) * L;
       T* o = out + block_offset(b);
       for (std::size_t k = 0; k < rows; ++k)
         for (std::size_t c = 0; c < width; ++c) {
           const std::size_t j = b * block * L + c;  // the output (gate row) of this column
-          o[k * width + c] = j >= gh ? T(0) : k < D ? w_ih[j * D + k] : w_hh[j * H + (k - D)];
+          T v = T(0);
+          if (j < gh) {
+            if (k < bias_rows) v = b_ih[j] + b_hh[j];
+            else if (k < bias_rows + D) v = w_ih[j * D + (k - bias_rows)];
+            else v = w_hh[j * H + (k - bias_rows - D)];
+          }
+          o[k * width + c] = v;
         }
     }
   }
 
-  /// p = x·W_ihᵀ (when x is given) and q = h_prev·W_hhᵀ, each output one FMA
-  /// chain over k ascending. packed is 64-byte aligned.
-  static void products(const T* x, const T* packed, const T* h_prev, T* p, T* q) {
-    if (x) each_block<0, D>(x, packed, p);
-    each_block<D, H>(h_prev, packed, q);
+  /// One cell step of one sample from the packed copy (64-byte aligned):
+  /// x (or null: no input side), the previous state, and for the GRU the
+  /// biases; writes the gates after their nonlinearity into `gates` [G·H],
+  /// h, c (LSTM) and hn (GRU), using q [G·H] for the GRU's hidden product.
+  static void step(const T* x, const T* packed, const T* h_prev, const T* c_prev, const T* b_ih, const T* b_hh,
+                   T* gates, T* q, T* h, T* c, T* hn) {
+    if constexpr (summed) {
+      each_block<true, 0, D + H>(x, h_prev, packed, gates);
+      detail::summed_cell<Cell>(fixed<H>{}, [&](std::size_t o, auto io) { return io.get(gates + o); }, gates, c_prev,
+                                h, c);
+      (void)b_ih, (void)b_hh, (void)q, (void)hn;
+    } else {
+      if (x) each_block<false, 0, D>(x, nullptr, packed, gates);
+      each_block<false, D, H>(nullptr, h_prev, packed, q);
+      cell_forward<Cell>(fixed<H>{}, gates, q, b_ih, b_hh, h_prev, c_prev, h, c, hn);
+    }
   }
 
  private:
-  template <std::size_t Row0, std::size_t K, std::size_t B = 0>
-  static void each_block(const T* in, const T* packed, T* out) {
+  // Rows [Row0, Row0 + K) of the stacked input [x; h] (after the bias row).
+  template <bool Bias, std::size_t Row0, std::size_t K, std::size_t B = 0>
+  static void each_block(const T* x, const T* h, const T* packed, T* out) {
     if constexpr (B < blocks) {
       constexpr std::size_t width = block_vectors(B) * L;
-      gemv_block<B * block, K>(in, packed + block_offset(B) + Row0 * width, width, out,
-                               std::make_index_sequence<block_vectors(B)>{});
-      each_block<Row0, K, B + 1>(in, packed, out);
+      gemv_block<Bias, B * block, Row0, K>(x, h, packed + block_offset(B), width, out,
+                                           std::make_index_sequence<block_vectors(B)>{});
+      each_block<Bias, Row0, K, B + 1>(x, h, packed, out);
     }
   }
-  // out[j] for the outputs of vectors First.. (j < G·H) = Σ_k in[k]·w[k·width + j],
-  // each vector of outputs its own register (the index sequence unrolls them).
+  // out[j] for the outputs of vectors First.. (j < G·H) = (bias[j] +)
+  // Σ_k in[k]·w[k·width + j] over rows Row0 ≤ k < Row0 + K of [x; h], each
+  // vector of outputs its own register (the index sequence unrolls them).
   // With few vectors the k loop is split over S chains (k ≡ s mod S), so
   // that 8 FMAs are in flight and a step waits K/S FMA latencies, not K.
-  template <std::size_t First, std::size_t K, std::size_t... V>
-  static void gemv_block(const T* in, const T* w, std::size_t width, T* out, std::index_sequence<V...>) {
+  template <bool Bias, std::size_t First, std::size_t Row0, std::size_t K, std::size_t... V>
+  static void gemv_block(const T* x, const T* h, const T* w, std::size_t width, T* out, std::index_sequence<V...>) {
     constexpr std::size_t n = sizeof...(V);
     constexpr std::size_t S = std::max<std::size_t>(1, std::min<std::size_t>({4, (8 + n - 1) / n, K}));
     vec<T> acc[S][n];
     for (std::size_t s = 0; s < S; ++s) ((acc[s][V] = vec<T>(T(0))), ...);
-    const auto chain = [&](std::size_t s, std::size_t k) {
-      const vec<T> xk(in[k]);
-      ((acc[s][V] = kernels::fma(xk, vec<T>::load_aligned(w + k * width + V * L), acc[s][V])), ...);
+    if constexpr (Bias) ((acc[0][V] = vec<T>::load_aligned(w + V * L)), ...);
+    // The x rows, then the h rows, each from chain 0.
+    const auto rows = [&]<std::size_t Count>(const T* in, const T* w0) {
+      const auto chain = [&](std::size_t s, std::size_t k) {
+        const vec<T> v(in[k]);
+        ((acc[s][V] = kernels::fma(v, vec<T>::load_aligned(w0 + k * width + V * L), acc[s][V])), ...);
+      };
+      constexpr std::size_t whole = Count / S * S;
+      for (std::size_t k = 0; k < whole; k += S)
+        for (std::size_t s = 0; s < S; ++s) chain(s, k + s);
+      for (std::size_t s = 0; s < Count - whole; ++s) chain(s, whole + s);
     };
-    constexpr std::size_t whole = K / S * S;
-    for (std::size_t k = 0; k < whole; k += S)
-      for (std::size_t s = 0; s < S; ++s) chain(s, k + s);
-    for (std::size_t s = 0; s < K - whole; ++s) chain(s, whole + s);
+    constexpr std::size_t x_rows = Row0 < D ? std::min(D - Row0, K) : 0;
+    const T* w0 = w + (bias_rows + Row0) * width;
+    if constexpr (x_rows > 0) rows.template operator()<x_rows>(x + Row0, w0);
+    if constexpr (K > x_rows) rows.template operator()<K - x_rows>(h + (Row0 + x_rows - D), w0 + x_rows * width);
     if constexpr (S == 2) ((acc[0][V] = acc[0][V] + acc[1][V]), ...);
     if constexpr (S == 3) ((acc[0][V] = (acc[0][V] + acc[1][V]) + acc[2][V]), ...);
     if constexpr (S == 4) ((acc[0][V] = (acc[0][V] + acc[1][V]) + (acc[2][V] + acc[3][V])), ...);
@@ -379,21 +426,28 @@ void sequence_forward(SB batch, ST steps, SD d, SH hidden, const T* x, const T* 
   }());
   constexpr bool packed_steps = by_rows && is_static_extent_v<SD> && is_static_extent_v<SH> && packing::used;
   alignas(64) T packed[packed_steps ? packing::floats : 1];
-  if constexpr (packed_steps) packing::pack(w_ih, w_hh, packed);
+  if constexpr (packed_steps) packing::pack(w_ih, w_hh, b_ih, b_hh, packed);
   for (std::size_t s = 0; s < Tn; ++s) {
     const std::size_t t = Reverse ? Tn - 1 - s : s;
     if constexpr (by_rows) {
       for (std::size_t b = 0; b < B; ++b) {
         const T* xt = x + (b * Tn + t) * extent_value(d);
         const T* h_prev = hs + b * h_stride + previous_row<Reverse>(t) * H;
-        if constexpr (packed_steps)
-          packing::products(xt, packed, h_prev, gates + b * gate_stride + t * GH, qs + b * q_stride);
-        else row_products(gh, d, hidden, xt, w_ih, h_prev, w_hh, gates + b * gate_stride + t * GH, qs + b * q_stride);
+        if constexpr (packed_steps) {
+          T* hb = hs + b * h_stride;
+          T* cb = cs + b * h_stride;
+          packing::step(xt, packed, h_prev, cb + previous_row<Reverse>(t) * H, b_ih, b_hh,
+                        gates + b * gate_stride + t * GH, qs + b * q_stride, hb + state_row<Reverse>(t) * H,
+                        cb + state_row<Reverse>(t) * H, hns + b * hn_stride + t * H);
+        } else {
+          row_products(gh, d, hidden, xt, w_ih, h_prev, w_hh, gates + b * gate_stride + t * GH, qs + b * q_stride);
+        }
       }
     } else {
       kernels::detail::gemm::gemm<false, true, false>(batch, gh, hidden, hs + previous_row<Reverse>(t) * H, h_stride, w_hh,
                                              H, qs, q_stride, no_epilogue{});
     }
+    if constexpr (packed_steps) continue;  // the step ran the cell
     for (std::size_t b = 0; b < B; ++b) {
       T* hb = hs + b * h_stride;
       T* cb = cs + b * h_stride;

@@ -75,10 +75,17 @@ struct dense_op {
 
     // Sequences of a batch of at most three take one row at a time: the
     // calls ctnn::streaming makes for one step, so both give the same bits.
+    // A row into one output is a dot product (its weight column is
+    // contiguous): vector FMAs and one horizontal sum, not a chain of
+    // one-lane FMAs.
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
       const detail::bias_act_epilogue<T, Act, HasBias> ep{a.param[1]};
-      if constexpr (rows > 1 && B <= kernels::detail::gemm::stream_rows_max)
+      constexpr bool by_rows = (rows > 1 && B <= kernels::detail::gemm::stream_rows_max) || B * rows == 1;
+      if constexpr (by_rows && Out == 1)
+        for (std::size_t r = 0; r < B * rows; ++r)
+          a.out[r] = ep(kernels::detail::gemm::dot(in_size, a.in[0] + r * in_size, a.param[0]), 0);
+      else if constexpr (by_rows)
         for (std::size_t r = 0; r < B * rows; ++r)
           kernels::gemm_nn<1, Out, in_size>(a.in[0] + r * in_size, a.param[0], a.out + r * Out, ep);
       else

@@ -222,7 +222,7 @@ struct recurrent_op {
     static constexpr std::size_t stream_packed_size = stream_packing<T_>::used ? stream_packing<T_>::floats : 0;
     template <class T_>
     static void stream_pack(const std::array<T_*, 4>& param, T_* packed) {
-      if constexpr (stream_packing<T_>::used) stream_packing<T_>::pack(param[0], param[1], packed);
+      if constexpr (stream_packing<T_>::used) stream_packing<T_>::pack(param[0], param[1], param[2], param[3], packed);
     }
     template <class T_>
     static void stream_step(const T_* x, const std::array<T_*, 4>& param, const T_* packed, T_* state, T_* out) {
@@ -232,9 +232,12 @@ struct recurrent_op {
       T_* hn = c + (Cell::has_cell_state ? round16(H) : 0);
       T_* p = hn + round16(H);
       T_* q = p + round16(GH);
-      if constexpr (stream_packing<T_>::used) stream_packing<T_>::products(x, packed, h, p, q);
-      else kernels::recurrent::row_products(fixed<GH>{}, fixed<D>{}, fixed<H>{}, x, param[0], h, param[1], p, q);
-      kernels::recurrent::cell_forward<Cell>(fixed<H>{}, p, q, param[2], param[3], h, c, h, c, hn);
+      if constexpr (stream_packing<T_>::used) {
+        stream_packing<T_>::step(x, packed, h, c, param[2], param[3], p, q, h, c, hn);
+      } else {
+        kernels::recurrent::row_products(fixed<GH>{}, fixed<D>{}, fixed<H>{}, x, param[0], h, param[1], p, q);
+        kernels::recurrent::cell_forward<Cell>(fixed<H>{}, p, q, param[2], param[3], h, c, h, c, hn);
+      }
       std::copy_n(h, H, out);
     }
 
