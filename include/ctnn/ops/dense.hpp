@@ -76,8 +76,8 @@ struct dense_op {
     // Sequences of a batch of at most three take one row at a time: the
     // calls ctnn::streaming makes for one step, so both give the same bits.
     // A row into one output is a dot product (its weight column is
-    // contiguous): vector FMAs and one horizontal sum, not a chain of
-    // one-lane FMAs.
+    // contiguous), called directly: the product's dispatch would cost a
+    // streamed step 2 to 3 ns of its 50 to 80.
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
       const detail::bias_act_epilogue<T, Act, HasBias> ep{a.param[1]};
