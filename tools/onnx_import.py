@@ -170,7 +170,8 @@ class Importer:
     def constant(self, node, k, what):
         name = node.input[k] if k < len(node.input) else ""
         if name not in self.constants:
-            refuse(node, "its %s (input %d, '%s') must be a constant (an initializer or a Constant node)" % (what, k, name))
+            refuse(node, "its %s (input %d, '%s') must be a constant (an initializer or a Constant node)"
+                   % (what, k, name))
         return self.constants[name].astype(np.float32)
 
     def base_name(self, node, out_name=None):
@@ -244,7 +245,8 @@ class Importer:
                 continue
             handler = getattr(self, "op_" + node.op_type, None)
             if node.domain not in ("", "ai.onnx") or handler is None:
-                refuse(node, "operator %s%s is not supported" % (node.domain + "." if node.domain else "", node.op_type))
+                domain = node.domain + "." if node.domain else ""
+                refuse(node, "operator %s%s is not supported" % (domain, node.op_type))
             handler(node, attributes(node))
 
         for o in self.graph_outputs:
@@ -410,6 +412,11 @@ class Importer:
                     self.skip.add(id(add))
         self.dense(node, out_name, x, w, bias)
 
+    def op_Add(self, node, a):
+        # Reached only when op_MatMul did not take this Add as its bias.
+        refuse(node, "Add is supported only as the bias of a MatMul: MatMul(x, W) then Add of a constant [N] "
+               "read by nothing else")
+
     def window_attributes(self, node, a, kernel, w_hw, allow_ceil):
         """(F, stride, pad, dilation, rounding option) of a square, symmetric window."""
         kh, kw = kernel
@@ -518,7 +525,8 @@ class Importer:
         if rounding:
             options.append(rounding)
         opts = "".join(", " + o for o in options)
-        self.bind(node, node.output[0], "ctnn::%s<%d%s>(%s)" % (kind, f, opts, self.arg(x)), (x.shape[0],) + tuple(outs))
+        self.bind(node, node.output[0], "ctnn::%s<%d%s>(%s)" % (kind, f, opts, self.arg(x)),
+                  (x.shape[0],) + tuple(outs))
 
     def op_MaxPool(self, node, a):
         self.pool(node, a, "max_pool", {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations",
@@ -560,7 +568,8 @@ class Importer:
         self.add_param(layer, "beta", arrays[1])
         self.add_param(layer, "running_mean", arrays[2], trainable=False)
         self.add_param(layer, "running_var", arrays[3], trainable=False)
-        self.bind(node, node.output[0], 'ctnn::batch_norm<"%s", 0.9, %r>(%s)' % (layer, eps, self.arg(x)), x.shape, layer)
+        expr = 'ctnn::batch_norm<"%s", 0.9, %r>(%s)' % (layer, eps, self.arg(x))
+        self.bind(node, node.output[0], expr, x.shape, layer)
 
     # --- output ------------------------------------------------------------------
     def arg(self, value):
@@ -574,8 +583,9 @@ class Importer:
         multi = {v.ident for v in self.values.values() if v.uses > 1 and not v.is_input}
 
         def resolve(text):
-            return re.sub(r"@\{(\w+)\}", lambda m: ("ctnn::ref<%s>" % m.group(1)) if m.group(1) in multi else m.group(1),
-                          text)
+            def handle(m):
+                return ("ctnn::ref<%s>" % m.group(1)) if m.group(1) in multi else m.group(1)
+            return re.sub(r"@\{(\w+)\}", handle, text)
 
         out = []
         w = out.append
