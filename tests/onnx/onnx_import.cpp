@@ -1,10 +1,10 @@
 // Networks imported from ONNX by tools/onnx_import.py (headers generated at
 // build time from the models of make_models.py): the shapes and parameter
 // counts are static_asserts inside each header; here each network runs with
-// its imported weights on the saved batch, and its outputs are compared with
-// ONNX's (float64) for a float model within rtol 1e-3 and atol 1e-5, for a
-// double model within 1e-10: the import itself adds no error beyond float
-// arithmetic.
+// its imported weights on the saved batch and its outputs are compared with
+// ONNX's (float64): each element of a float model within 2e-6 + 1e-4·|y|
+// (at most 4e-7 apart measured), of a double model within 1e-12 + 1e-11·|y|
+// (9e-14 measured): the import adds no error beyond the arithmetic's rounding.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -79,8 +79,8 @@ std::vector<T> as(const std::vector<float>& x) {
 // A float model against ONNX's float64 outputs: float rounding through a few
 // layers. A double model (the same float weights, widened exactly) differs
 // only by the order of its sums.
-constexpr double float_rtol = 1e-3, float_atol = 1e-5;
-constexpr double double_rtol = 1e-10, double_atol = 1e-12;
+constexpr double float_rtol = 1e-4, float_atol = 2e-6;
+constexpr double double_rtol = 1e-11, double_atol = 1e-12;
 
 // Output K for the whole batch, and for the first sample alone (predict_one).
 template <ctnn::fixed_string In, std::size_t K, class T, class Net>
