@@ -182,6 +182,16 @@ class Importer:
             parts = parts[:-1]
         return sanitize("_".join(parts))
 
+    def image(self, node, x, what):
+        """Refuses unless x is a per-sample image [C, H, W]."""
+        if len(x.shape) == 3:
+            return
+        held = ""
+        dims = self.onnx_shapes.get(node.input[0])
+        if dims and tuple(dims[1:]) != x.shape:
+            held = " (ONNX's %s, held by ctnn as %s after global pooling)" % (list(dims[1:]), list(x.shape))
+        refuse(node, "%s takes a per-sample image [C, H, W], not %s%s" % (what, list(x.shape), held))
+
     def layer_name(self, node):
         return self.layers.take(self.base_name(node))
 
@@ -239,6 +249,7 @@ class Importer:
             v = Value(ident, dims[1:], is_input=True)
             self.values[inp.name] = v
             self.inputs.append((inp.name, name, ident, tuple(dims[1:])))
+            self.layers.used.add(name)  # a layer named like an input would make predict<"name"> ambiguous
 
         for node in g.node:
             if id(node) in self.skip:
@@ -464,8 +475,7 @@ class Importer:
         if a.get("group", 1) != 1:
             refuse(node, "only group = 1 is supported")
         x = self.value(node, 0)
-        if len(x.shape) != 3:
-            refuse(node, "only 2-D convolutions of [C, H, W] images are supported (input [batch] + %s)" % list(x.shape))
+        self.image(node, x, "a 2-D convolution")
         w = self.constant(node, 1, "weight")
         if w.ndim != 4 or w.shape[1] != x.shape[0]:
             refuse(node, "the weight %s does not fit %d input channels" % (list(w.shape), x.shape[0]))
@@ -502,8 +512,7 @@ class Importer:
         self.only(node, allowed, a)
         self.single_output(node)
         x = self.value(node, 0)
-        if len(x.shape) != 3:
-            refuse(node, "only 2-D pooling of [C, H, W] images is supported (input [batch] + %s)" % list(x.shape))
+        self.image(node, x, "2-D pooling")
         if "kernel_shape" not in a:
             refuse(node, "kernel_shape is required")
         if list(a.get("dilations", [1, 1])) != [1, 1]:
@@ -539,8 +548,7 @@ class Importer:
     def op_GlobalAveragePool(self, node, a):
         self.only(node, set(), a)
         x = self.value(node, 0)
-        if len(x.shape) != 3:
-            refuse(node, "only [C, H, W] images are supported (input [batch] + %s)" % list(x.shape))
+        self.image(node, x, "global pooling")
         # ONNX gives [C, 1, 1], ctnn [C]: the same values in the same order.
         self.bind(node, node.output[0], "ctnn::global_avg_pool(%s)" % self.arg(x), (x.shape[0],))
 
