@@ -8,6 +8,7 @@ Only operators that map exactly onto ctnn ops are accepted (docs/onnx.md).
 Any other operator, or a supported one with attributes ctnn cannot honour,
 stops the tool with exit code 2 and a message naming the node, its op type
 and its attributes: a network that computes something else is never written.
+Exit code 1: a usage error or a file that cannot be read; 3: no onnx module.
 """
 
 import argparse
@@ -26,7 +27,7 @@ except ImportError:  # pragma: no cover - reported, not handled
     sys.exit(3)
 
 
-class ImportError_(Exception):
+class Refused(Exception):
     """A model the importer refuses; the message is shown as it is."""
 
 
@@ -43,7 +44,7 @@ def attribute_text(node):
 
 
 def refuse(node, why):
-    raise ImportError_(
+    raise Refused(
         "onnx_import: node '%s' (op %s, attributes %s): %s"
         % (node.name or (node.output[0] if node.output else "?"), node.op_type, attribute_text(node), why)
     )
@@ -98,7 +99,7 @@ def shape_text(dims):
 def float_literal(v):
     """Enough digits to give back the same float (9 significant digits)."""
     if not math.isfinite(v):
-        raise ImportError_("onnx_import: a weight is not finite (%r); ctnn's constants must be numbers" % v)
+        raise Refused("onnx_import: a weight is not finite (%r); ctnn's constants must be numbers" % v)
     s = "%.9g" % v
     if "." not in s and "e" not in s:
         s += ".0"
@@ -238,11 +239,11 @@ class Importer:
                 continue  # older exporters list initializers as inputs too
             t = inp.type.tensor_type
             if t.elem_type != onnx.TensorProto.FLOAT:
-                raise ImportError_("onnx_import: input '%s' has element type %s; only float inputs are supported"
+                raise Refused("onnx_import: input '%s' has element type %s; only float inputs are supported"
                                    % (inp.name, onnx.TensorProto.DataType.Name(t.elem_type)))
             dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
             if len(dims) < 2 or any(d is None or d <= 0 for d in dims[1:]):
-                raise ImportError_("onnx_import: input '%s' has shape %s; it needs a leading batch dimension and "
+                raise Refused("onnx_import: input '%s' has shape %s; it needs a leading batch dimension and "
                                    "known sizes for the rest" % (inp.name, ["?" if d is None else d for d in dims]))
             name = sanitize(inp.name)
             ident = self.idents.take(name)
@@ -262,7 +263,7 @@ class Importer:
 
         for o in self.graph_outputs:
             if o not in self.values:
-                raise ImportError_("onnx_import: graph output '%s' is not computed by the network" % o)
+                raise Refused("onnx_import: graph output '%s' is not computed by the network" % o)
 
     def only(self, node, allowed, attrs):
         for k in attrs:
@@ -652,8 +653,16 @@ class Importer:
         return "\n".join(out)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """Usage errors exit with 1: exit code 2 means a refused model."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(1, "%s: error: %s\n" % (self.prog, message))
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Write an ONNX model as a ctnn network header with its weights.")
+    parser = ArgumentParser(description="Write an ONNX model as a ctnn network header with its weights.")
     parser.add_argument("model", help="the .onnx file")
     parser.add_argument("-o", "--output", required=True, help="the header to write")
     parser.add_argument("--namespace", required=True, help="the C++ namespace of the network, e.g. mnist")
@@ -661,7 +670,11 @@ def main(argv=None):
     if not re.fullmatch(r"[A-Za-z_]\w*(::[A-Za-z_]\w*)*", args.namespace):
         parser.error("--namespace must be a C++ namespace name")
     try:
-        model = onnx.load(args.model)
+        try:
+            model = onnx.load(args.model)
+        except Exception as e:  # missing, unreadable or not a protobuf model
+            sys.stderr.write("onnx_import: cannot read %s: %s\n" % (args.model, e))
+            return 1
         try:
             model = shape_inference.infer_shapes(model)
         except Exception as e:  # the importer computes shapes itself; inference only cross-checks
@@ -669,7 +682,7 @@ def main(argv=None):
         imp = Importer(model)
         imp.run()
         text = imp.emit(args.namespace, args.model.replace("\\", "/").split("/")[-1])
-    except ImportError_ as e:
+    except Refused as e:
         sys.stderr.write(str(e) + "\n")
         return 2
     with open(args.output, "w") as f:
