@@ -2,7 +2,8 @@
 # Installs the system packages needed to build, test and train.
 # Idempotent: apt is only touched when something is missing.
 #   bash scripts/setup.sh          what building, testing and training need
-#                                  (fortunes: the text ctnn_char_lm learns)
+#                                  (fortunes: the text ctnn_char_lm learns;
+#                                  python3-onnx: the ONNX importer's tests)
 #   bash scripts/setup.sh bench    also the benchmarks' peers (Eigen,
 #                                  OpenBLAS, LibTorch), matplotlib and Boost
 #                                  (bench/compile/hana_vs_constexpr.py)
@@ -14,7 +15,7 @@ packages=(
   catch2 libbenchmark-dev
   clang-16 libomp-16-dev libclang-rt-16-dev
   libcli11-dev nlohmann-json3-dev
-  dataset-fashion-mnist fortunes time python3-matplotlib
+  dataset-fashion-mnist fortunes time python3-matplotlib python3-onnx
 )
 if [[ "${1:-}" == "bench" ]]; then
   packages+=(libeigen3-dev libopenblas-dev libtorch-dev libboost-dev)
