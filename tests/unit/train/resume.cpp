@@ -196,9 +196,9 @@ TEST_CASE("a trainer checkpoint holds the model's arrays and the optimizer's, by
   CHECK(steps.shape.empty());
   std::uint64_t n = 0;
   std::memcpy(&n, steps.bytes.data(), sizeof n);
-  CHECK(n == 3);
+  CHECK(n == 3u);
   std::memcpy(&n, find("optimizer/t").bytes.data(), sizeof n);
-  CHECK(n == 3);
+  CHECK(n == 3u);
   // The second moments are the trainer's, value for value.
   const auto v = find("optimizer/head.bias/v");
   std::vector<float> saved(3);
@@ -221,12 +221,12 @@ TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a tr
 
   SECTION("trainer checkpoint into a model: the extra arrays are ignored") {
     ctnn::model<resume::noisy, resume::B> m(7);
-    CHECK(ctnn::load_checkpoint(trainer_file, m).size() == 7);
+    CHECK(ctnn::load_checkpoint(trainer_file, m).size() == 7u);
     CHECK(resume::same_bits({m.parameters().begin(), m.parameters().end()}, resume::parameters(source)));
     CHECK(resume::same_bits({m.state().begin(), m.state().end()},
                             {source.model().state().begin(), source.model().state().end()}));
     ctnn::model<resume::noisy, resume::B> shared(7);
-    CHECK(ctnn::load_shared_parameters(trainer_file, shared).size() == 7);
+    CHECK(ctnn::load_shared_parameters(trainer_file, shared).size() == 7u);
   }
   SECTION("model checkpoint into a trainer: refused by default") {
     auto t = resume::make_trainer<resume::noisy, adam>(5);
@@ -236,7 +236,7 @@ TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a tr
                Contains("ctnn::load_trainer_checkpoint: '" + model_file.string() + "': holds a model but no trainer state") &&
                    Contains("model_only_checkpoint::reset_optimizer"));
     CHECK(resume::same_bits(resume::snapshot(t), before));
-    CHECK(t.steps() == 1);
+    CHECK(t.steps() == 1u);
   }
   SECTION("model checkpoint into a trainer: a fresh start from its tensors") {
     auto t = resume::make_trainer<resume::noisy, adam>(5);
@@ -244,9 +244,9 @@ TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a tr
     resume::step(t);
     ctnn::load_trainer_checkpoint(model_file, t, ctnn::model_only_checkpoint::reset_optimizer);
     CHECK(resume::same_bits(resume::parameters(t), resume::parameters(source)));
-    CHECK(t.steps() == 0);
-    CHECK(t.optimizer().t == 0);
-    CHECK(t.model().noise_seed() == 0);
+    CHECK(t.steps() == 0u);
+    CHECK(t.optimizer().t == 0u);
+    CHECK(t.model().noise_seed() == 0u);
     for (float s : t.optimizer_state()) REQUIRE(s == 0.0f);
     CHECK(resume::same_bits({t.averaged_parameters().begin(), t.averaged_parameters().end()}, resume::parameters(source)));
     // As a new trainer given the same tensors.
@@ -263,8 +263,8 @@ TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a tr
     auto t = resume::make_trainer<resume::noisy, adam>(5);
     ctnn::load_trainer_checkpoint(trainer_file, t, ctnn::model_only_checkpoint::reset_optimizer);
     CHECK(resume::same_bits(resume::snapshot(t), resume::snapshot(source)));
-    CHECK(t.steps() == 3);
-    CHECK(t.optimizer().t == 3);
+    CHECK(t.steps() == 3u);
+    CHECK(t.optimizer().t == 3u);
   }
   SECTION("averaging switched on after the save: restarted at the loaded parameters") {
     ctnn::trainer<resume::noisy, ctnn::batch<resume::B>, adam> plain(resume::optimizer<adam>(), 1);
@@ -362,7 +362,7 @@ TEST_CASE("a damaged or mismatched trainer checkpoint throws and leaves the trai
     CHECK_THAT(error(t), Contains("'" + bad.string() + "'"));
   }
   CHECK(resume::same_bits(resume::snapshot(t), before));
-  CHECK(t.steps() == 1);
-  CHECK(t.optimizer().t == 1);
+  CHECK(t.steps() == 1u);
+  CHECK(t.optimizer().t == 1u);
   CHECK(t.model().noise_seed() == noise_before);
 }
