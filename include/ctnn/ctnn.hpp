@@ -55,3 +55,4 @@
 #include "ctnn/train/schedule.hpp"
 #include "ctnn/train/streaming.hpp"
 #include "ctnn/train/trainer.hpp"
+#include "ctnn/train/trainer_checkpoint.hpp"

@@ -62,13 +62,15 @@ struct npy_array {
   }
 };
 
-/// The NumPy dtype string of float or double ("<f4", "<f8" on a
-/// little-endian machine), as NumPy and xtensor spell it.
+/// The NumPy dtype string of float, double or std::uint64_t ("<f4", "<f8",
+/// "<u8" on a little-endian machine), as NumPy and xtensor spell it. Tensors
+/// are float or double; std::uint64_t holds counters (a trainer's step count).
 template <class T>
 std::string npy_dtype() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                "ctnn::io::npy_dtype: only float and double are stored");
-  return std::string(1, std::endian::native == std::endian::little ? '<' : '>') + 'f' + std::to_string(sizeof(T));
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::uint64_t>,
+                "ctnn::io::npy_dtype: only float, double and std::uint64_t are stored");
+  return std::string(1, std::endian::native == std::endian::little ? '<' : '>') +
+         (std::is_same_v<T, std::uint64_t> ? 'u' : 'f') + std::to_string(sizeof(T));
 }
 
 namespace detail {
@@ -514,9 +516,9 @@ inline void write_npz(const std::filesystem::path& path, const std::vector<npy_a
                        " bytes, not what its dtype " + a.dtype + " and shape " + detail::shape_text(a.shape) +
                        " call for");
     // The .npy file: its header, then the bytes.
-    if (a.dtype != npy_dtype<float>() && a.dtype != npy_dtype<double>())
+    if (a.dtype != npy_dtype<float>() && a.dtype != npy_dtype<double>() && a.dtype != npy_dtype<std::uint64_t>())
       throw data_error("ctnn::io: '" + path.string() + "': '" + a.name + "' has dtype " + a.dtype +
-                       ", only <f4 and <f8 are written");
+                       ", only <f4, <f8 and <u8 are written");
     std::string npy = detail::npy_header_text(a.dtype, a.shape);
     npy.append(a.bytes.data(), a.bytes.size());
     const std::string name = a.name + ".npy";

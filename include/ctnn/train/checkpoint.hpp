@@ -15,7 +15,9 @@
 /// tensor, e.g. "fc1.weight: checkpoint has [784, 128], network expects
 /// [784, 256]") and leave the model as it was. A requested name the network
 /// does not have is a caller's error: std::invalid_argument, listing the
-/// network's names.
+/// network's names. Arrays the network does not have are ignored, so a
+/// trainer checkpoint (ctnn/train/trainer_checkpoint.hpp: the same tensors
+/// plus the optimizer's state) loads into a model.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "ctnn/io/npz.hpp"
@@ -80,6 +83,25 @@ inline std::string join_names(const std::vector<std::string_view>& names) {
   return s.empty() ? "(none)" : s;
 }
 
+/// An array of `data` under `name`, with the given shape and T's dtype.
+template <class T>
+io::npy_array array_of(std::string name, std::vector<std::size_t> shape, std::span<const T> data) {
+  io::npy_array a{std::move(name), io::npy_dtype<T>(), std::move(shape), {}};
+  a.bytes.resize(data.size_bytes());
+  std::memcpy(a.bytes.data(), data.data(), data.size_bytes());
+  return a;
+}
+
+/// Every parameter and state tensor of `m`, as save_checkpoint writes them.
+template <class Model>
+std::vector<io::npy_array> model_arrays(Model& m) {
+  using T = typename Model::value_type;
+  std::vector<io::npy_array> arrays;
+  for (const named_tensor& t : checkpoint_tensors<typename Model::graph_type>())
+    arrays.push_back(array_of<T>(std::string(t.name), t.shape, m.param_span(t.name)));
+  return arrays;
+}
+
 }  // namespace detail
 
 /// Saves every parameter and state tensor of `m` to `path` (.npz), replacing
@@ -88,16 +110,7 @@ inline std::string join_names(const std::vector<std::string_view>& names) {
 /// written through.
 template <class Model>
 void save_checkpoint(const std::filesystem::path& path, Model& m) {
-  using T = typename Model::value_type;
-  std::vector<io::npy_array> arrays;
-  for (const named_tensor& t : checkpoint_tensors<typename Model::graph_type>()) {
-    const std::span<T> data = m.param_span(t.name);
-    io::npy_array a{std::string(t.name), io::npy_dtype<T>(), t.shape, {}};
-    a.bytes.resize(data.size_bytes());
-    std::memcpy(a.bytes.data(), data.data(), data.size_bytes());
-    arrays.push_back(std::move(a));
-  }
-  io::write_npz(path, arrays);
+  io::write_npz(path, detail::model_arrays(m));
 }
 
 /// The names, dtypes and shapes an .npz file holds (the bytes too).
@@ -105,47 +118,86 @@ inline std::vector<io::npy_array> read_checkpoint(const std::filesystem::path& p
 
 namespace detail {
 
+/// An error of `caller` ("ctnn::load_checkpoint") about the file at `path`.
+inline io::data_error checkpoint_error(std::string_view caller, const std::filesystem::path& path,
+                                       const std::string& why) {
+  return io::data_error(std::string(caller) + ": '" + path.string() + "': " + why);
+}
+
+inline const io::npy_array* find_array(const std::vector<io::npy_array>& arrays, std::string_view name) {
+  const auto it = std::find_if(arrays.begin(), arrays.end(), [&](const io::npy_array& a) { return a.name == name; });
+  return it == arrays.end() ? nullptr : &*it;
+}
+
+/// Throws unless `a` has the shape and the dtype of `target`, whose owner
+/// ("network", "trainer") expects them.
+template <class T>
+void check_array(const io::npy_array& a, const std::vector<std::size_t>& shape, std::span<const T> target,
+                 std::string_view owner, const auto& fail) {
+  if (a.shape != shape)
+    throw fail(a.name + ": checkpoint has " + io::detail::shape_text(a.shape) + ", " + std::string(owner) +
+               " expects " + io::detail::shape_text(shape));
+  if (a.dtype != io::npy_dtype<T>())
+    throw fail(a.name + ": checkpoint has dtype " + a.dtype + ", " + std::string(owner) + " expects " +
+               io::npy_dtype<T>() + (std::is_same_v<T, float> ? " (float)" : std::is_same_v<T, double> ? " (double)" : ""));
+  // read_npz already matched the bytes to the shape; checked again because
+  // the copy trusts it with the target's memory.
+  if (a.bytes.size() != target.size_bytes())
+    throw fail(a.name + ": checkpoint holds " + std::to_string(a.bytes.size()) + " bytes, " + std::string(owner) +
+               " expects " + std::to_string(target.size_bytes()));
+}
+
+/// One checked copy from an archive into a model's or a trainer's memory.
+template <class T>
+struct planned_copy {
+  const io::npy_array* source;
+  std::span<T> target;
+};
+
+template <class T>
+void apply_copies(const std::vector<planned_copy<T>>& copies) {
+  for (const planned_copy<T>& c : copies) std::memcpy(c.target.data(), c.source->bytes.data(), c.target.size_bytes());
+}
+
+inline std::string held_names(const std::vector<io::npy_array>& arrays) {
+  std::vector<std::string_view> held;
+  for (const io::npy_array& a : arrays) held.push_back(a.name);
+  return join_names(held);
+}
+
+// Checks the chosen tensors of the model against the archive, changing
+// nothing; `required`: a chosen tensor missing from the archive is an error
+// (otherwise it is skipped). Returns the copies to make.
+template <class Model>
+std::vector<planned_copy<typename Model::value_type>> plan_tensor_copies(
+    const std::vector<io::npy_array>& arrays, Model& m, const std::vector<named_tensor>& chosen, bool required,
+    const auto& fail) {
+  using T = typename Model::value_type;
+  std::vector<planned_copy<T>> copies;
+  for (const named_tensor& t : chosen) {
+    const io::npy_array* a = find_array(arrays, t.name);
+    if (a == nullptr) {
+      if (!required) continue;
+      throw fail("no tensor '" + std::string(t.name) + "' in the checkpoint; it holds: " + held_names(arrays));
+    }
+    const std::span<T> target = m.param_span(t.name);
+    check_array<T>(*a, t.shape, target, "network", fail);
+    copies.push_back({a, target});
+  }
+  return copies;
+}
+
 // Copies the chosen tensors from the archive into the model, after checking
-// all of them; `required`: a chosen tensor missing from the archive is an
-// error (otherwise it is skipped). Returns the names loaded.
+// all of them. Returns the names loaded.
 template <class Model>
 std::vector<std::string> load_tensors(const std::filesystem::path& path, Model& m,
                                       const std::vector<named_tensor>& chosen, bool required) {
-  using T = typename Model::value_type;
   const std::vector<io::npy_array> arrays = io::read_npz(path);
-  const auto fail = [&](const std::string& why) -> io::data_error {
-    return io::data_error("ctnn::load_checkpoint: '" + path.string() + "': " + why);
-  };
-  std::vector<const io::npy_array*> source;
-  std::vector<const named_tensor*> target;
-  for (const named_tensor& t : chosen) {
-    const auto it = std::find_if(arrays.begin(), arrays.end(), [&](const io::npy_array& a) { return a.name == t.name; });
-    if (it == arrays.end()) {
-      if (!required) continue;
-      std::vector<std::string_view> held;
-      for (const io::npy_array& a : arrays) held.push_back(a.name);
-      throw fail("no tensor '" + std::string(t.name) + "' in the checkpoint; it holds: " + join_names(held));
-    }
-    if (it->shape != t.shape)
-      throw fail(std::string(t.name) + ": checkpoint has " + io::detail::shape_text(it->shape) + ", network expects " +
-                 io::detail::shape_text(t.shape));
-    if (it->dtype != io::npy_dtype<T>())
-      throw fail(std::string(t.name) + ": checkpoint has dtype " + it->dtype + ", network expects " +
-                 io::npy_dtype<T>() + (sizeof(T) == 4 ? " (float)" : " (double)"));
-    // read_npz already matched the bytes to the shape; checked again because
-    // the copy below trusts it with the model's memory.
-    if (it->bytes.size() != m.param_span(t.name).size_bytes())
-      throw fail(std::string(t.name) + ": checkpoint holds " + std::to_string(it->bytes.size()) +
-                 " bytes, network expects " + std::to_string(m.param_span(t.name).size_bytes()));
-    source.push_back(&*it);
-    target.push_back(&t);
-  }
+  const auto fail = [&](const std::string& why) { return checkpoint_error("ctnn::load_checkpoint", path, why); };
+  const auto copies = plan_tensor_copies(arrays, m, chosen, required, fail);
+  apply_copies(copies);
   std::vector<std::string> loaded;
-  for (std::size_t k = 0; k < source.size(); ++k) {
-    const std::span<T> dst = m.param_span(target[k]->name);
-    std::memcpy(dst.data(), source[k]->bytes.data(), dst.size_bytes());
-    loaded.emplace_back(target[k]->name);
-  }
+  for (const auto& c : copies) loaded.push_back(c.source->name);
   return loaded;
 }
 

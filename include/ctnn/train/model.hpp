@@ -328,6 +328,11 @@ class model {
   /// step; repeated forwards without it see the same masks, as a gradient
   /// check needs).
   void advance_noise() { ++noise_seed_; }
+  /// Where the dropout masks are in their sequence (0 at construction, +1 per
+  /// advance_noise()): a trainer checkpoint saves it so that a resumed run
+  /// draws the masks the uninterrupted one would have.
+  std::uint64_t noise_seed() const { return noise_seed_; }
+  void set_noise_seed(std::uint64_t s) { noise_seed_ = s; }
 
   /// Backward after forward: fills the parameter gradients (and those of
   /// the inputs declared with requires_grad).

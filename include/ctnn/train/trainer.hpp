@@ -24,8 +24,14 @@
 
 namespace ctnn {
 
+namespace detail {
+struct trainer_checkpoint_access;  // ctnn/train/trainer_checkpoint.hpp restores the private state
+}  // namespace detail
+
 template <class Graph, class Batch, class Optimizer = optim::sgd, class T = float>
 class trainer {
+  friend struct detail::trainer_checkpoint_access;
+
   static_assert(optim::optimizer<Optimizer, T>,
                 "ctnn::trainer: the optimizer needs `static constexpr std::size_t state_buffers` (0 to 2) and "
                 "`update<N>(T* w, const T* g, T* state)` (see ctnn/train/optim/common.hpp)");
@@ -70,6 +76,7 @@ class trainer {
     apply_parameter_options<Graph>(options_, w);
     if (multiplied && options_.max_norm > 0.0f) multipliers_.restore_frozen(w);
     if (options_.ema_decay > 0.0f) average_.template update<Graph::param_buffer_size>(w, T(options_.ema_decay));
+    ++steps_;
     return loss;
   }
 
@@ -148,6 +155,14 @@ class trainer {
   model_type& model() { return model_; }
   Optimizer& optimizer() { return optimizer_; }
 
+  /// The updates made so far (a rejected step does not count): where a
+  /// learning-rate schedule is, `lr_at(steps())`, also after resuming from a
+  /// trainer checkpoint.
+  std::size_t steps() const { return steps_; }
+  /// The optimizer's state buffers, Optimizer::state_buffers of them, buffer k
+  /// at k·optim::state_stride<T>(N) (ctnn/train/optim/common.hpp).
+  std::span<const T> optimizer_state() const { return state_.span(); }
+
  private:
   // The error path of step(): finds the first non-finite value (repeating the
   // pass), restores the running statistics, and throws.
@@ -185,6 +200,7 @@ class trainer {
   lr_multipliers<Graph, T> multipliers_;  // per-tensor multipliers and frozen tensors
   parameter_average<T> average_;  // allocated once, when averaging is switched on
   T grad_norm_ = T(-1);
+  std::size_t steps_ = 0;
 };
 
 }  // namespace ctnn

@@ -3,8 +3,10 @@
 /// two moment buffers.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <string_view>
 
 #include "ctnn/train/optim/common.hpp"
 
@@ -35,6 +37,8 @@ struct adam {
   std::size_t t = 0;
 
   static constexpr std::size_t state_buffers = 2;
+  /// What a trainer checkpoint calls each buffer ("optimizer/fc1.weight/m").
+  static constexpr std::array<std::string_view, state_buffers> state_names{"m", "v"};
 
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* state) {

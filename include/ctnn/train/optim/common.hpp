@@ -12,6 +12,11 @@
 /// are 64-byte aligned (aligned_buffer, or the model's flat buffers). Scalar
 /// state (Adam's step count) lives in the optimizer object itself.
 ///
+/// For trainer checkpoints (ctnn/train/trainer_checkpoint.hpp) an optimizer
+/// may name its buffers, `static constexpr std::array<std::string_view,
+/// state_buffers> state_names` (otherwise "state0", "state1"), and its only
+/// scalar state must be an update count `t` (saved and restored when present).
+///
 /// The hyperparameters are double and become T where the update uses them,
 /// T(lr): exact for a double model, and for a float one the float the value
 /// rounds to (float(0.1) == 0.1f, so `.lr = 0.1f` and `.lr = 0.1` train alike).
@@ -25,6 +30,8 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "ctnn/kernels/simd.hpp"
@@ -45,6 +52,20 @@ template <class Optimizer, class T>
 constexpr std::size_t state_size(std::size_t n) {
   return Optimizer::state_buffers * state_stride<T>(n);
 }
+
+/// What a trainer checkpoint calls state buffer k of O.
+template <class O>
+std::string state_name(std::size_t k) {
+  if constexpr (requires { O::state_names[0]; }) return std::string(O::state_names[k]);
+  else return "state" + std::to_string(k);
+}
+
+/// An optimizer that counts its updates in a member `t` (Adam: the bias
+/// corrections depend on it).
+template <class O>
+concept counts_updates = requires(O& o) {
+  { o.t } -> std::convertible_to<std::size_t>;
+};
 
 /// A per-step optimizer, as the trainer uses it.
 template <class O, class T = float>

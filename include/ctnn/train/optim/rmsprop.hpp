@@ -3,7 +3,9 @@
 /// gradient and cache buffers.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <string_view>
 
 #include "ctnn/train/optim/common.hpp"
 
@@ -20,6 +22,8 @@ struct rmsprop {
   double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
+  /// What a trainer checkpoint calls each buffer ("optimizer/fc1.weight/cache").
+  static constexpr std::array<std::string_view, state_buffers> state_names{"cache"};
 
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* cache) const {

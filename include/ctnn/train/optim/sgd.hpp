@@ -3,7 +3,9 @@
 /// parameter, gradient and velocity buffers.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <string_view>
 
 #include "ctnn/train/optim/common.hpp"
 
@@ -19,6 +21,8 @@ struct sgd {
   double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
+  /// What a trainer checkpoint calls each buffer ("optimizer/fc1.weight/velocity").
+  static constexpr std::array<std::string_view, state_buffers> state_names{"velocity"};
 
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* v) const {
