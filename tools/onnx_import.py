@@ -264,6 +264,9 @@ class Importer:
         for o in self.graph_outputs:
             if o not in self.values:
                 raise Refused("onnx_import: graph output '%s' is not computed by the network" % o)
+            if self.values[o].is_input:  # ctnn predicts nodes; an input passed through is none
+                raise Refused("onnx_import: graph output '%s' is the input '%s' passed through unchanged; "
+                              "a ctnn network's outputs must be computed by a node" % (o, self.values[o].ident))
 
     def only(self, node, allowed, attrs):
         for k in attrs:
