@@ -264,6 +264,9 @@ class Importer:
         for o in self.graph_outputs:
             if o not in self.values:
                 raise Refused("onnx_import: graph output '%s' is not computed by the network" % o)
+            if self.values[o].is_input:  # ctnn predicts nodes; an input passed through is none
+                raise Refused("onnx_import: graph output '%s' is the input '%s' passed through unchanged; "
+                              "a ctnn network's outputs must be computed by a node" % (o, self.values[o].ident))
 
     def only(self, node, allowed, attrs):
         for k in attrs:
@@ -361,7 +364,7 @@ class Importer:
             self.bind(node, node.output[0], "ctnn::flatten(%s)" % self.arg(x), (n,))
 
     def op_Gemm(self, node, a):
-        self.only(node, {"alpha", "beta", "transA", "transB"}, a)
+        self.only(node, {"alpha", "beta", "transA", "transB", "broadcast"}, a)
         if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0:
             refuse(node, "only alpha = beta = 1 is supported")
         if a.get("transA", 0) != 0:
@@ -378,6 +381,9 @@ class Importer:
             refuse(node, "B has %d rows for an input of %d features" % (w.shape[0], x.shape[0]))
         bias = None
         if len(node.input) > 2 and node.input[2]:
+            # Before opset 7, C is broadcast over the batch only with broadcast = 1.
+            if self.opset < 7 and not a.get("broadcast", 0):
+                refuse(node, "before opset 7 only broadcast = 1 is supported (C broadcast over the batch)")
             bias = self.constant(node, 2, "C (bias)")
             bias = self.dense_bias(node, bias, w.shape[1])
         self.dense(node, node.output[0], x, w, bias)

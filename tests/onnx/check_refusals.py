@@ -52,6 +52,8 @@ CASES = [
     ("add_of_two_tensors", [node("Add", ["x", "x"], ["y"], "sum")], {}, FLAT, Y, "only as the bias of a MatMul"),
     ("gemm_transA", [node("Gemm", ["x", "w"], ["y"], "fc", transA=1)], {"w": np.zeros((4, 3))}, FLAT, Y,
      "only transA = 0"),
+    ("gemm_broadcast_0", [node("Gemm", ["x", "w", "b"], ["y"], "fc")], {"w": np.zeros((4, 3)), "b": np.zeros(3)},
+     FLAT, Y, "only broadcast = 1"),
     ("gemm_weight_computed", [node("Gemm", ["x", "x"], ["y"], "fc")], {}, FLAT, Y, "must be a constant"),
     ("flatten_axis_2", [node("Flatten", ["x"], ["y"], "fl", axis=2)], {}, IMAGE, Y, "only axis=1"),
     ("leaky_slope_above_one", [node("LeakyRelu", ["x"], ["y"], "lr", alpha=2.0)], {}, FLAT, Y, "slope in (0, 1)"),
@@ -60,6 +62,9 @@ CASES = [
     ("custom_domain", [helper.make_node("Relu", ["x"], ["y"], name="r", domain="com.example")], {}, FLAT, Y,
      "operator com.example.Relu is not supported"),
 ]
+
+# Cases of an older opset (Gemm's broadcast attribute is gone from opset 7 on).
+OPSETS = {"gemm_broadcast_0": 6}
 
 
 def main():
@@ -70,7 +75,7 @@ def main():
         # Integer constants (a Reshape's shape) stay int64, weights are float.
         inits = [numpy_helper.from_array(v.astype(np.int64 if v.dtype.kind == "i" else np.float32), k)
                  for k, v in constants.items()]
-        opsets = [helper.make_opsetid("", 15)] + [helper.make_opsetid(n.domain, 1) for n in nodes if n.domain]
+        opsets = [helper.make_opsetid("", OPSETS.get(case, 15))] + [helper.make_opsetid(n.domain, 1) for n in nodes if n.domain]
         model = helper.make_model(helper.make_graph(nodes, case, inputs, outputs, inits), opset_imports=opsets)
         path = os.path.join(work, case + ".onnx")
         header = os.path.join(work, case + ".hpp")
