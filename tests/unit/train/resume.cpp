@@ -7,8 +7,6 @@
 // changes nothing.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -23,6 +21,7 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/train/trainer_checkpoint.hpp>
 
+#include "../../support/temp_dir.hpp"
 #include "../../support/thrown.hpp"
 
 namespace fs = std::filesystem;
@@ -100,18 +99,9 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-struct scratch_dir {
-  fs::path path = fs::temp_directory_path() / ("ctnn_resume_" + std::to_string(::getpid()));
-  scratch_dir() { fs::create_directories(path); }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 template <class Net, class Optimizer>
 void check_resume_is_exact() {
-  scratch_dir dir;
+  ctnn_test::temp_dir dir("ctnn_resume_");
   const fs::path file = dir.path / "run.npz";
 
   auto whole = make_trainer<Net, Optimizer>(1);
@@ -168,7 +158,7 @@ TEMPLATE_TEST_CASE("resuming from a trainer checkpoint continues bit for bit", "
 }
 
 TEST_CASE("a trainer checkpoint holds the model's arrays and the optimizer's, by name", "[checkpoint][resume]") {
-  resume::scratch_dir dir;
+  ctnn_test::temp_dir dir("ctnn_resume_");
   const fs::path file = dir.path / "adam.npz";
   auto t = resume::make_trainer<resume::noisy, ctnn::optim::adam>(1);
   for (int k = 0; k < 3; ++k) resume::step(t);
@@ -211,7 +201,7 @@ TEST_CASE("a trainer checkpoint holds the model's arrays and the optimizer's, by
 
 TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a trainer on request",
           "[checkpoint][resume]") {
-  resume::scratch_dir dir;
+  ctnn_test::temp_dir dir("ctnn_resume_");
   using adam = ctnn::optim::adam;
   auto source = resume::make_trainer<resume::noisy, adam>(1);
   for (int k = 0; k < 3; ++k) resume::step(source);
@@ -279,7 +269,7 @@ TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a tr
 
 TEST_CASE("a damaged or mismatched trainer checkpoint throws and leaves the trainer as it was",
           "[checkpoint][resume]") {
-  resume::scratch_dir dir;
+  ctnn_test::temp_dir dir("ctnn_resume_");
   using adam = ctnn::optim::adam;
   auto source = resume::make_trainer<resume::noisy, adam>(1);
   for (int k = 0; k < 3; ++k) resume::step(source);
