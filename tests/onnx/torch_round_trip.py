@@ -213,7 +213,8 @@ class GoogLeNet(nn.Module):
         self.to_4d = nn.Sequential(Inception(512, 160, 112, 224, 24, 64, 64), Inception(512, 128, 128, 256, 24, 64, 64),
                                    Inception(512, 112, 144, 288, 32, 64, 64))
         self.head = nn.Sequential(Inception(528, 256, 160, 320, 32, 128, 128), pool(),
-                                  Inception(832, 256, 160, 320, 32, 128, 128), Inception(832, 384, 192, 384, 48, 128, 128),
+                                  Inception(832, 256, 160, 320, 32, 128, 128),
+                                  Inception(832, 384, 192, 384, 48, 128, 128),
                                   nn.AvgPool2d(7, 1), nn.Flatten(), nn.Dropout(0.4), nn.Linear(1024, 1000))
         self.aux1, self.aux2 = Auxiliary(512), Auxiliary(528)
 
