@@ -400,10 +400,10 @@ def status(names):
         spec, model, onnx_bytes, _, _ = export(name)
         try:
             imp = import_model(onnx_bytes, "torch_" + name, name)
-            verdict = "imports: %d parameters (PyTorch: %d)" % (imp.param_count, param_count(model))
+            verdict = "imports, %d parameters" % imp.param_count
         except onnx_import.Refused as e:
             verdict = "refused: %s" % e
-        print("%s: %s" % (name, verdict), flush=True)
+        print("%s: PyTorch has %d parameters; %s" % (name, param_count(model), verdict), flush=True)
 
 
 def main(argv):
