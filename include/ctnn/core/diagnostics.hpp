@@ -271,6 +271,16 @@ struct output_name_not_unique {
                 "name, or its kind for an unnamed one); the outputs are listed after the count of matches");
 };
 
+/// An input or label listed in outputs(...): predict computes nodes, and a
+/// leaf is no node's result. Position: its index among the outputs.
+template <fixed_string Leaf, std::size_t Position>
+struct output_is_a_leaf {
+  static_assert(sizeof(decltype(Leaf)) == 0,
+                "CTNN_OUTPUT_IS_LEAF: an output must be a node the network computes, not one of its inputs or "
+                "labels (the caller holds those already); drop it from outputs(...), or output a node that reads "
+                "it; the arguments are the leaf's name and its position among the outputs");
+};
+
 template <fixed_string Name, class Parameters>
 struct no_parameter_named {
   static_assert(sizeof(Parameters) == 0,
