@@ -288,6 +288,29 @@ struct no_parameter_named {
                 "after the name");
 };
 
+/// model_choice (ctnn/train/model_choice.hpp) feeds every network one input.
+template <fixed_string Choice, std::size_t Inputs>
+struct model_choice_input_count {
+  static_assert(Inputs == 1,
+                "CTNN_MODEL_CHOICE: every network of a model_choice takes exactly one input; the arguments are "
+                "the choice's name and its number of inputs");
+};
+
+template <fixed_string Choice, class InputShape, fixed_string First, class FirstInputShape>
+struct model_choice_input_shape_differs {
+  static_assert(std::is_same_v<InputShape, FirstInputShape>,
+                "CTNN_MODEL_CHOICE: every network of a model_choice takes an input of the first network's shape; "
+                "the arguments are <choice, its input shape, first choice, its input shape>");
+};
+
+template <fixed_string Choice, std::size_t OutputSize, fixed_string First, std::size_t FirstOutputSize>
+struct model_choice_output_size_differs {
+  static_assert(OutputSize == FirstOutputSize,
+                "CTNN_MODEL_CHOICE: the first output of every network of a model_choice has as many values per "
+                "sample as the first network's; the arguments are <choice, its output size, first choice, its "
+                "output size>");
+};
+
 /// log_softmax normalizes along the last axis; one value per sample has none.
 template <fixed_string Op, class InputShape>
 struct log_softmax_input_is_a_scalar {
