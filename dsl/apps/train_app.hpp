@@ -64,6 +64,8 @@ struct options {
   float dropout = 0.0f;
   bool batch_norm = false;
   fs::path checkpoint, init_from;
+  fs::path save_state, resume;  // the run's whole state, after every epoch / to continue from
+  int stop_after = 0;            // end after this epoch (0: after the last), to be resumed later
   std::vector<std::string> freeze;
   fs::path data = ctnn::io::fashion_mnist_dir();
   fs::path out = "out";
@@ -77,12 +79,15 @@ struct any_optimizer {
   optimizer_kind kind = optimizer_kind::sgd;
   float lr = 0.01f;
   float momentum = 0.9f;
-  ctnn::optim::adam adam{};  // keeps its step count
+  // Updates so far, whatever the kind: Adam's bias corrections need it, and a
+  // trainer checkpoint saves it under this name (optimizer/t).
+  std::size_t t = 0;
 
   static constexpr std::size_t state_buffers = 2;
 
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* state) {
+    ++t;
     switch (kind) {
       case optimizer_kind::sgd: ctnn::optim::sgd{.lr = lr, .momentum = momentum}.update<N>(w, g, state); break;
       case optimizer_kind::nesterov:
@@ -90,10 +95,7 @@ struct any_optimizer {
         break;
       case optimizer_kind::adagrad: ctnn::optim::adagrad{.lr = lr}.update<N>(w, g, state); break;
       case optimizer_kind::rmsprop: ctnn::optim::rmsprop{.lr = lr}.update<N>(w, g, state); break;
-      case optimizer_kind::adam:
-        adam.lr = lr;
-        adam.update<N>(w, g, state);
-        break;
+      case optimizer_kind::adam: ctnn::optim::adam{.lr = lr, .t = t - 1}.update<N>(w, g, state); break;
     }
   }
 };
@@ -173,7 +175,7 @@ class output_dirs {
   std::vector<fs::path> created_;  // parents first
 };
 
-// Creates the --out directory and the --checkpoint file's folder and checks
+// Creates the --out directory and the --checkpoint and --save-state files' folders and checks
 // that files can be written in both, so that a run does not train for hours
 // and then fail to save. Called once the inputs have been checked; throws
 // std::runtime_error naming the flag. The directories it made are in `dirs`.

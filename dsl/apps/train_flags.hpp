@@ -242,6 +242,22 @@ inline void add_flags(CLI::App& app, options& o) {
                       "save every parameter and the running statistics (.npz) at the end\n"
                       "(its folder is created and tested for writing before training)",
                       [&o](const std::string& t) { o.checkpoint = t; });
+  add_flag_with_value(app, "--save-state", "FILE",
+                      "after every epoch, save everything the run needs to go on (.npz:\n"
+                      "parameters, optimizer state, loss curve), replacing the file whole",
+                      [&o](const std::string& t) { o.save_state = t; });
+  add_flag_with_value(app, "--resume", "FILE",
+                      "continue the run whose --save-state wrote FILE, from the epoch\n"
+                      "after the saved one; with the same flags, the result is the\n"
+                      "uninterrupted run's, bit for bit",
+                      [&o](const std::string& t) { o.resume = t; });
+  add_flag_with_value(app, "--stop-after", "K",
+                      "end the run after epoch K of --epochs, as if interrupted there\n"
+                      "(the schedule still spans --epochs; --resume goes on)",
+                      [&o](const std::string& t) {
+                        o.stop_after = parse_number<int>("--stop-after", t);
+                        if (o.stop_after < 1) throw usage_error("--stop-after must be at least 1, not " + t);
+                      });
   add_flag_with_value(app, "--data", "DIR",
                       text("directory with the Fashion-MNIST .gz files\n(default $CTNN_FASHION_MNIST_DIR or ",
                            ctnn::io::default_fashion_mnist_dir.string(), ")"),
@@ -266,9 +282,14 @@ inline void finish_options(options& o) {
     throw usage_error("--dropout is for --model mlp only: " + o.model_name + " has no dropout layer");
   if ((o.model == model_kind::lenet_aux || o.model == model_kind::lstm) && o.batch_norm)
     throw usage_error("--batch-norm is for --model lenet or mlp: " + o.model_name + " has no batch-norm variant");
+  if (!o.resume.empty() && !o.init_from.empty())
+    throw usage_error("--init-from and --resume both set the parameters: give one of them");
   if (o.model == model_kind::lstm && !o.clip_norm_given) o.training.clip_norm = 5.0;
   const model_defaults d = defaults_of(o.model);
   if (o.epochs == 0) o.epochs = d.epochs;
+  if (o.stop_after >= o.epochs)
+    throw usage_error("--stop-after " + std::to_string(o.stop_after) + " must be below --epochs, " +
+                      std::to_string(o.epochs));
   if (o.optimizer_name.empty()) o.optimizer = parse_optimizer(o.optimizer_name = d.optimizer);
   if (o.schedule_name.empty()) o.schedule = parse_schedule(o.schedule_name = d.schedule);
   if (o.lr == 0.0f) o.lr = default_lr(o.model, o.optimizer);

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -89,6 +90,8 @@ void write_report(const options& o, const run_summary& run, const std::vector<ep
   report["loaded"] = run.loaded;
   report["frozen"] = o.freeze;
   report["checkpoint"] = json_path(o.checkpoint);
+  report["save_state"] = json_path(o.save_state);
+  report["resumed_from"] = json_path(o.resume);
   report["data"] = json_path(o.data);
   report["out"] = json_path(o.out);
   report["seed"] = o.seed;
@@ -178,11 +181,13 @@ std::string some_names(const std::vector<std::string_view>& names) {
 void prepare_outputs(const options& o, output_dirs& dirs) {
   dirs.create(o.out, "--out");
   check_writable(o.out, "--out: cannot write in '" + o.out.string() + "'");
-  if (o.checkpoint.empty()) return;
-  if (!o.checkpoint.has_filename() || fs::is_directory(o.checkpoint))
-    throw std::runtime_error("--checkpoint: '" + o.checkpoint.string() + "' is a directory, not a file name");
-  dirs.create(o.checkpoint.parent_path(), "--checkpoint");
-  check_writable(o.checkpoint.parent_path(), "--checkpoint: cannot write '" + o.checkpoint.string() + "'");
+  for (const auto& [file, flag] : {std::pair{&o.checkpoint, "--checkpoint"}, std::pair{&o.save_state, "--save-state"}}) {
+    if (file->empty()) continue;
+    if (!file->has_filename() || fs::is_directory(*file))
+      throw std::runtime_error(std::string(flag) + ": '" + file->string() + "' is a directory, not a file name");
+    dirs.create(file->parent_path(), flag);
+    check_writable(file->parent_path(), std::string(flag) + ": cannot write '" + file->string() + "'");
+  }
 }
 
 void check_init_loaded(const options& o, const std::vector<std::string>& loaded,

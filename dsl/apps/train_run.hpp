@@ -8,12 +8,14 @@
 #include <numeric>
 #include <random>
 #include <span>
+#include <utility>
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/core/aligned_buffer.hpp>
 #include <ctnn/kernels/simd.hpp>
 
 #include "train_app.hpp"
+#include "train_state.hpp"
 
 namespace train_app {
 
@@ -134,6 +136,16 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
     std::fprintf(stderr, "ctnn_train: --init-from: %s\n", e.what());
     return 1;
   }
+  run_state resumed;
+  if (!o.resume.empty()) {
+    try {
+      resumed = load_run_state(o, trainer, steps);
+    } catch (const std::exception& e) {  // missing, corrupt, another network or run
+      std::fprintf(stderr, "ctnn_train: --resume: %s\n", e.what());
+      return 1;
+    }
+    std::printf("resumed: %s after epoch %zu of %d\n", o.resume.c_str(), resumed.epochs.size(), o.epochs);
+  }
   // The outputs only now that the inputs are known to be good: a run refused
   // for its flags or files leaves nothing behind.
   output_dirs outputs;  // removed again, when empty, if the run fails
@@ -147,16 +159,18 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
 
   batch_buffers buffers(train.features, count);
   progress bar(o.quiet, o.epochs, steps);
-  std::vector<epoch_result> epochs;
-  std::vector<float> losses, rates;
+  std::vector<epoch_result> epochs = std::move(resumed.epochs);
+  std::vector<float> losses = std::move(resumed.losses), rates = std::move(resumed.rates);
   // Room for the whole loss curve up front (steps then allocate nothing), up
   // to 2^24 steps (64 MB each); a longer run grows the two vectors as it goes.
   const std::size_t reserved_steps = std::min<std::size_t>(total_steps, std::size_t{1} << 24);
   losses.reserve(reserved_steps);
   rates.reserve(reserved_steps);
   double train_seconds = 0;
+  for (const epoch_result& r : epochs) train_seconds += r.seconds;
   try {
-    for (int e = 0; e < o.epochs; ++e) {
+    const int last = o.stop_after ? o.stop_after : o.epochs;
+    for (int e = int(epochs.size()); e < last; ++e) {
       const auto start = clock_type::now();
       const double loss = run_epoch(trainer, train, o, e, total_steps, buffers, bar, losses, rates, threads);
       const double seconds = seconds_since(start);
@@ -171,6 +185,14 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
                   e + 1, o.epochs, double(lr), loss, train_accuracy, accuracy, seconds, seconds_since(eval_start),
                   threads.threads());
       std::fflush(stdout);
+      if (!o.save_state.empty()) {
+        try {
+          save_run_state(o, trainer, steps, epochs, losses, rates);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "ctnn_train: --save-state: %s\n", e.what());
+          return 1;
+        }
+      }
     }
   } catch (const training_error& e) {
     std::fprintf(stderr, "ctnn_train: training diverged at %s\n", e.what());
@@ -182,7 +204,7 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
                                      [](auto& a, auto& b) { return a.accuracy < b.accuracy; });
   std::printf("\nfinal test accuracy %.4f (best %.4f, epoch %d)\n", epochs.back().accuracy, best->accuracy,
               int(best - epochs.begin()) + 1);
-  std::printf("training: %d epochs in %.2f s, %.0f images/s (threads: %s, simd: %s)\n", o.epochs, train_seconds,
+  std::printf("training: %zu epochs in %.2f s, %.0f images/s (threads: %s, simd: %s)\n", epochs.size(), train_seconds,
               images_per_second, threads_text(o).c_str(), ctnn::kernels::simd_name());
   std::printf("compiler: %s %s, flags: %s\n", compiler_id(), __VERSION__, cxx_flags());
   try {

@@ -45,6 +45,7 @@
 #include "ctnn/train/initialize.hpp"
 #include "ctnn/train/lr_multipliers.hpp"
 #include "ctnn/train/model.hpp"
+#include "ctnn/train/model_choice.hpp"
 #include "ctnn/train/monitor.hpp"
 #include "ctnn/train/optim/adagrad.hpp"
 #include "ctnn/train/optim/adam.hpp"

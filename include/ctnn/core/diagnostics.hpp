@@ -271,11 +271,44 @@ struct output_name_not_unique {
                 "name, or its kind for an unnamed one); the outputs are listed after the count of matches");
 };
 
+/// An input or label listed in outputs(...): predict computes nodes, and a
+/// leaf is no node's result. Position: its index among the outputs.
+template <fixed_string Leaf, std::size_t Position>
+struct output_is_a_leaf {
+  static_assert(sizeof(decltype(Leaf)) == 0,
+                "CTNN_OUTPUT_IS_LEAF: an output must be a node the network computes, not one of its inputs or "
+                "labels (the caller holds those already); drop it from outputs(...), or output a node that reads "
+                "it; the arguments are the leaf's name and its position among the outputs");
+};
+
 template <fixed_string Name, class Parameters>
 struct no_parameter_named {
   static_assert(sizeof(Parameters) == 0,
                 "CTNN_PARAM_UNKNOWN: no parameter of this name in the network; its parameters are listed "
                 "after the name");
+};
+
+/// model_choice (ctnn/train/model_choice.hpp) feeds every network one input.
+template <fixed_string Choice, std::size_t Inputs>
+struct model_choice_input_count {
+  static_assert(Inputs == 1,
+                "CTNN_MODEL_CHOICE: every network of a model_choice takes exactly one input; the arguments are "
+                "the choice's name and its number of inputs");
+};
+
+template <fixed_string Choice, class InputShape, fixed_string First, class FirstInputShape>
+struct model_choice_input_shape_differs {
+  static_assert(std::is_same_v<InputShape, FirstInputShape>,
+                "CTNN_MODEL_CHOICE: every network of a model_choice takes an input of the first network's shape; "
+                "the arguments are <choice, its input shape, first choice, its input shape>");
+};
+
+template <fixed_string Choice, std::size_t OutputSize, fixed_string First, std::size_t FirstOutputSize>
+struct model_choice_output_size_differs {
+  static_assert(OutputSize == FirstOutputSize,
+                "CTNN_MODEL_CHOICE: the first output of every network of a model_choice has as many values per "
+                "sample as the first network's; the arguments are <choice, its output size, first choice, its "
+                "output size>");
 };
 
 /// log_softmax normalizes along the last axis; one value per sample has none.

@@ -88,6 +88,18 @@ struct graph<detail::type_list<Losses...>, detail::type_list<Outputs...>> {
                     node_at<plan.clash_a>::op::name, typename node_at<plan.clash_a>::out_shape,
                     typename node_at<plan.clash_b>::out_shape>>);
 
+  // A leaf has no value slot of its own: predicting one would read a slot
+  // that was never planned.
+  static constexpr std::pair<std::size_t, std::size_t> leaf_output = [] {
+    for (std::size_t k = 0; k < output_ids.size(); ++k)
+      if (infos[output_ids[k]].role == node_role::input || infos[output_ids[k]].role == node_role::label)
+        return std::pair{k, output_ids[k]};
+    return std::pair{none, std::size_t{0}};
+  }();
+  static_assert(diagnostic::check_unless<leaf_output.first == none,
+                                         diagnostic::output_is_a_leaf<node_at<leaf_output.second>::op::name,
+                                                                      leaf_output.first>>);
+
   static_assert(
       [] {
         for (std::size_t r : loss_ids)

@@ -40,8 +40,10 @@
 #include <cstring>
 #include <filesystem>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ctnn/io/npz.hpp"
@@ -148,9 +150,14 @@ inline std::string held_buffers(const std::vector<io::npy_array>& arrays, std::s
 /// Saves the trainer: every parameter and state tensor of its model, the
 /// optimizer's buffers and update count, steps(), the dropout position and
 /// the parameter average (see the top of this file), atomically as
-/// save_checkpoint does.
+/// save_checkpoint does. `extra` are the caller's own arrays, stored beside
+/// them in the same file (a run's epoch, its data order, its loss curve):
+/// loading ignores them and io::read_npz reads them back. Their names must
+/// not be a tensor's nor begin with "optimizer/" or "trainer/"
+/// (std::invalid_argument, before anything is written).
 template <class Graph, class Batch, class Optimizer, class T>
-void save_trainer_checkpoint(const std::filesystem::path& path, trainer<Graph, Batch, Optimizer, T>& t) {
+void save_trainer_checkpoint(const std::filesystem::path& path, trainer<Graph, Batch, Optimizer, T>& t,
+                             std::vector<io::npy_array> extra = {}) {
   static_assert(!detail::uses_reserved_checkpoint_names<Graph>,
                 "ctnn::save_trainer_checkpoint: a tensor name begins with \"optimizer/\" or \"trainer/\", which "
                 "trainer checkpoints keep for their own arrays; rename the layer");
@@ -172,6 +179,13 @@ void save_trainer_checkpoint(const std::filesystem::path& path, trainer<Graph, B
     for (const detail::trainable_slice& s : slices)
       arrays.push_back(detail::array_of<T>(detail::average_array_name(s.tensor.name), s.tensor.shape,
                                            average.values().subspan(s.offset, s.size)));
+  for (io::npy_array& a : extra) {
+    if (std::string_view(a.name).starts_with(optimizer_checkpoint_prefix) ||
+        std::string_view(a.name).starts_with(trainer_checkpoint_prefix) || detail::find_array(arrays, a.name))
+      throw std::invalid_argument("ctnn::save_trainer_checkpoint: the extra array '" + a.name +
+                                  "' would take the name of the trainer's own; give it a prefix of its own");
+    arrays.push_back(std::move(a));
+  }
   io::write_npz(path, arrays);
 }
 

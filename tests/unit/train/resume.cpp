@@ -199,6 +199,34 @@ TEST_CASE("a trainer checkpoint holds the model's arrays and the optimizer's, by
   CHECK(saved[0] > 0.0f);
 }
 
+TEST_CASE("a trainer checkpoint keeps the caller's own arrays, which loading ignores", "[checkpoint][resume]") {
+  ctnn_test::temp_dir dir("ctnn_resume_");
+  const fs::path file = dir.path / "run.npz";
+  auto t = resume::make_trainer<resume::mlp, ctnn::optim::sgd>(1);
+  for (int k = 0; k < 2; ++k) resume::step(t);
+  const std::vector<float> curve{0.5f, 0.25f};
+  ctnn::io::npy_array mine{"run/losses", ctnn::io::npy_dtype<float>(), {2}, std::vector<char>(sizeof(float) * 2)};
+  std::memcpy(mine.bytes.data(), curve.data(), sizeof(float) * 2);
+  ctnn::save_trainer_checkpoint(file, t, {mine});
+  const auto arrays = ctnn::io::read_npz(file);
+  const auto kept = std::find_if(arrays.begin(), arrays.end(), [](const auto& a) { return a.name == "run/losses"; });
+  REQUIRE(kept != arrays.end());
+  CHECK(kept->bytes == mine.bytes);
+  auto u = resume::make_trainer<resume::mlp, ctnn::optim::sgd>(2);
+  ctnn::load_trainer_checkpoint(file, u);
+  CHECK(u.steps() == 2u);
+  CHECK(std::equal(u.model().parameters().begin(), u.model().parameters().end(), t.model().parameters().begin()));
+  // A name of the trainer's own is refused, and nothing is written.
+  const fs::path refused = dir.path / "refused.npz";
+  mine.name = "trainer/steps";
+  CHECK_THAT(ctnn_test::thrown<std::invalid_argument>([&] { ctnn::save_trainer_checkpoint(refused, t, {mine}); }),
+             Contains("the extra array 'trainer/steps' would take the name of the trainer's own"));
+  mine.name = "fc1.weight";
+  CHECK_THAT(ctnn_test::thrown<std::invalid_argument>([&] { ctnn::save_trainer_checkpoint(refused, t, {mine}); }),
+             Contains("the extra array 'fc1.weight'"));
+  CHECK(!fs::exists(refused));
+}
+
 TEST_CASE("a trainer checkpoint loads into a model; a model checkpoint into a trainer on request",
           "[checkpoint][resume]") {
   ctnn_test::temp_dir dir("ctnn_resume_");
