@@ -4,7 +4,9 @@
 #   bash scripts/setup.sh          what building, testing and training need
 #                                  (fortunes: the text ctnn_char_lm learns;
 #                                  python3-onnx, python3-torch: the ONNX
-#                                  importer's tests and the PyTorch round trip)
+#                                  importer's tests and the PyTorch round trip;
+#                                  libonnx-testdata: ONNX's backend test
+#                                  cases, run by test.sh's clang stage)
 #   bash scripts/setup.sh bench    also the benchmarks' peers (Eigen,
 #                                  OpenBLAS, LibTorch), matplotlib and Boost
 #                                  (bench/compile/hana_vs_constexpr.py)
@@ -17,7 +19,7 @@ packages=(
   clang-16 libomp-16-dev libclang-rt-16-dev
   libcli11-dev nlohmann-json3-dev
   dataset-fashion-mnist fortunes time python3-matplotlib python3-onnx
-  python3-torch
+  python3-torch libonnx-testdata
 )
 if [[ "${1:-}" == "bench" ]]; then
   packages+=(libeigen3-dev libopenblas-dev libtorch-dev libboost-dev)
