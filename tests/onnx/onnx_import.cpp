@@ -19,8 +19,10 @@
 
 #include "bn_net.hpp"
 #include "conv_net.hpp"
+#include "elementwise_net.hpp"
 #include "mlp_gemm.hpp"
 #include "mlp_matmul.hpp"
+#include "sequence_net.hpp"
 
 namespace {
 
@@ -125,4 +127,12 @@ TEST_CASE("onnx_import: a conv net: padded Conv, ceil-mode MaxPool, a floor-mode
 
 TEST_CASE("onnx_import: BatchNormalization of feature maps and of a flat layer, AveragePool, GlobalAveragePool") {
   check_network<bn_net::network, "pixels", 1>("bn_net", [](auto& m) { bn_net::load(m); });
+}
+
+TEST_CASE("onnx_import: grouped Conv, Add/Sub/Mul/Div/Sum/Neg/Exp, ConvTranspose, Concat, Reshape, Squeeze") {
+  check_network<elementwise_net::network, "x", 1>("elementwise_net", [](auto& m) { elementwise_net::load(m); });
+}
+
+TEST_CASE("onnx_import: a bidirectional LSTM, a GRU, an RNN's Y_h, the transposes around them, LayerNormalization") {
+  check_network<sequence_net::network, "seq", 2>("sequence_net", [](auto& m) { sequence_net::load(m); });
 }
