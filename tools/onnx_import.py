@@ -867,6 +867,10 @@ class Importer:
         # Only a permutation that moves the batch and keeps the per-sample axes
         # in order: around a recurrent layer, [N, T, D] <-> [T, N, D].
         self.only(node, {"perm"}, a)
+        if node.input[0] in self.constants:  # a weight transposed in the graph (PyTorch's Linear before MatMul)
+            c = self.constants[node.input[0]]
+            self.constants[node.output[0]] = np.transpose(c, a.get("perm"))
+            return
         x = self.value(node, 0, batch_axis=None)
         dims, b = self.held_shape(node, x)
         rank = len(dims)
@@ -1018,6 +1022,10 @@ class Importer:
         if len(node.input) > 7 and names[7]:
             refuse(node, "peepholes (input P) are not supported: ctnn's lstm has none")
         hidden = a.get("hidden_size")
+        if node.input[0] in self.values and not self.batch_axes.get(node.input[0], 0):
+            refuse(node, "the sequence '%s' holds the batch first; ONNX's %s reads it time-major [T, N, D] "
+                   "(a Transpose with perm [1, 0, 2] before it turns a batch-first [N, T, D] one)"
+                   % (node.input[0], node.op_type))
         x = self.value(node, 0, batch_axis=1)
         if len(x.shape) != 2:
             refuse(node, "the sequence must be [T, N, D], not %s with the batch on axis 1" % list(x.shape))

@@ -82,7 +82,7 @@ CASES = [
      "sequence_lens is not supported"),
     ("rnn_batch_first_input", [node("RNN", ["x", "w", "r"], ["y"], "rnn", hidden_size=2)],
      {"w": np.zeros((1, 2, 4)), "r": np.zeros((1, 2, 2))}, SEQ, Y,
-     "holds the batch on axis 0 where this operator needs it on axis 1"),
+     "holds the batch first; ONNX's RNN reads it time-major [T, N, D]"),
     ("gemm_transA", [node("Gemm", ["x", "w"], ["y"], "fc", transA=1)], {"w": np.zeros((4, 3))}, FLAT, Y,
      "only transA = 0"),
     ("gemm_broadcast_0", [node("Gemm", ["x", "w", "b"], ["y"], "fc")], {"w": np.zeros((4, 3)), "b": np.zeros(3)},
