@@ -150,7 +150,7 @@ def elementwise_net(rng):
     constants (one given first); Relu, Neg, Exp, Div and Sum of computed
     tensors; a strided ConvTranspose with output_padding and a grouped one;
     Sub from a constant of the whole shape; Concat of channels; Reshape to a
-    flat vector; Gemm; Unsqueeze and Squeeze."""
+    flat vector; MatMul by a transposed constant, Add; Unsqueeze and Squeeze."""
     b = Builder(rng)
     h = b.node("Conv", ["x", b.weight("dw.w", [6, 1, 3, 3]), b.weight("dw.b", [6], 0.1)], "depthwise",
                kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=3)
@@ -166,7 +166,8 @@ def elementwise_net(rng):
     c = b.node("Concat", [t, u, t2], "cat", axis=1)
     c = b.node("Sum", [c, b.node("Mul", [c, c], "square"), b.node("Tanh", [c], "tanh")], "total")
     f = b.node("Reshape", [c, b.const_int("flat_shape", [0, -1])], "flat")
-    y = b.node("Gemm", [f, b.weight("fc.w", [5, 384]), b.weight("fc.b", [5], 0.1)], "fc", transB=1)
+    w = b.node("Transpose", [b.weight("fc.w", [5, 384])], "fc_weight_t", perm=[1, 0])
+    y = b.node("Add", [b.node("MatMul", [f, w], "fc"), b.weight("fc.b", [5], 0.1)], "fc_bias")
     y = b.node("Unsqueeze", [y, b.const_int("axis2", [2])], "unsqueeze")
     y = b.node("Squeeze", [y, b.const_int("axis2b", [2])], "squeeze")
     return b.model("elementwise_net", [tensor("x", ["N", 3, 4, 4])], [tensor(y, ["N", 5])]), [3, 4, 4]
