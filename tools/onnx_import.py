@@ -733,6 +733,9 @@ class Importer:
         self.only(node, {"axis"}, a)
         if "axis" not in a:
             refuse(node, "the axis attribute is required")
+        if self.all_constant(node):
+            self.constants[node.output[0]] = np.concatenate([self.constants[n] for n in node.input], axis=a["axis"])
+            return
         xs = [self.value(node, k) for k in range(len(node.input))]
         axis = self.per_sample_axis(node, a["axis"], len(xs[0].shape) + 1)
         if axis != 0:
@@ -853,6 +856,11 @@ class Importer:
 
     def op_Unsqueeze(self, node, a):
         self.only(node, {"axes"}, a)
+        if node.input[0] in self.constants:
+            c = self.constants[node.input[0]]
+            raw = self.axes_of(node, a)
+            self.constants[node.output[0]] = np.expand_dims(c, tuple(k + c.ndim + len(raw) if k < 0 else k for k in raw))
+            return
         x = self.value(node, 0, batch_axis=None)
         dims, b = self.held_shape(node, x)
         raw = self.axes_of(node, a)
@@ -882,6 +890,52 @@ class Importer:
             refuse(node, "perm %s reorders the axes of a sample; ctnn can only move the batch axis" % perm)
         self.batch_axes[node.output[0]] = perm.index(b)
         self.alias(node, node.output[0], x)
+
+    # --- shape arithmetic on constants ----------------------------------------------
+    # PyTorch's exporter computes a recurrent layer's zero initial state from
+    # the input's shape: Shape, Gather, Unsqueeze, Concat, Expand. With every
+    # size known, the importer folds them into constants.
+    def all_constant(self, node):
+        return all(not n or n in self.constants for n in node.input)
+
+    def op_Shape(self, node, a):
+        self.only(node, {"start", "end"}, a)
+        dims = self.onnx_shapes.get(node.input[0])
+        if node.input[0] in self.constants:
+            dims = list(self.constants[node.input[0]].shape)
+        if dims is None or None in dims:
+            refuse(node, "the shape of '%s' is not known when importing (a symbolic batch size): ctnn compiles "
+                   "sizes in" % node.input[0])
+        self.constants[node.output[0]] = np.array(dims, dtype=np.int64)[a.get("start", 0):a.get("end", None)]
+
+    def op_Expand(self, node, a):
+        self.only(node, set(), a)
+        if not self.all_constant(node):
+            refuse(node, "only an Expand of a constant to a constant shape is supported")
+        c, shape = self.constants[node.input[0]], self.constants[node.input[1]]
+        self.constants[node.output[0]] = np.broadcast_to(c, np.broadcast_shapes(c.shape, tuple(shape))).copy()
+
+    def op_Gather(self, node, a):
+        self.only(node, {"axis"}, a)
+        axis = a.get("axis", 0)
+        if self.all_constant(node):
+            c = self.constants[node.input[0]]
+            self.constants[node.output[0]] = np.take(c, self.constants[node.input[1]], axis=axis)
+            return
+        # A computed tensor: only taking the one index of an axis of size 1
+        # (a recurrent layer's single direction of Y_h), which drops that axis.
+        x = self.value(node, 0, batch_axis=None)
+        dims, b = self.held_shape(node, x)
+        axis = axis + len(dims) if axis < 0 else axis
+        name = node.input[1] if len(node.input) > 1 else ""
+        index = self.constants.get(name)
+        if index is None or index.ndim != 0 or axis == b or not 0 <= axis < len(dims) or dims[axis] != 1 \
+                or int(index) not in (0, -1):
+            refuse(node, "only a constant scalar index into an axis of size 1 of a computed tensor is supported")
+        kept = dims[:axis] + dims[axis + 1:]
+        if kept.index(None):
+            self.batch_axes[node.output[0]] = kept.index(None)
+        self.regroup(node, x, [d for d in kept if d is not None])
 
     # --- transposed convolution, layer norm, recurrent layers ---------------------
     def op_ConvTranspose(self, node, a):

@@ -199,6 +199,26 @@ def sequence_net(rng):
                     opset=17), [t, d])
 
 
+def exported_lstm(rng):
+    """An LSTM as PyTorch's exporter writes nn.LSTM(batch_first=True) with a
+    fixed batch: the zero initial states computed from the input's shape
+    (Shape, Gather, Unsqueeze, Concat, Expand), Y_h read by a Gather of its
+    one direction, then Gemm."""
+    b = Builder(rng)
+    x = b.node("Transpose", ["rows"], "to_time_major", perm=[1, 0, 2])
+    n = b.node("Gather", [b.node("Shape", [x], "shape"), b.const_int("one", 1)], "batch_size", axis=0)
+    n = b.node("Unsqueeze", [n, b.const_int("axis0", [0])], "batch_dim")
+    dims = b.node("Concat", [b.const_int("dirs", [1]), n, b.const_int("hidden", [5])], "state_shape", axis=0)
+    h0 = b.node("Expand", [b.const("zero", np.zeros(1)), dims], "h0")
+    c0 = b.node("Expand", [b.const("zero_c", np.zeros(1)), dims], "c0")
+    b.nodes.append(helper.make_node("LSTM", [x, b.weight("W", [1, 20, 4]), b.weight("R", [1, 20, 5]),
+                                             b.weight("B", [1, 40], 0.3), "", h0, c0],
+                                    ["lstm_y", "lstm_h", "lstm_c"], name="lstm", hidden_size=5))
+    h = b.node("Gather", ["lstm_h", b.const_int("zero_index", 0)], "last", axis=0)
+    y = b.node("Gemm", [h, b.weight("fc.w", [3, 5]), b.weight("fc.b", [3], 0.1)], "fc", transB=1)
+    return b.model("exported_lstm", [tensor("rows", [BATCH, 6, 4])], [tensor(y, [BATCH, 3])]), [6, 4]
+
+
 def unsupported_op(rng):
     """Erf has no ctnn op."""
     b = Builder(rng)
@@ -227,7 +247,7 @@ def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "."
     os.makedirs(out_dir, exist_ok=True)
     for seed, make in enumerate((mlp_gemm, mlp_matmul, conv_net, bn_net, unsupported_op, unsupported_attr,
-                                  elementwise_net, sequence_net)):
+                                  elementwise_net, sequence_net, exported_lstm)):
         rng = np.random.default_rng(1000 + seed)
         model, sample_shape = make(rng)
         name = make.__name__

@@ -21,6 +21,7 @@
 #include "bn_net.hpp"
 #include "conv_net.hpp"
 #include "elementwise_net.hpp"
+#include "exported_lstm.hpp"
 #include "mlp_gemm.hpp"
 #include "mlp_matmul.hpp"
 #include "sequence_net.hpp"
@@ -136,4 +137,8 @@ TEST_CASE("onnx_import: grouped Conv, Add/Sub/Mul/Div/Sum/Neg/Exp, ConvTranspose
 
 TEST_CASE("onnx_import: a bidirectional LSTM, a GRU, an RNN's Y_h, the transposes around them, LayerNormalization") {
   check_network<sequence_net::network, "seq", 2>("sequence_net", [](auto& m) { sequence_net::load(m); });
+}
+
+TEST_CASE("onnx_import: an LSTM as PyTorch exports it: zero initial states from Shape, Gather, Concat, Expand") {
+  check_network<exported_lstm::network, "rows", 1>("exported_lstm", [](auto& m) { exported_lstm::load(m); });
 }

@@ -119,8 +119,8 @@ def _recurrent(op, x, a):
     y_h = np.zeros((dirs, n, hidden))
     for d in range(dirs):
         wb, rb = b[d, :gates * hidden], b[d, gates * hidden:]
-        h = np.zeros((n, hidden))
-        c = np.zeros((n, hidden))
+        h = x[5][d] if len(x) > 5 and x[5] is not None else np.zeros((n, hidden))
+        c = x[6][d] if len(x) > 6 and x[6] is not None else np.zeros((n, hidden))
         order = range(steps) if d == 0 else range(steps - 1, -1, -1)
         for t in order:
             xw = xs[t] @ w[d].T + wb  # [N, G·H], gate blocks in ONNX's order
@@ -184,6 +184,12 @@ def _node(node, v):
         return np.squeeze(x[0], axis=tuple(int(k) for k in x[1]))
     if op == "Unsqueeze":
         return np.expand_dims(x[0], axis=tuple(int(k) for k in x[1]))
+    if op == "Shape":
+        return np.array(x[0].shape, dtype=np.int64)
+    if op == "Gather":
+        return np.take(x[0], x[1].astype(np.int64), axis=a.get("axis", 0))
+    if op == "Expand":
+        return x[0] * np.ones(tuple(int(d) for d in x[1]))
     if op == "Transpose":
         return np.transpose(x[0], a.get("perm"))
     if op == "ConvTranspose":
