@@ -19,7 +19,9 @@ It is unsupported when the importer refuses it (its message is the reason)
 or when its data does not fit a ctnn model (no common batch dimension,
 outputs that are not float). Weights that a case feeds as graph inputs (a
 Conv's W, a Gemm's B and C, a batch norm's statistics) are made
-initializers with the case's values first: ctnn compiles weights in.
+initializers with the case's values first: ctnn compiles weights in. A
+recurrent case's time-major X, Y and Y_h get Transpose nodes that make them
+batch-first, and its data is transposed to match.
 Each supported case's C++ side builds a ctnn::model of the case's batch,
 loads the imported weights, predicts, and compares every output element
 with ONNX's tolerance |got - expected| <= atol + rtol |expected|
