@@ -448,160 +448,6 @@ class Importer:
         self.dense(node, out_name, x, w, bias)
 
 
-    def window_attributes(self, node, a, kernel, w_hw, allow_ceil):
-        """(F, stride, pad, dilation, rounding option) of a square, symmetric window."""
-        kh, kw = kernel
-        if kh != kw:
-            refuse(node, "only square windows are supported (kernel %dx%d)" % (kh, kw))
-        strides = list(a.get("strides", [1, 1]))
-        dil = list(a.get("dilations", [1, 1]))
-        pads = list(a.get("pads", [0, 0, 0, 0]))
-        auto_pad = a.get("auto_pad", b"NOTSET")
-        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
-        if len(strides) != 2 or strides[0] != strides[1]:
-            refuse(node, "only equal strides along both axes are supported")
-        if len(dil) != 2 or dil[0] != dil[1]:
-            refuse(node, "only equal dilations along both axes are supported")
-        s, d = strides[0], dil[0]
-        extent = d * (kh - 1) + 1
-        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            pads = []
-            for w in w_hw:
-                out = -(-w // s)
-                total = max((out - 1) * s + extent - w, 0)
-                if total % 2:
-                    refuse(node, "auto_pad %s pads one side more than the other; ctnn pads symmetrically" % auto_pad)
-                pads.append(total // 2)
-            pads = pads + pads
-        elif auto_pad == "VALID":
-            pads = [0, 0, 0, 0]
-        elif auto_pad != "NOTSET":
-            refuse(node, "auto_pad %s is not supported" % auto_pad)
-        if len(pads) != 4 or len(set(pads)) != 1:
-            refuse(node, "only the same padding on every side is supported (pads %s)" % pads)
-        p = pads[0]
-        ceil = bool(a.get("ceil_mode", 0))
-        outs = [window_out(w, extent, p, s, ceil) for w in w_hw]
-        tiles = all((w + 2 * p - extent) % s == 0 for w in w_hw)
-        rounding = None
-        if not tiles:
-            if ceil and not allow_ceil:
-                refuse(node, "ceil_mode with windows that overhang the input is not supported here")
-            rounding = "ctnn::ceil_mode" if ceil else "ctnn::floor_mode"
-        return kh, s, p, d, rounding, outs
-
-    def op_Conv(self, node, a):
-        self.only(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"}, a)
-        x = self.value(node, 0)
-        self.image(node, x, "a 2-D convolution")
-        w = self.constant(node, 1, "weight")
-        g = a.get("group", 1)
-        if g < 1 or x.shape[0] % g or (w.ndim == 4 and w.shape[0] % g):
-            refuse(node, "group = %d does not divide %d input channels and the weight's %s" % (g, x.shape[0], list(w.shape)))
-        if w.ndim != 4 or w.shape[1] * g != x.shape[0]:
-            refuse(node, "the weight %s does not fit %d input channels in %d group(s)" % (list(w.shape), x.shape[0], g))
-        kernel = list(a.get("kernel_shape", w.shape[2:]))
-        if kernel != list(w.shape[2:]):
-            refuse(node, "kernel_shape %s differs from the weight's %s" % (kernel, list(w.shape[2:])))
-        f, s, p, d, rounding, outs = self.window_attributes(node, a, kernel, x.shape[1:], allow_ceil=False)
-        options = []
-        if s != 1:
-            options.append("ctnn::stride<%d>" % s)
-        if p:
-            options.append("ctnn::padding<%d>" % p)
-        if d != 1:
-            options.append("ctnn::dilation<%d>" % d)
-        if rounding:
-            options.append(rounding)
-        if g != 1:
-            options.append("ctnn::groups<%d>" % g)
-        bias = None
-        if len(node.input) > 2 and node.input[2]:
-            bias = self.constant(node, 2, "bias").reshape(-1)
-            if bias.size != w.shape[0]:
-                refuse(node, "the bias has %d values for %d output channels" % (bias.size, w.shape[0]))
-        else:
-            options.append("ctnn::no_bias")
-        layer = self.layer_name(node)
-        # ONNX's [M, C/group, kH, kW] is ctnn's conv2d weight [C_out, C_in/G, F, F]: no reordering.
-        self.add_param(layer, "weight", w)
-        if bias is not None:
-            self.add_param(layer, "bias", bias)
-        opts = "".join(", " + o for o in options)
-        self.bind(node, node.output[0], 'ctnn::conv2d<"%s", %d, %d%s>(%s)' % (layer, w.shape[0], f, opts, self.arg(x)),
-                  (w.shape[0],) + tuple(outs), layer)
-
-    def pool(self, node, a, kind, allowed):
-        self.only(node, allowed, a)
-        self.single_output(node)
-        x = self.value(node, 0)
-        self.image(node, x, "2-D pooling")
-        if "kernel_shape" not in a:
-            refuse(node, "kernel_shape is required")
-        if list(a.get("dilations", [1, 1])) != [1, 1]:
-            refuse(node, "dilated pooling is not supported")
-        if a.get("storage_order", 0) != 0:
-            refuse(node, "storage_order 1 is not supported")
-        f, s, p, _, rounding, outs = self.window_attributes(node, a, list(a["kernel_shape"]), x.shape[1:],
-                                                           allow_ceil=(kind == "max_pool"))
-        if p >= f:
-            refuse(node, "the padding must be smaller than the window")
-        if kind == "avg_pool" and p and not a.get("count_include_pad", 0):
-            # ctnn divides by F·F, padded zeros included.
-            refuse(node, "average pooling with padding needs count_include_pad = 1")
-        options = []
-        if s != f:
-            options.append("ctnn::stride<%d>" % s)
-        if p:
-            options.append("ctnn::padding<%d>" % p)
-        if rounding:
-            options.append(rounding)
-        opts = "".join(", " + o for o in options)
-        self.bind(node, node.output[0], "ctnn::%s<%d%s>(%s)" % (kind, f, opts, self.arg(x)),
-                  (x.shape[0],) + tuple(outs))
-
-    def op_MaxPool(self, node, a):
-        self.pool(node, a, "max_pool", {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations",
-                                        "storage_order"})
-
-    def op_AveragePool(self, node, a):
-        self.pool(node, a, "avg_pool", {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
-                                        "count_include_pad", "dilations"})
-
-    def op_GlobalAveragePool(self, node, a):
-        self.only(node, set(), a)
-        x = self.value(node, 0)
-        self.image(node, x, "global pooling")
-        # ONNX gives [C, 1, 1], ctnn [C]: the same values in the same order.
-        self.bind(node, node.output[0], "ctnn::global_avg_pool(%s)" % self.arg(x), (x.shape[0],))
-
-    def op_BatchNormalization(self, node, a):
-        self.only(node, {"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"}, a)
-        if a.get("training_mode", 0):
-            refuse(node, "training_mode = 1 is not supported: the importer builds an inference network")
-        if a.get("spatial", 1) != 1:
-            refuse(node, "spatial = 0 is not supported")
-        self.single_output(node)
-        x = self.value(node, 0)
-        c = x.shape[0]
-        if len(x.shape) not in (1, 3):
-            refuse(node, "ctnn's batch_norm takes [N] or [C, H, W] per sample, not %s" % list(x.shape))
-        arrays = []
-        for k, what in enumerate(("scale", "B", "mean", "var"), start=1):
-            v = self.constant(node, k, what).reshape(-1)
-            if v.size != c:
-                refuse(node, "%s has %d values for %d channels" % (what, v.size, c))
-            arrays.append(v)
-        eps = float(np.float32(a.get("epsilon", 1e-5)))
-        layer = self.layer_name(node)
-        # predict() normalizes by the running statistics: ONNX's inference formula.
-        self.add_param(layer, "gamma", arrays[0])
-        self.add_param(layer, "beta", arrays[1])
-        self.add_param(layer, "running_mean", arrays[2], trainable=False)
-        self.add_param(layer, "running_var", arrays[3], trainable=False)
-        expr = 'ctnn::batch_norm<"%s", 0.9, %r>(%s)' % (layer, eps, self.arg(x))
-        self.bind(node, node.output[0], expr, x.shape, layer)
-
     # --- elementwise --------------------------------------------------------------
     def operands(self, node):
         """(x, constant or None, constant_first) of a two-input elementwise node,
@@ -1133,6 +979,160 @@ class Importer:
             refuse(node, "input_forget = 1 is not supported (ctnn's lstm has separate input and forget gates)")
         # ONNX's gates i, o, f, c are ctnn's i, f, g, o in the order 0, 2, 3, 1.
         self.recurrent(node, a, "lstm", 4, [0, 2, 3, 1], ["Sigmoid", "Tanh", "Tanh"], {"input_forget"})
+
+    def window_attributes(self, node, a, kernel, w_hw, allow_ceil):
+        """(F, stride, pad, dilation, rounding option) of a square, symmetric window."""
+        kh, kw = kernel
+        if kh != kw:
+            refuse(node, "only square windows are supported (kernel %dx%d)" % (kh, kw))
+        strides = list(a.get("strides", [1, 1]))
+        dil = list(a.get("dilations", [1, 1]))
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        auto_pad = a.get("auto_pad", b"NOTSET")
+        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+        if len(strides) != 2 or strides[0] != strides[1]:
+            refuse(node, "only equal strides along both axes are supported")
+        if len(dil) != 2 or dil[0] != dil[1]:
+            refuse(node, "only equal dilations along both axes are supported")
+        s, d = strides[0], dil[0]
+        extent = d * (kh - 1) + 1
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            pads = []
+            for w in w_hw:
+                out = -(-w // s)
+                total = max((out - 1) * s + extent - w, 0)
+                if total % 2:
+                    refuse(node, "auto_pad %s pads one side more than the other; ctnn pads symmetrically" % auto_pad)
+                pads.append(total // 2)
+            pads = pads + pads
+        elif auto_pad == "VALID":
+            pads = [0, 0, 0, 0]
+        elif auto_pad != "NOTSET":
+            refuse(node, "auto_pad %s is not supported" % auto_pad)
+        if len(pads) != 4 or len(set(pads)) != 1:
+            refuse(node, "only the same padding on every side is supported (pads %s)" % pads)
+        p = pads[0]
+        ceil = bool(a.get("ceil_mode", 0))
+        outs = [window_out(w, extent, p, s, ceil) for w in w_hw]
+        tiles = all((w + 2 * p - extent) % s == 0 for w in w_hw)
+        rounding = None
+        if not tiles:
+            if ceil and not allow_ceil:
+                refuse(node, "ceil_mode with windows that overhang the input is not supported here")
+            rounding = "ctnn::ceil_mode" if ceil else "ctnn::floor_mode"
+        return kh, s, p, d, rounding, outs
+
+    def op_Conv(self, node, a):
+        self.only(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"}, a)
+        x = self.value(node, 0)
+        self.image(node, x, "a 2-D convolution")
+        w = self.constant(node, 1, "weight")
+        g = a.get("group", 1)
+        if g < 1 or x.shape[0] % g or (w.ndim == 4 and w.shape[0] % g):
+            refuse(node, "group = %d does not divide %d input channels and the weight's %s" % (g, x.shape[0], list(w.shape)))
+        if w.ndim != 4 or w.shape[1] * g != x.shape[0]:
+            refuse(node, "the weight %s does not fit %d input channels in %d group(s)" % (list(w.shape), x.shape[0], g))
+        kernel = list(a.get("kernel_shape", w.shape[2:]))
+        if kernel != list(w.shape[2:]):
+            refuse(node, "kernel_shape %s differs from the weight's %s" % (kernel, list(w.shape[2:])))
+        f, s, p, d, rounding, outs = self.window_attributes(node, a, kernel, x.shape[1:], allow_ceil=False)
+        options = []
+        if s != 1:
+            options.append("ctnn::stride<%d>" % s)
+        if p:
+            options.append("ctnn::padding<%d>" % p)
+        if d != 1:
+            options.append("ctnn::dilation<%d>" % d)
+        if rounding:
+            options.append(rounding)
+        if g != 1:
+            options.append("ctnn::groups<%d>" % g)
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            bias = self.constant(node, 2, "bias").reshape(-1)
+            if bias.size != w.shape[0]:
+                refuse(node, "the bias has %d values for %d output channels" % (bias.size, w.shape[0]))
+        else:
+            options.append("ctnn::no_bias")
+        layer = self.layer_name(node)
+        # ONNX's [M, C/group, kH, kW] is ctnn's conv2d weight [C_out, C_in/G, F, F]: no reordering.
+        self.add_param(layer, "weight", w)
+        if bias is not None:
+            self.add_param(layer, "bias", bias)
+        opts = "".join(", " + o for o in options)
+        self.bind(node, node.output[0], 'ctnn::conv2d<"%s", %d, %d%s>(%s)' % (layer, w.shape[0], f, opts, self.arg(x)),
+                  (w.shape[0],) + tuple(outs), layer)
+
+    def pool(self, node, a, kind, allowed):
+        self.only(node, allowed, a)
+        self.single_output(node)
+        x = self.value(node, 0)
+        self.image(node, x, "2-D pooling")
+        if "kernel_shape" not in a:
+            refuse(node, "kernel_shape is required")
+        if list(a.get("dilations", [1, 1])) != [1, 1]:
+            refuse(node, "dilated pooling is not supported")
+        if a.get("storage_order", 0) != 0:
+            refuse(node, "storage_order 1 is not supported")
+        f, s, p, _, rounding, outs = self.window_attributes(node, a, list(a["kernel_shape"]), x.shape[1:],
+                                                           allow_ceil=(kind == "max_pool"))
+        if p >= f:
+            refuse(node, "the padding must be smaller than the window")
+        if kind == "avg_pool" and p and not a.get("count_include_pad", 0):
+            # ctnn divides by F·F, padded zeros included.
+            refuse(node, "average pooling with padding needs count_include_pad = 1")
+        options = []
+        if s != f:
+            options.append("ctnn::stride<%d>" % s)
+        if p:
+            options.append("ctnn::padding<%d>" % p)
+        if rounding:
+            options.append(rounding)
+        opts = "".join(", " + o for o in options)
+        self.bind(node, node.output[0], "ctnn::%s<%d%s>(%s)" % (kind, f, opts, self.arg(x)),
+                  (x.shape[0],) + tuple(outs))
+
+    def op_MaxPool(self, node, a):
+        self.pool(node, a, "max_pool", {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations",
+                                        "storage_order"})
+
+    def op_AveragePool(self, node, a):
+        self.pool(node, a, "avg_pool", {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
+                                        "count_include_pad", "dilations"})
+
+    def op_GlobalAveragePool(self, node, a):
+        self.only(node, set(), a)
+        x = self.value(node, 0)
+        self.image(node, x, "global pooling")
+        # ONNX gives [C, 1, 1], ctnn [C]: the same values in the same order.
+        self.bind(node, node.output[0], "ctnn::global_avg_pool(%s)" % self.arg(x), (x.shape[0],))
+
+    def op_BatchNormalization(self, node, a):
+        self.only(node, {"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"}, a)
+        if a.get("training_mode", 0):
+            refuse(node, "training_mode = 1 is not supported: the importer builds an inference network")
+        if a.get("spatial", 1) != 1:
+            refuse(node, "spatial = 0 is not supported")
+        self.single_output(node)
+        x = self.value(node, 0)
+        c = x.shape[0]
+        if len(x.shape) not in (1, 3):
+            refuse(node, "ctnn's batch_norm takes [N] or [C, H, W] per sample, not %s" % list(x.shape))
+        arrays = []
+        for k, what in enumerate(("scale", "B", "mean", "var"), start=1):
+            v = self.constant(node, k, what).reshape(-1)
+            if v.size != c:
+                refuse(node, "%s has %d values for %d channels" % (what, v.size, c))
+            arrays.append(v)
+        eps = float(np.float32(a.get("epsilon", 1e-5)))
+        layer = self.layer_name(node)
+        # predict() normalizes by the running statistics: ONNX's inference formula.
+        self.add_param(layer, "gamma", arrays[0])
+        self.add_param(layer, "beta", arrays[1])
+        self.add_param(layer, "running_mean", arrays[2], trainable=False)
+        self.add_param(layer, "running_var", arrays[3], trainable=False)
+        expr = 'ctnn::batch_norm<"%s", 0.9, %r>(%s)' % (layer, eps, self.arg(x))
+        self.bind(node, node.output[0], expr, x.shape, layer)
 
     # --- output ------------------------------------------------------------------
     def arg(self, value):
