@@ -37,6 +37,8 @@ def attribute_text(node):
         v = onnx.helper.get_attribute_value(a)
         if isinstance(v, bytes):
             v = v.decode("utf-8", "replace")
+        elif isinstance(v, list) and v and isinstance(v[0], bytes):
+            v = [x.decode("utf-8", "replace") for x in v]
         elif isinstance(v, onnx.TensorProto):
             v = "tensor%s" % (list(v.dims),)
         parts.append("%s=%s" % (a.name, v))
@@ -155,10 +157,14 @@ class Importer:
                     self.consumers.setdefault(name, []).append(node)
         self.graph_outputs = [o.name for o in g.output]
         self.skip = set()  # nodes already folded into an earlier one (MatMul's Add)
+        # Where a tensor holds the batch when not first: a recurrent layer's
+        # [T, N, D] sequences. ctnn's values are always batch-first per sample.
+        self.batch_axes = {}
         self.inputs = []
 
     # --- helpers ------------------------------------------------------------
-    def value(self, node, k):
+    def value(self, node, k, batch_axis=0):
+        """Input k as a computed value whose ONNX tensor holds the batch on batch_axis (None: any)."""
         name = node.input[k] if k < len(node.input) else ""
         if not name:
             refuse(node, "input %d is missing" % k)
@@ -166,6 +172,10 @@ class Importer:
             refuse(node, "input %d ('%s') is a constant where ctnn needs a computed tensor" % (k, name))
         if name not in self.values:
             refuse(node, "input %d ('%s') is not produced by any supported node" % (k, name))
+        held = self.batch_axes.get(name, 0)
+        if batch_axis is not None and held != batch_axis:
+            refuse(node, "input %d ('%s') holds the batch on axis %d where this operator needs it on axis %d"
+                   % (k, name, held, batch_axis))
         return self.values[name]
 
     def constant(self, node, k, what):
@@ -202,12 +212,13 @@ class Importer:
         if trainable:
             self.param_count += array.size
 
-    def bind(self, node, out_name, expr, shape, layer=None):
+    def bind(self, node, out_name, expr, shape, layer=None, onnx_shape=None):
+        """onnx_shape: the per-sample shape ONNX gives where it groups ctnn's values differently."""
         # A layer's binding is its layer name; any other node's, its whole node name.
         ident = self.idents.take(layer or sanitize(node.name or out_name))
         self.bindings.append(("%s '%s'" % (node.op_type, node.name or out_name), ident, expr, shape))
         self.values[out_name] = Value(ident, shape)
-        self.check_against_onnx(node, out_name, shape)
+        self.check_against_onnx(node, out_name, onnx_shape or shape)
 
     def alias(self, node, out_name, value):
         self.values[out_name] = value
@@ -216,9 +227,12 @@ class Importer:
     def check_against_onnx(self, node, out_name, shape, loose=False):
         """The shape ctnn gives must be the one ONNX's shape inference gives (batch dim stripped)."""
         dims = self.onnx_shapes.get(out_name)
-        if dims is None or len(dims) == 0 or any(d is None for d in dims[1:]):
+        b = self.batch_axes.get(out_name, 0)
+        if dims is None or len(dims) <= b:
             return
-        onnx_shape = tuple(dims[1:])
+        onnx_shape = tuple(dims[:b] + dims[b + 1:])
+        if any(d is None for d in onnx_shape):
+            return
         if onnx_shape == tuple(shape):
             return
         # A [C, 1, 1] from global pooling is ctnn's [C]: the same values in memory.
@@ -264,6 +278,9 @@ class Importer:
         for o in self.graph_outputs:
             if o not in self.values:
                 raise Refused("onnx_import: graph output '%s' is not computed by the network" % o)
+            if self.batch_axes.get(o, 0):
+                raise Refused("onnx_import: graph output '%s' holds the batch on axis %d; a ctnn network's outputs "
+                              "hold it first (transpose it there in the model)" % (o, self.batch_axes[o]))
             if self.values[o].is_input:  # ctnn predicts nodes; an input passed through is none
                 raise Refused("onnx_import: graph output '%s' is the input '%s' passed through unchanged; "
                               "a ctnn network's outputs must be computed by a node" % (o, self.values[o].ident))
@@ -430,10 +447,538 @@ class Importer:
                     self.skip.add(id(add))
         self.dense(node, out_name, x, w, bias)
 
+
+    # --- elementwise --------------------------------------------------------------
+    def operands(self, node):
+        """(x, constant or None, constant_first) of a two-input elementwise node,
+        or (a, b, None) when both are computed."""
+        names = list(node.input)
+        if len(names) != 2 or not all(names):
+            refuse(node, "two inputs are needed")
+        consts = [n in self.constants for n in names]
+        if all(consts):
+            refuse(node, "both inputs are constants; ctnn computes only what depends on an input")
+        if not any(consts):
+            return self.value(node, 0), self.value(node, 1), None
+        k = 1 if consts[1] else 0
+        return self.value(node, 1 - k), self.constants[names[k]].astype(np.float32), k == 0
+
+    def broadcast_constant(self, node, x, c):
+        """How constant c meets x per sample: ('full', c as x.shape) or ('vector', v)
+        for ctnn's broadcast ops (one value per channel of an image, else x's trailing axes)."""
+        rank = len(x.shape) + 1
+        if c.ndim > rank:
+            refuse(node, "the constant %s has more axes than the input [batch] + %s" % (list(c.shape), list(x.shape)))
+        dims = (1,) * (rank - c.ndim) + tuple(c.shape)
+        if dims[0] != 1:
+            refuse(node, "the constant %s varies along the batch axis" % list(c.shape))
+        per_sample = dims[1:]
+        given = list(c.shape)
+        c = c.reshape(per_sample)
+        if per_sample == x.shape:
+            return "full", c
+        if c.size == 1:
+            k = x.shape[0] if len(x.shape) == 3 else x.shape[-1]
+            return "vector", np.full(k, c.reshape(()), dtype=np.float32)
+        if len(x.shape) == 3:
+            if per_sample == (x.shape[0], 1, 1):
+                return "vector", c.reshape(-1)
+        else:
+            trailing = list(per_sample)
+            while trailing and trailing[0] == 1:
+                trailing.pop(0)
+            if tuple(trailing) == x.shape[len(x.shape) - len(trailing):]:
+                return "vector", c.reshape(trailing)
+        where = "one value per channel [C, 1, 1]" if len(x.shape) == 3 else "the input's trailing axes"
+        refuse(node, "the constant %s does not broadcast onto [batch] + %s as ctnn can (the same shape, a scalar, "
+               "or %s)" % (given, list(x.shape), where))
+
+    def variable(self, node, array):
+        """A ctnn::variable holding a constant operand; its parameter is named like the node."""
+        layer = self.layer_name(node)
+        cpp = self.idents.take(sanitize(layer + "_value"))
+        self.weights.append((cpp, layer, np.ascontiguousarray(array, dtype=np.float32)))
+        self.param_count += array.size
+        return 'ctnn::variable<"%s", %s>' % (layer, shape_text(array.shape))
+
+    def binary(self, node, a, fn, broadcast_fn):
+        """fn: ctnn's same-shape op; broadcast_fn(x, v, constant_first): the
+        expression with a per-channel or per-feature constant v, or None."""
+        self.only(node, set(), a)
+        x, y, constant_first = self.operands(node)
+        if constant_first is None:
+            if x.shape != y.shape:
+                refuse(node, "the inputs' per-sample shapes %s and %s differ; ctnn combines tensors of the same "
+                       "shape, or a tensor with a constant" % (list(x.shape), list(y.shape)))
+            self.bind(node, node.output[0], "ctnn::%s(%s, %s)" % (fn, self.arg(x), self.arg(y)), x.shape)
+            return
+        kind, c = self.broadcast_constant(node, x, y)
+        if kind == "full":
+            var = self.variable(node, c)
+            args = (var, self.arg(x)) if constant_first else (self.arg(x), var)
+            self.bind(node, node.output[0], "ctnn::%s(%s, %s)" % ((fn,) + args), x.shape)
+            return
+        expr = broadcast_fn(x, c, constant_first)
+        if expr is None:
+            refuse(node, "a constant broadcast per channel or feature is supported for Add, Sub and Mul only; "
+                   "ctnn has no broadcast divide")
+        self.bind(node, node.output[0], expr, x.shape)
+
     def op_Add(self, node, a):
-        # Reached only when op_MatMul did not take this Add as its bias.
-        refuse(node, "Add is supported only as the bias of a MatMul: MatMul(x, W) then Add of a constant [N] "
-               "read by nothing else")
+        # MatMul then Add of a bias vector is taken by op_MatMul as one dense layer.
+        self.binary(node, a, "add", lambda x, v, first: "ctnn::broadcast_add(%s, %s)" % (self.arg(x), self.variable(node, v)))
+
+    def op_Sub(self, node, a):
+        def sub(x, v, constant_first):
+            if constant_first:  # c − x = (−x) + c, both exact
+                return "ctnn::broadcast_add(ctnn::scale<-1.0>(%s), %s)" % (self.arg(x), self.variable(node, v))
+            return "ctnn::broadcast_add(%s, %s)" % (self.arg(x), self.variable(node, -v))
+        self.binary(node, a, "subtract", sub)
+
+    def op_Mul(self, node, a):
+        self.binary(node, a, "multiply",
+                    lambda x, v, first: "ctnn::broadcast_multiply(%s, %s)" % (self.arg(x), self.variable(node, v)))
+
+    def op_Div(self, node, a):
+        self.binary(node, a, "divide", lambda x, v, first: None)
+
+    def op_Sum(self, node, a):
+        self.only(node, set(), a)
+        xs = [self.value(node, k) for k in range(len(node.input))]
+        if any(x.shape != xs[0].shape for x in xs):
+            refuse(node, "the inputs' per-sample shapes %s differ; ctnn adds tensors of the same shape"
+                   % [list(x.shape) for x in xs])
+        if len(xs) == 1:
+            self.alias(node, node.output[0], xs[0])
+            return
+        expr = self.arg(xs[0])
+        for x in xs[1:]:
+            expr = "ctnn::add(%s, %s)" % (expr, self.arg(x))
+        self.bind(node, node.output[0], expr, xs[0].shape)
+
+    def op_Neg(self, node, a):
+        self.activation(node, a, lambda x: "ctnn::scale<-1.0>(%s)" % self.arg(x))
+
+    def op_Exp(self, node, a):
+        self.activation(node, a, lambda x: "ctnn::exp(%s)" % self.arg(x))
+
+    def op_Log(self, node, a):
+        self.activation(node, a, lambda x: "ctnn::log(%s)" % self.arg(x))
+
+    # --- shapes -------------------------------------------------------------------
+    def per_sample_axis(self, node, axis, rank, what="axis"):
+        """ONNX axis of a rank-`rank` tensor (batch first) as an axis of the sample."""
+        if not -rank <= axis < rank:
+            refuse(node, "%s %d is out of range for a rank-%d tensor" % (what, axis, rank))
+        axis = axis + rank if axis < 0 else axis
+        if axis == 0:
+            refuse(node, "%s 0 is the batch axis; ctnn keeps the batch as it is" % what)
+        return axis - 1
+
+    def op_Concat(self, node, a):
+        self.only(node, {"axis"}, a)
+        if "axis" not in a:
+            refuse(node, "the axis attribute is required")
+        if self.all_constant(node):
+            self.constants[node.output[0]] = np.concatenate([self.constants[n] for n in node.input], axis=a["axis"])
+            return
+        xs = [self.value(node, k) for k in range(len(node.input))]
+        axis = self.per_sample_axis(node, a["axis"], len(xs[0].shape) + 1)
+        if axis != 0:
+            refuse(node, "ctnn concatenates along the first axis of a sample (ONNX axis 1) only, not axis %d"
+                   % (axis + 1))
+        if any(len(x.shape) != len(xs[0].shape) or x.shape[1:] != xs[0].shape[1:] for x in xs):
+            refuse(node, "the inputs' per-sample shapes %s differ in more than their first axis"
+                   % [list(x.shape) for x in xs])
+        if len(xs) == 1:
+            self.alias(node, node.output[0], xs[0])
+            return
+        # ctnn::concat takes two to four tensors; more are concatenated in turn.
+        expr = "ctnn::concat(%s)" % ", ".join(self.arg(x) for x in xs[:4])
+        for k in range(4, len(xs), 3):
+            expr = "ctnn::concat(%s)" % ", ".join([expr] + [self.arg(x) for x in xs[k:k + 3]])
+        shape = (sum(x.shape[0] for x in xs),) + tuple(xs[0].shape[1:])
+        self.bind(node, node.output[0], expr, shape)
+
+    def regroup(self, node, x, target):
+        """x as the per-sample shape target: the same shape, a flat vector, or
+        one that differs only by axes of size 1 (kept as ctnn holds it)."""
+        if int(np.prod(target, dtype=np.int64)) != int(np.prod(x.shape, dtype=np.int64)):
+            refuse(node, "the per-sample shape %s does not hold the %d values of %s"
+                   % (list(target), int(np.prod(x.shape)), list(x.shape)))
+        out = node.output[0]
+        if tuple(target) == x.shape or (len(target) == 1 and len(x.shape) == 1):
+            self.alias(node, out, x)
+        elif len(target) == 1 and not self.batch_axes.get(out, 0):
+            self.bind(node, out, "ctnn::flatten(%s)" % self.arg(x), tuple(target))
+        elif self.same_memory(tuple(target), x.shape):
+            self.alias(node, out, x)  # ctnn keeps its own shape; the values are the same
+        else:
+            refuse(node, "ctnn cannot regroup a sample %s into %s; it can flatten a sample or add and drop axes of "
+                   "size 1" % (list(x.shape), list(target)))
+
+    def int_list(self, node, k, what):
+        name = node.input[k] if k < len(node.input) else ""
+        if name not in self.constants:
+            refuse(node, "its %s (input %d, '%s') must be a constant" % (what, k, name))
+        return [int(v) for v in self.constants[name].reshape(-1)]
+
+    def held_shape(self, node, x):
+        """The input's ONNX shape with the batch axis as None (ctnn's shape where ONNX's is unknown)."""
+        b = self.batch_axes.get(node.input[0], 0)
+        dims = self.onnx_shapes.get(node.input[0])
+        if dims is None or len(dims) <= b or None in dims[:b] + dims[b + 1:]:
+            dims = list(x.shape[:b]) + [None] + list(x.shape[b:])
+        dims = list(dims)
+        dims[b] = None
+        return dims, b
+
+    def op_Reshape(self, node, a):
+        self.only(node, {"allowzero"}, a)
+        x = self.value(node, 0, batch_axis=None)
+        dims, b = self.held_shape(node, x)
+        shape = self.int_list(node, 1, "shape")
+        if a.get("allowzero", 0) and 0 in shape:
+            refuse(node, "allowzero = 1 with a 0 in the shape makes an empty tensor")
+        batch = (self.onnx_shapes.get(node.input[0]) or [None] * (b + 1))[b]
+        # The batch axis must stay where it is (0 copies it, -1 infers it, or
+        # the graph's fixed batch size), with the axes before it unchanged.
+        if len(shape) <= b or not (shape[b] in (0, -1) or (batch is not None and shape[b] == batch)):
+            refuse(node, "the new shape %s does not keep the batch on axis %d (0, -1 or the batch size)" % (shape, b))
+        if any(d not in (0, dims[i]) for i, d in enumerate(shape[:b])):
+            refuse(node, "the new shape %s changes the axes before the batch" % shape)
+        if shape[b] == -1 and shape.count(-1) > 1:
+            refuse(node, "the new shape %s has two -1 axes" % shape)
+        target = []
+        for i, d in enumerate(shape):
+            if i == b:
+                continue
+            if d == 0:
+                if i >= len(dims):
+                    refuse(node, "axis %d copies an axis the input does not have" % i)
+                d = dims[i]
+            target.append(d)
+        size = int(np.prod(x.shape, dtype=np.int64))
+        if -1 in target:
+            known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
+            if known <= 0 or size % known:
+                refuse(node, "the new shape %s does not fit a sample %s" % (shape, list(x.shape)))
+            target[target.index(-1)] = size // known
+        if any(d <= 0 for d in target):
+            refuse(node, "the new shape %s is not a shape of positive sizes" % shape)
+        if b:
+            self.batch_axes[node.output[0]] = b
+        self.regroup(node, x, target)
+
+    def axes_of(self, node, a):
+        """Squeeze's and Unsqueeze's axes: an attribute before opset 13, an input from then on."""
+        if "axes" in a:
+            return list(a["axes"])
+        if len(node.input) > 1 and node.input[1]:
+            return self.int_list(node, 1, "axes")
+        refuse(node, "the axes are required (without them the batch axis could be squeezed)")
+
+    def normalized_axes(self, node, axes, rank, b):
+        axes = [k + rank if k < 0 else k for k in axes]
+        if any(not 0 <= k < rank for k in axes):
+            refuse(node, "an axis of %s is out of range for a rank-%d tensor" % (axes, rank))
+        if b in axes:
+            refuse(node, "axis %d is the batch axis; ctnn keeps the batch as it is" % b)
+        if len(set(axes)) != len(axes):
+            refuse(node, "an axis is given twice")
+        return axes
+
+    def op_Squeeze(self, node, a):
+        self.only(node, {"axes"}, a)
+        x = self.value(node, 0, batch_axis=None)
+        dims, b = self.held_shape(node, x)
+        axes = self.normalized_axes(node, self.axes_of(node, a), len(dims), b)
+        if any(dims[k] != 1 for k in axes):
+            refuse(node, "a squeezed axis of %s has a size other than 1" % ["N" if d is None else d for d in dims])
+        kept = [d for k, d in enumerate(dims) if k not in axes]
+        if kept.index(None):
+            self.batch_axes[node.output[0]] = kept.index(None)
+        self.regroup(node, x, [d for d in kept if d is not None])
+
+    def op_Unsqueeze(self, node, a):
+        self.only(node, {"axes"}, a)
+        if node.input[0] in self.constants:
+            c = self.constants[node.input[0]]
+            raw = self.axes_of(node, a)
+            self.constants[node.output[0]] = np.expand_dims(c, tuple(k + c.ndim + len(raw) if k < 0 else k for k in raw))
+            return
+        x = self.value(node, 0, batch_axis=None)
+        dims, b = self.held_shape(node, x)
+        raw = self.axes_of(node, a)
+        axes = self.normalized_axes(node, raw, len(dims) + len(raw), -1)
+        for k in sorted(axes):
+            dims.insert(k, 1)
+        if dims.index(None):
+            self.batch_axes[node.output[0]] = dims.index(None)
+        self.regroup(node, x, [d for d in dims if d is not None])
+
+    def op_Transpose(self, node, a):
+        # Only a permutation that moves the batch and keeps the per-sample axes
+        # in order: around a recurrent layer, [N, T, D] <-> [T, N, D].
+        self.only(node, {"perm"}, a)
+        if node.input[0] in self.constants:  # a weight transposed in the graph (PyTorch's Linear before MatMul)
+            c = self.constants[node.input[0]]
+            self.constants[node.output[0]] = np.transpose(c, a.get("perm"))
+            return
+        x = self.value(node, 0, batch_axis=None)
+        dims, b = self.held_shape(node, x)
+        rank = len(dims)
+        perm = list(a.get("perm", range(rank - 1, -1, -1)))
+        if sorted(perm) != list(range(rank)):
+            refuse(node, "perm %s is not a permutation of %d axes" % (perm, rank))
+        rest = [p for p in perm if p != b]
+        if rest != sorted(rest):
+            refuse(node, "perm %s reorders the axes of a sample; ctnn can only move the batch axis" % perm)
+        self.batch_axes[node.output[0]] = perm.index(b)
+        self.alias(node, node.output[0], x)
+
+    # --- shape arithmetic on constants ----------------------------------------------
+    # PyTorch's exporter computes a recurrent layer's zero initial state from
+    # the input's shape: Shape, Gather, Unsqueeze, Concat, Expand. With every
+    # size known, the importer folds them into constants.
+    def all_constant(self, node):
+        return all(not n or n in self.constants for n in node.input)
+
+    def op_Shape(self, node, a):
+        self.only(node, {"start", "end"}, a)
+        dims = self.onnx_shapes.get(node.input[0])
+        if node.input[0] in self.constants:
+            dims = list(self.constants[node.input[0]].shape)
+        if dims is None or None in dims:
+            refuse(node, "the shape of '%s' is not known when importing (a symbolic batch size): ctnn compiles "
+                   "sizes in" % node.input[0])
+        self.constants[node.output[0]] = np.array(dims, dtype=np.int64)[a.get("start", 0):a.get("end", None)]
+
+    def op_Expand(self, node, a):
+        self.only(node, set(), a)
+        if not self.all_constant(node):
+            refuse(node, "only an Expand of a constant to a constant shape is supported")
+        c, shape = self.constants[node.input[0]], self.constants[node.input[1]]
+        self.constants[node.output[0]] = np.broadcast_to(c, np.broadcast_shapes(c.shape, tuple(shape))).copy()
+
+    def op_Gather(self, node, a):
+        self.only(node, {"axis"}, a)
+        axis = a.get("axis", 0)
+        if self.all_constant(node):
+            c = self.constants[node.input[0]]
+            self.constants[node.output[0]] = np.take(c, self.constants[node.input[1]], axis=axis)
+            return
+        # A computed tensor: only taking the one index of an axis of size 1
+        # (a recurrent layer's single direction of Y_h), which drops that axis.
+        x = self.value(node, 0, batch_axis=None)
+        dims, b = self.held_shape(node, x)
+        axis = axis + len(dims) if axis < 0 else axis
+        name = node.input[1] if len(node.input) > 1 else ""
+        index = self.constants.get(name)
+        if index is None or index.ndim != 0 or axis == b or not 0 <= axis < len(dims) or dims[axis] != 1 \
+                or int(index) not in (0, -1):
+            refuse(node, "only a constant scalar index into an axis of size 1 of a computed tensor is supported")
+        kept = dims[:axis] + dims[axis + 1:]
+        if kept.index(None):
+            self.batch_axes[node.output[0]] = kept.index(None)
+        self.regroup(node, x, [d for d in kept if d is not None])
+
+    # --- transposed convolution, layer norm, recurrent layers ---------------------
+    def op_ConvTranspose(self, node, a):
+        self.only(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "output_padding",
+                         "output_shape"}, a)
+        x = self.value(node, 0)
+        self.image(node, x, "a 2-D transposed convolution")
+        w = self.constant(node, 1, "weight")
+        g = a.get("group", 1)
+        if w.ndim != 4 or g < 1 or w.shape[0] != x.shape[0] or x.shape[0] % g:
+            refuse(node, "the weight %s does not fit %d input channels in %d group(s)" % (list(w.shape), x.shape[0], g))
+        kernel = list(a.get("kernel_shape", w.shape[2:]))
+        if kernel != list(w.shape[2:]):
+            refuse(node, "kernel_shape %s differs from the weight's %s" % (kernel, list(w.shape[2:])))
+        if kernel[0] != kernel[1]:
+            refuse(node, "only square windows are supported (kernel %dx%d)" % tuple(kernel))
+        f = kernel[0]
+        pairs = {}
+        for key, default in (("strides", [1, 1]), ("dilations", [1, 1]), ("output_padding", [0, 0])):
+            v = list(a.get(key, default))
+            if len(v) != 2 or v[0] != v[1]:
+                refuse(node, "only equal %s along both axes are supported" % key)
+            pairs[key] = v[0]
+        s, d, extra = pairs["strides"], pairs["dilations"], pairs["output_padding"]
+        extent = d * (f - 1) + 1
+        auto_pad = a.get("auto_pad", b"NOTSET")
+        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+        if auto_pad == "NOTSET":
+            pads = list(a.get("pads", [0, 0, 0, 0]))
+        elif auto_pad == "VALID":
+            pads = [0, 0, 0, 0]
+        elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            # The output is S times the input; the padding that takes is split evenly or refused.
+            pads = []
+            for h in x.shape[1:]:
+                total = s * (h - 1) + extra + extent - h * s
+                if total < 0 or total % 2:
+                    refuse(node, "auto_pad %s pads one side more than the other; ctnn pads symmetrically" % auto_pad)
+                pads.append(total // 2)
+            pads = pads + pads
+        else:
+            refuse(node, "auto_pad %s is not supported" % auto_pad)
+        if len(pads) != 4 or len(set(pads)) != 1:
+            refuse(node, "only the same padding on every side is supported (pads %s)" % pads)
+        p = pads[0]
+        if extra >= max(s, d):
+            refuse(node, "output_padding %d must be smaller than the stride or the dilation" % extra)
+        outs = [(h - 1) * s - 2 * p + extent + extra for h in x.shape[1:]]
+        if min(outs) < 1:
+            refuse(node, "the output would be %s, not a positive size" % outs)
+        if "output_shape" in a and list(a["output_shape"])[-2:] != outs:
+            refuse(node, "output_shape %s differs from the %s that strides, pads and output_padding give"
+                   % (list(a["output_shape"]), outs))
+        out_channels = w.shape[1] * g
+        options = []
+        if s != 1:
+            options.append("ctnn::stride<%d>" % s)
+        if p:
+            options.append("ctnn::padding<%d>" % p)
+        if d != 1:
+            options.append("ctnn::dilation<%d>" % d)
+        if g != 1:
+            options.append("ctnn::groups<%d>" % g)
+        if extra:
+            options.append("ctnn::output_padding<%d>" % extra)
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            bias = self.constant(node, 2, "bias").reshape(-1)
+            if bias.size != out_channels:
+                refuse(node, "the bias has %d values for %d output channels" % (bias.size, out_channels))
+        else:
+            options.append("ctnn::no_bias")
+        layer = self.layer_name(node)
+        # ONNX's [C, M/group, kH, kW] is ctnn's conv2d_transpose weight [C_in, C_out/G, F, F]: no reordering.
+        self.add_param(layer, "weight", w)
+        if bias is not None:
+            self.add_param(layer, "bias", bias)
+        opts = "".join(", " + o for o in options)
+        self.bind(node, node.output[0],
+                  'ctnn::conv2d_transpose<"%s", %d, %d%s>(%s)' % (layer, out_channels, f, opts, self.arg(x)),
+                  (out_channels,) + tuple(outs), layer)
+
+    def op_LayerNormalization(self, node, a):
+        self.only(node, {"axis", "epsilon", "stash_type"}, a)
+        self.single_output(node)
+        x = self.value(node, 0)
+        rank = len(x.shape) + 1
+        axis = a.get("axis", -1)
+        if axis + (rank if axis < 0 else 0) != rank - 1:
+            refuse(node, "only the last axis is normalized by ctnn's layer_norm (axis %d of a rank-%d tensor)"
+                   % (axis, rank))
+        if len(x.shape) not in (1, 2):
+            refuse(node, "ctnn's layer_norm takes [D] or [T, D] per sample, not %s" % list(x.shape))
+        # ctnn's layer_norm uses PyTorch's ε = 1e-5 (as a float attribute: 1e-5 rounded to float).
+        if np.float32(a.get("epsilon", 1e-5)) != np.float32(1e-5):
+            refuse(node, "epsilon must be 1e-5 (ctnn's layer_norm's)")
+        if a.get("stash_type", 1) != 1:
+            refuse(node, "stash_type must be 1 (float statistics)")
+        dim = x.shape[-1]
+        scale = self.constant(node, 1, "scale").reshape(-1)
+        bias = (self.constant(node, 2, "bias").reshape(-1) if len(node.input) > 2 and node.input[2]
+                else np.zeros(dim, dtype=np.float32))
+        for what, v in (("scale", scale), ("bias", bias)):
+            if v.size != dim:
+                refuse(node, "the %s has %d values for %d features" % (what, v.size, dim))
+        layer = self.layer_name(node)
+        self.add_param(layer, "weight", scale)
+        self.add_param(layer, "bias", bias)
+        self.bind(node, node.output[0], 'ctnn::layer_norm<"%s">(%s)' % (layer, self.arg(x)), x.shape, layer)
+
+    def used(self, name):
+        return bool(name) and (name in self.graph_outputs or bool(self.consumers.get(name)))
+
+    def recurrent(self, node, a, kind, gates, gate_order, activations, extra_attrs=()):
+        """ONNX's RNN, GRU or LSTM as ctnn's rnn, gru or lstm. gate_order: ONNX's
+        gate blocks in ctnn's (PyTorch's) order."""
+        self.only(node, {"hidden_size", "direction", "layout", "activations", "activation_alpha",
+                         "activation_beta", "clip"} | set(extra_attrs), a)
+        for attr in ("clip", "activation_alpha", "activation_beta"):
+            if attr in a:
+                refuse(node, "attribute '%s' is not supported: ctnn's %s has no %s" % (attr, kind, attr))
+        direction = a.get("direction", b"forward")
+        direction = direction.decode() if isinstance(direction, bytes) else direction
+        if direction not in ("forward", "bidirectional"):
+            refuse(node, "direction %s is not supported (forward or bidirectional)" % direction)
+        dirs = 2 if direction == "bidirectional" else 1
+        if a.get("layout", 0) != 0:
+            refuse(node, "layout = 1 is not supported; the sequence must be [T, N, D] (layout 0)")
+        given = [v.decode() if isinstance(v, bytes) else v for v in a.get("activations", [])]
+        if given and [v.lower() for v in given] != [v.lower() for v in activations * dirs]:
+            refuse(node, "activations %s are not supported; ctnn's %s uses %s" % (given, kind, activations * dirs))
+        names = list(node.input) + [""] * 8
+        if names[4]:
+            refuse(node, "sequence_lens is not supported: ctnn runs every sequence for all its steps")
+        for k, what in ((5, "initial_h"), (6, "initial_c")):
+            if names[k] and (names[k] not in self.constants or np.any(self.constants[names[k]])):
+                refuse(node, "%s is not supported unless a constant zero (ctnn starts from zeros)" % what)
+        if len(node.input) > 7 and names[7]:
+            refuse(node, "peepholes (input P) are not supported: ctnn's lstm has none")
+        hidden = a.get("hidden_size")
+        if node.input[0] in self.values and not self.batch_axes.get(node.input[0], 0):
+            refuse(node, "the sequence '%s' holds the batch first; ONNX's %s reads it time-major [T, N, D] "
+                   "(a Transpose with perm [1, 0, 2] before it turns a batch-first [N, T, D] one)"
+                   % (node.input[0], node.op_type))
+        x = self.value(node, 0, batch_axis=1)
+        if len(x.shape) != 2:
+            refuse(node, "the sequence must be [T, N, D], not %s with the batch on axis 1" % list(x.shape))
+        steps, dim = x.shape
+        gh = gates * hidden if hidden else None
+        w = self.constant(node, 1, "W")
+        r = self.constant(node, 2, "R")
+        b = self.constant(node, 3, "B") if names[3] else np.zeros((dirs, 2 * w.shape[1]), dtype=np.float32)
+        if hidden is None or w.shape != (dirs, gh, dim) or r.shape != (dirs, gh, hidden) or b.shape != (dirs, 2 * gh):
+            refuse(node, "W %s, R %s and B %s do not fit hidden_size %s, %d direction(s) and %d input features"
+                   % (list(w.shape), list(r.shape), list(b.shape), hidden, dirs, dim))
+        outputs = list(node.output) + ["", "", ""]
+        if kind == "lstm" and self.used(outputs[2]):
+            refuse(node, "the cell state Y_c is used; ctnn's lstm outputs only h")
+        if self.used(outputs[0]) and self.used(outputs[1]):
+            refuse(node, "both Y and Y_h are used; ctnn's %s outputs every step or the last, not both" % kind)
+        final = self.used(outputs[1])
+
+        def reorder(t):  # [dirs, G·H, ...]: ONNX's gate blocks in ctnn's order
+            blocks = t.reshape((dirs, gates, hidden) + t.shape[2:])
+            return blocks[:, gate_order].reshape(t.shape)
+
+        stacked = (lambda t: t) if dirs == 2 else (lambda t: t[0])
+        layer = self.layer_name(node)
+        self.add_param(layer, "weight_ih", stacked(reorder(w)))
+        self.add_param(layer, "weight_hh", stacked(reorder(r)))
+        self.add_param(layer, "bias_ih", stacked(reorder(b[:, :gh])))
+        self.add_param(layer, "bias_hh", stacked(reorder(b[:, gh:])))
+        options = ("ctnn::bidirectional" if dirs == 2 else "", "ctnn::final_state" if final else "")
+        opts = "".join(", " + o for o in options if o)
+        expr = 'ctnn::%s<"%s", %d%s>(%s)' % (kind, layer, hidden, opts, self.arg(x))
+        # ONNX's Y is [T, dirs, N, H] and Y_h [dirs, N, H]; ctnn's sample [T, dirs·H]
+        # and [dirs·H] hold the same values in the same order.
+        out = outputs[1] if final else outputs[0]
+        self.batch_axes[out] = 1 if final else 2
+        shape = (dirs * hidden,) if final else (steps, dirs * hidden)
+        self.bind(node, out, expr, shape, layer, onnx_shape=((dirs, hidden) if final else (steps, dirs, hidden)))
+
+    def op_RNN(self, node, a):
+        self.recurrent(node, a, "rnn", 1, [0], ["Tanh"])
+
+    def op_GRU(self, node, a):
+        # ctnn's (PyTorch's) GRU applies the reset gate after the recurrent product.
+        if a.get("linear_before_reset", 0) != 1:
+            refuse(node, "linear_before_reset must be 1 (ctnn's gru, as PyTorch's, resets after R·h)")
+        # ONNX's gates z, r, h are ctnn's r, z, n in the order 1, 0, 2.
+        self.recurrent(node, a, "gru", 3, [1, 0, 2], ["Sigmoid", "Tanh"], {"linear_before_reset"})
+
+    def op_LSTM(self, node, a):
+        if a.get("input_forget", 0):
+            refuse(node, "input_forget = 1 is not supported (ctnn's lstm has separate input and forget gates)")
+        # ONNX's gates i, o, f, c are ctnn's i, f, g, o in the order 0, 2, 3, 1.
+        self.recurrent(node, a, "lstm", 4, [0, 2, 3, 1], ["Sigmoid", "Tanh", "Tanh"], {"input_forget"})
 
     def window_attributes(self, node, a, kernel, w_hw, allow_ceil):
         """(F, stride, pad, dilation, rounding option) of a square, symmetric window."""
@@ -479,13 +1024,14 @@ class Importer:
 
     def op_Conv(self, node, a):
         self.only(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"}, a)
-        if a.get("group", 1) != 1:
-            refuse(node, "only group = 1 is supported")
         x = self.value(node, 0)
         self.image(node, x, "a 2-D convolution")
         w = self.constant(node, 1, "weight")
-        if w.ndim != 4 or w.shape[1] != x.shape[0]:
-            refuse(node, "the weight %s does not fit %d input channels" % (list(w.shape), x.shape[0]))
+        g = a.get("group", 1)
+        if g < 1 or x.shape[0] % g or (w.ndim == 4 and w.shape[0] % g):
+            refuse(node, "group = %d does not divide %d input channels and the weight's %s" % (g, x.shape[0], list(w.shape)))
+        if w.ndim != 4 or w.shape[1] * g != x.shape[0]:
+            refuse(node, "the weight %s does not fit %d input channels in %d group(s)" % (list(w.shape), x.shape[0], g))
         kernel = list(a.get("kernel_shape", w.shape[2:]))
         if kernel != list(w.shape[2:]):
             refuse(node, "kernel_shape %s differs from the weight's %s" % (kernel, list(w.shape[2:])))
@@ -499,6 +1045,8 @@ class Importer:
             options.append("ctnn::dilation<%d>" % d)
         if rounding:
             options.append(rounding)
+        if g != 1:
+            options.append("ctnn::groups<%d>" % g)
         bias = None
         if len(node.input) > 2 and node.input[2]:
             bias = self.constant(node, 2, "bias").reshape(-1)
@@ -507,7 +1055,7 @@ class Importer:
         else:
             options.append("ctnn::no_bias")
         layer = self.layer_name(node)
-        # ONNX's [M, C, kH, kW] is ctnn's conv2d weight [C_out, C_in, F, F]: no reordering.
+        # ONNX's [M, C/group, kH, kW] is ctnn's conv2d weight [C_out, C_in/G, F, F]: no reordering.
         self.add_param(layer, "weight", w)
         if bias is not None:
             self.add_param(layer, "bias", bias)

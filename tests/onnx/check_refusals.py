@@ -27,6 +27,8 @@ IMAGE = [tensor("x", ["N", 3, 8, 8])]
 FLAT = [tensor("x", ["N", 4])]
 Y = [tensor("y", None)]
 W33 = {"w": np.zeros((4, 3, 3, 3))}
+SEQ = [tensor("x", ["N", 5, 4])]  # a batch-first sequence [N, T, D]
+TIME_MAJOR = node("Transpose", ["x"], ["xt"], "to_time_major", perm=[1, 0, 2])
 
 # (case, nodes, constants, inputs, outputs, text the message must hold)
 CASES = [
@@ -34,12 +36,19 @@ CASES = [
      "only the same padding on every side"),
     ("same_pads_one_sided", [node("Conv", ["x", "w"], ["y"], "c", auto_pad="SAME_UPPER", strides=[2, 2])], W33, IMAGE,
      Y, "pads one side more than the other"),
-    ("grouped_conv", [node("Conv", ["x", "w"], ["y"], "c", group=3)], {"w": np.zeros((3, 1, 3, 3))}, IMAGE, Y,
-     "only group = 1"),
+    ("conv_groups_do_not_divide", [node("Conv", ["x", "w"], ["y"], "c", group=2)], {"w": np.zeros((4, 1, 3, 3))},
+     IMAGE, Y, "group = 2 does not divide 3 input channels"),
     ("rectangular_kernel", [node("Conv", ["x", "w"], ["y"], "c")], {"w": np.zeros((4, 3, 3, 1))}, IMAGE, Y,
      "only square windows"),
-    ("reshape", [node("Reshape", ["x", "s"], ["y"], "r")], {"s": np.array([1, -1])}, IMAGE, Y,
-     "operator Reshape is not supported"),
+    ("reshape_of_the_batch", [node("Reshape", ["x", "s"], ["y"], "r")], {"s": np.array([1, -1])}, IMAGE, Y,
+     "does not keep the batch on axis 0"),
+    ("reshape_regroups", [node("Reshape", ["x", "s"], ["y"], "r")], {"s": np.array([0, 6, 32])}, IMAGE, Y,
+     "cannot regroup a sample [3, 8, 8] into [6, 32]"),
+    ("squeeze_without_axes", [node("Squeeze", ["x"], ["y"], "sq")], {}, IMAGE, Y, "the axes are required"),
+    ("transpose_of_a_sample", [node("Transpose", ["x"], ["y"], "t", perm=[0, 1, 3, 2])], {}, IMAGE, Y,
+     "reorders the axes of a sample"),
+    ("concat_of_rows", [node("Concat", ["x", "x"], ["y"], "cat", axis=2)], {}, IMAGE, Y,
+     "along the first axis of a sample (ONNX axis 1) only"),
     ("softmax_of_image", [node("Softmax", ["x"], ["y"], "sm")], {}, IMAGE, Y, "flat per-sample vector"),
     ("softmax_first_axis", [node("Softmax", ["x"], ["y"], "sm", axis=0)], {}, FLAT, Y, "only the last axis"),
     ("conv_after_global_pool",
@@ -49,7 +58,38 @@ CASES = [
      {}, IMAGE, Y, "count_include_pad = 1"),
     ("max_pool_indices", [node("MaxPool", ["x"], ["y", "i"], "mp", kernel_shape=[2, 2])], {}, IMAGE,
      Y + [helper.make_tensor_value_info("i", TensorProto.INT64, None)], "only the first output"),
-    ("add_of_two_tensors", [node("Add", ["x", "x"], ["y"], "sum")], {}, FLAT, Y, "only as the bias of a MatMul"),
+    ("add_not_per_channel", [node("Add", ["x", "c"], ["y"], "sum")], {"c": np.ones(8)}, IMAGE, Y,
+     "does not broadcast onto [batch] + [3, 8, 8]"),
+    ("div_by_broadcast_constant", [node("Div", ["x", "c"], ["y"], "div")], {"c": np.ones(4)}, SEQ, Y,
+     "ctnn has no broadcast divide"),
+    ("conv_transpose_output_shape", [node("ConvTranspose", ["x", "w"], ["y"], "up", output_shape=[9, 9])],
+     {"w": np.zeros((3, 2, 3, 3))}, IMAGE, Y, "output_shape [9, 9] differs"),
+    ("layer_norm_epsilon", [node("LayerNormalization", ["x", "g"], ["y"], "ln", epsilon=1e-3)], {"g": np.ones(4)},
+     FLAT, Y, "epsilon must be 1e-5"),
+    ("layer_norm_first_axis", [node("LayerNormalization", ["x", "g"], ["y"], "ln", axis=1)], {"g": np.ones(4)},
+     SEQ, Y, "only the last axis"),
+    ("lstm_clip", [TIME_MAJOR, node("LSTM", ["xt", "w", "r"], ["y"], "lstm", hidden_size=2, clip=3.0)],
+     {"w": np.zeros((1, 8, 4)), "r": np.zeros((1, 8, 2))}, SEQ, Y, "attribute 'clip' is not supported"),
+    ("lstm_peepholes", [TIME_MAJOR, node("LSTM", ["xt", "w", "r", "", "", "", "", "p"], ["y"], "lstm", hidden_size=2)],
+     {"w": np.zeros((1, 8, 4)), "r": np.zeros((1, 8, 2)), "p": np.zeros((1, 6))}, SEQ, Y, "peepholes"),
+    ("gru_reset_before", [TIME_MAJOR, node("GRU", ["xt", "w", "r"], ["y"], "gru", hidden_size=2)],
+     {"w": np.zeros((1, 6, 4)), "r": np.zeros((1, 6, 2))}, SEQ, Y, "linear_before_reset must be 1"),
+    ("rnn_activation", [TIME_MAJOR, node("RNN", ["xt", "w", "r"], ["y"], "rnn", hidden_size=2,
+                                        activations=["Relu"])],
+     {"w": np.zeros((1, 2, 4)), "r": np.zeros((1, 2, 2))}, SEQ, Y, "activations ['Relu'] are not supported"),
+    ("rnn_sequence_lens", [TIME_MAJOR, node("RNN", ["xt", "w", "r", "", "lens"], ["y"], "rnn", hidden_size=2)],
+     {"w": np.zeros((1, 2, 4)), "r": np.zeros((1, 2, 2)), "lens": np.array([3, 3, 3])}, SEQ, Y,
+     "sequence_lens is not supported"),
+    ("shape_of_symbolic_batch", [node("Shape", ["x"], ["y"], "shape")], {}, FLAT,
+     [helper.make_tensor_value_info("y", TensorProto.INT64, None)],
+     "is not known when importing (a symbolic batch size)"),
+    ("expand_of_computed", [node("Expand", ["x", "s"], ["y"], "ex")], {"s": np.array([1, 4])}, FLAT, Y,
+     "only an Expand of a constant"),
+    ("gather_of_features", [node("Gather", ["x", "i"], ["y"], "g", axis=1)], {"i": np.array(0)}, FLAT, Y,
+     "an axis of size 1"),
+    ("rnn_batch_first_input", [node("RNN", ["x", "w", "r"], ["y"], "rnn", hidden_size=2)],
+     {"w": np.zeros((1, 2, 4)), "r": np.zeros((1, 2, 2))}, SEQ, Y,
+     "holds the batch first; ONNX's RNN reads it time-major [T, N, D]"),
     ("gemm_transA", [node("Gemm", ["x", "w"], ["y"], "fc", transA=1)], {"w": np.zeros((4, 3))}, FLAT, Y,
      "only transA = 0"),
     ("gemm_broadcast_0", [node("Gemm", ["x", "w", "b"], ["y"], "fc")], {"w": np.zeros((4, 3)), "b": np.zeros(3)},
@@ -75,7 +115,7 @@ def main():
         # Integer constants (a Reshape's shape) stay int64, weights are float.
         inits = [numpy_helper.from_array(v.astype(np.int64 if v.dtype.kind == "i" else np.float32), k)
                  for k, v in constants.items()]
-        opsets = [helper.make_opsetid("", OPSETS.get(case, 15))] + [helper.make_opsetid(n.domain, 1) for n in nodes if n.domain]
+        opsets = [helper.make_opsetid("", OPSETS.get(case, 17))] + [helper.make_opsetid(n.domain, 1) for n in nodes if n.domain]
         model = helper.make_model(helper.make_graph(nodes, case, inputs, outputs, inits), opset_imports=opsets)
         path = os.path.join(work, case + ".onnx")
         header = os.path.join(work, case + ".hpp")

@@ -47,14 +47,24 @@ class Builder:
         self.inits.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
         return name
 
+    def const_int(self, name, values):
+        self.inits.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
     def node(self, op, inputs, name, **attrs):
         out = name + "_out"
         self.nodes.append(helper.make_node(op, inputs, [out], name=name, **attrs))
         return out
 
-    def model(self, graph_name, inputs, outputs):
+    def node_outputs(self, op, inputs, name, k, **attrs):
+        """A node of several outputs of which output k is returned (and the others left unnamed)."""
+        outs = [""] * k + [name + "_out"]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=name, **attrs))
+        return outs[k]
+
+    def model(self, graph_name, inputs, outputs, opset=OPSET):
         graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, self.inits)
-        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="make_models.py")
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="make_models.py")
         onnx.checker.check_model(m)
         return m
 
@@ -135,6 +145,80 @@ def bn_net(rng):
     return b.model("bn_net", [tensor("pixels", ["N", 3, 10, 10])], [tensor(y, ["N", 6])]), [3, 10, 10]
 
 
+def elementwise_net(rng):
+    """A depthwise-grouped Conv; Add, Mul, Sub of per-channel and scalar
+    constants (one given first); Relu, Neg, Exp, Div and Sum of computed
+    tensors; a strided ConvTranspose with output_padding and a grouped one;
+    Sub from a constant of the whole shape; Concat of channels; Reshape to a
+    flat vector; MatMul by a transposed constant, Add; Unsqueeze and Squeeze."""
+    b = Builder(rng)
+    h = b.node("Conv", ["x", b.weight("dw.w", [6, 1, 3, 3]), b.weight("dw.b", [6], 0.1)], "depthwise",
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=3)
+    h = b.node("Add", [h, b.weight("shift", [6, 1, 1])], "shift")
+    h = b.node("Mul", [b.weight("gain", [1, 6, 1, 1]), h], "gain")
+    s = b.node("Sub", [h, b.const("quarter", 0.25)], "minus_quarter")
+    e = b.node("Exp", [b.node("Neg", [b.node("Relu", [s], "relu")], "neg")], "exp")
+    d = b.node("Div", [e, b.node("Sigmoid", [s], "sig")], "ratio")
+    t = b.node("ConvTranspose", [d, b.weight("up.w", [6, 2, 3, 3]), b.weight("up.b", [2], 0.1)], "up",
+               strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+    t2 = b.node("ConvTranspose", [d, b.weight("up2.w", [6, 1, 2, 2])], "up_grouped", strides=[2, 2], group=2)
+    u = b.node("Sub", [b.weight("offset", [2, 8, 8]), t], "offset")
+    c = b.node("Concat", [t, u, t2], "cat", axis=1)
+    c = b.node("Sum", [c, b.node("Mul", [c, c], "square"), b.node("Tanh", [c], "tanh")], "total")
+    f = b.node("Reshape", [c, b.const_int("flat_shape", [0, -1])], "flat")
+    w = b.node("Transpose", [b.weight("fc.w", [5, 384])], "fc_weight_t", perm=[1, 0])
+    y = b.node("Add", [b.node("MatMul", [f, w], "fc"), b.weight("fc.b", [5], 0.1)], "fc_bias")
+    y = b.node("Unsqueeze", [y, b.const_int("axis2", [2])], "unsqueeze")
+    y = b.node("Squeeze", [y, b.const_int("axis2b", [2])], "squeeze")
+    return b.model("elementwise_net", [tensor("x", ["N", 3, 4, 4])], [tensor(y, ["N", 5])]), [3, 4, 4]
+
+
+def sequence_net(rng):
+    """A batch-first sequence through a bidirectional LSTM, a GRU
+    (linear_before_reset) and an RNN of which only Y_h is read, with the
+    Transpose, Reshape and Squeeze nodes PyTorch's exporter writes around
+    them; LayerNormalization; every bias nonzero."""
+    b = Builder(rng)
+    t, d = 5, 4
+    x = b.node("Transpose", ["seq"], "to_time_major", perm=[1, 0, 2])
+    y = b.node_outputs("LSTM", [x, b.weight("lstm.W", [2, 12, d]), b.weight("lstm.R", [2, 12, 3]),
+                                b.weight("lstm.B", [2, 24], 0.3)], "lstm", 0,
+                       hidden_size=3, direction="bidirectional")
+    y = b.node("Transpose", [y], "lstm_steps", perm=[0, 2, 1, 3])
+    y = b.node("Reshape", [y, b.const_int("join", [0, 0, -1])], "lstm_joined")
+    g = b.node_outputs("GRU", [y, b.weight("gru.W", [1, 12, 6]), b.weight("gru.R", [1, 12, 4]),
+                               b.weight("gru.B", [1, 24], 0.3)], "gru", 0, hidden_size=4, linear_before_reset=1)
+    g = b.node("Squeeze", [g, b.const_int("dir_axis", [1])], "gru_steps")
+    r = b.node_outputs("RNN", [g, b.weight("rnn.W", [1, 3, 4]), b.weight("rnn.R", [1, 3, 3]),
+                               b.weight("rnn.B", [1, 6], 0.3)], "rnn", 1, hidden_size=3)
+    r = b.node("Squeeze", [r, b.const_int("dir_axis2", [0])], "rnn_last")
+    g = b.node("Transpose", [g], "batch_first", perm=[1, 0, 2])
+    n = b.node("LayerNormalization", [g, b.const("ln.scale", 1 + 0.2 * rng.standard_normal(4)),
+                                      b.const("ln.bias", 0.2 * rng.standard_normal(4))], "norm", axis=-1)
+    return (b.model("sequence_net", [tensor("seq", ["N", t, d])], [tensor(n, ["N", t, 4]), tensor(r, ["N", 3])],
+                    opset=17), [t, d])
+
+
+def exported_lstm(rng):
+    """An LSTM as PyTorch's exporter writes nn.LSTM(batch_first=True) with a
+    fixed batch: the zero initial states computed from the input's shape
+    (Shape, Gather, Unsqueeze, Concat, Expand), Y_h read by a Gather of its
+    one direction, then Gemm."""
+    b = Builder(rng)
+    x = b.node("Transpose", ["rows"], "to_time_major", perm=[1, 0, 2])
+    n = b.node("Gather", [b.node("Shape", [x], "shape"), b.const_int("one", 1)], "batch_size", axis=0)
+    n = b.node("Unsqueeze", [n, b.const_int("axis0", [0])], "batch_dim")
+    dims = b.node("Concat", [b.const_int("dirs", [1]), n, b.const_int("hidden", [5])], "state_shape", axis=0)
+    h0 = b.node("Expand", [b.const("zero", np.zeros(1)), dims], "h0")
+    c0 = b.node("Expand", [b.const("zero_c", np.zeros(1)), dims], "c0")
+    b.nodes.append(helper.make_node("LSTM", [x, b.weight("W", [1, 20, 4]), b.weight("R", [1, 20, 5]),
+                                             b.weight("B", [1, 40], 0.3), "", h0, c0],
+                                    ["lstm_y", "lstm_h", "lstm_c"], name="lstm", hidden_size=5))
+    h = b.node("Gather", ["lstm_h", b.const_int("zero_index", 0)], "last", axis=0)
+    y = b.node("Gemm", [h, b.weight("fc.w", [3, 5]), b.weight("fc.b", [3], 0.1)], "fc", transB=1)
+    return b.model("exported_lstm", [tensor("rows", [BATCH, 6, 4])], [tensor(y, [BATCH, 3])]), [6, 4]
+
+
 def unsupported_op(rng):
     """Erf has no ctnn op."""
     b = Builder(rng)
@@ -162,7 +246,8 @@ def expected_outputs(model, x):
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "."
     os.makedirs(out_dir, exist_ok=True)
-    for seed, make in enumerate((mlp_gemm, mlp_matmul, conv_net, bn_net, unsupported_op, unsupported_attr)):
+    for seed, make in enumerate((mlp_gemm, mlp_matmul, conv_net, bn_net, unsupported_op, unsupported_attr,
+                                  elementwise_net, sequence_net, exported_lstm)):
         rng = np.random.default_rng(1000 + seed)
         model, sample_shape = make(rng)
         name = make.__name__

@@ -53,11 +53,13 @@ def _windows(x, a, pad_value):
 
 
 def _conv(x, w, b, a):
-    if a.get("group", 1) != 1:
-        raise NotImplementedError("grouped Conv")
+    g = a.get("group", 1)
     a = dict(a, kernel_shape=list(w.shape[2:]))
     win, _, _ = _windows(x, a, 0.0)
-    y = np.einsum("ncijkl,mckl->nmij", win, w)
+    cg, mg = x.shape[1] // g, w.shape[0] // g
+    # Group k: output channels [k·M/G, (k+1)·M/G) read input channels [k·C/G, (k+1)·C/G).
+    y = np.concatenate([np.einsum("ncijkl,mckl->nmij", win[:, k * cg:(k + 1) * cg], w[k * mg:(k + 1) * mg])
+                        for k in range(g)], axis=1)
     if b is not None:
         y += b[None, :, None, None]
     return y
@@ -72,6 +74,73 @@ def _average_pool(x, a):
     win, mask, pad_mask = _windows(x, a, 0.0)
     counted = pad_mask if a.get("count_include_pad", 0) else mask
     return np.where(mask, win, 0.0).sum(axis=(4, 5)) / counted.sum(axis=(2, 3))
+
+
+def _conv_transpose(x, w, b, a):
+    """Each input pixel scatters its filter, scaled, S apart; then the padding is cut off."""
+    g = a.get("group", 1)
+    sh, sw = a.get("strides", [1, 1])
+    dh, dw = a.get("dilations", [1, 1])
+    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
+    oh_pad, ow_pad = a.get("output_padding", [0, 0])
+    n, c, h, wd = x.shape
+    mg, kh, kw = w.shape[1:]
+    cg = c // g
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oh_pad
+    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + ow_pad
+    y = np.zeros((n, mg * g, full_h, full_w))
+    for ci in range(c):
+        k = ci // cg
+        for i in range(h):
+            for j in range(wd):
+                for u in range(kh):
+                    for v in range(kw):
+                        y[:, k * mg:(k + 1) * mg, i * sh + u * dh, j * sw + v * dw] += (
+                            x[:, ci, i, j][:, None] * w[ci, :, u, v][None, :])
+    y = y[:, :, pt:full_h - pb, pl:full_w - pr]
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _recurrent(op, x, a):
+    """ONNX's RNN, GRU and LSTM (default activations, layout 0): Y [T, dirs, N, H], Y_h [dirs, N, H]."""
+    xs, w, r = x[0], x[1], x[2]
+    hidden = a["hidden_size"]
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    dirs = w.shape[0]
+    b = x[3] if len(x) > 3 and x[3] is not None else np.zeros((dirs, 2 * gates * hidden))
+    steps, n = xs.shape[:2]
+    y = np.zeros((steps, dirs, n, hidden))
+    y_h = np.zeros((dirs, n, hidden))
+    for d in range(dirs):
+        wb, rb = b[d, :gates * hidden], b[d, gates * hidden:]
+        h = x[5][d] if len(x) > 5 and x[5] is not None else np.zeros((n, hidden))
+        c = x[6][d] if len(x) > 6 and x[6] is not None else np.zeros((n, hidden))
+        order = range(steps) if d == 0 else range(steps - 1, -1, -1)
+        for t in order:
+            xw = xs[t] @ w[d].T + wb  # [N, G·H], gate blocks in ONNX's order
+            hr = h @ r[d].T + rb
+            blk = lambda m, k: m[:, k * hidden:(k + 1) * hidden]  # noqa: E731
+            if op == "RNN":
+                h = np.tanh(xw + hr)
+            elif op == "LSTM":  # i, o, f, c
+                i, o, f = (_sigmoid(blk(xw, k) + blk(hr, k)) for k in range(3))
+                c = f * c + i * np.tanh(blk(xw, 3) + blk(hr, 3))
+                h = o * np.tanh(c)
+            else:  # GRU: z, r, h with linear_before_reset = 1
+                if not a.get("linear_before_reset", 0):
+                    raise NotImplementedError("GRU with linear_before_reset = 0")
+                z, rr = (_sigmoid(blk(xw, k) + blk(hr, k)) for k in range(2))
+                hh = np.tanh(blk(xw, 2) + rr * blk(hr, 2))
+                h = (1 - z) * hh + z * h
+            y[t, d] = h
+        y_h[d] = h
+    return y, y_h
 
 
 def _softmax(x, axis):
@@ -92,6 +161,48 @@ def _node(node, v):
         return x[0] @ x[1]
     if op == "Add":
         return x[0] + x[1]
+    if op == "Sub":
+        return x[0] - x[1]
+    if op == "Mul":
+        return x[0] * x[1]
+    if op == "Div":
+        return x[0] / x[1]
+    if op == "Sum":
+        return sum(x)
+    if op == "Neg":
+        return -x[0]
+    if op == "Exp":
+        return np.exp(x[0])
+    if op == "Log":
+        return np.log(x[0])
+    if op == "Concat":
+        return np.concatenate(x, axis=a["axis"])
+    if op == "Reshape":
+        shape = [x[0].shape[i] if d == 0 else d for i, d in enumerate(x[1].astype(np.int64))]
+        return x[0].reshape(shape)
+    if op == "Squeeze":
+        return np.squeeze(x[0], axis=tuple(int(k) for k in x[1]))
+    if op == "Unsqueeze":
+        return np.expand_dims(x[0], axis=tuple(int(k) for k in x[1]))
+    if op == "Shape":
+        return np.array(x[0].shape, dtype=np.int64)
+    if op == "Gather":
+        return np.take(x[0], x[1].astype(np.int64), axis=a.get("axis", 0))
+    if op == "Expand":
+        return x[0] * np.ones(tuple(int(d) for d in x[1]))
+    if op == "Transpose":
+        return np.transpose(x[0], a.get("perm"))
+    if op == "ConvTranspose":
+        return _conv_transpose(x[0], x[1], x[2] if len(x) > 2 else None, a)
+    if op == "LayerNormalization":
+        axis = a.get("axis", -1) % x[0].ndim
+        axes = tuple(range(axis, x[0].ndim))
+        mean = x[0].mean(axis=axes, keepdims=True)
+        var = ((x[0] - mean) ** 2).mean(axis=axes, keepdims=True)
+        y = (x[0] - mean) / np.sqrt(var + a.get("epsilon", 1e-5)) * x[1]
+        return y + x[2] if len(x) > 2 and x[2] is not None else y
+    if op in ("RNN", "GRU", "LSTM"):
+        return _recurrent(op, x, a)
     if op == "Relu":
         return np.maximum(x[0], 0)
     if op == "LeakyRelu":
@@ -132,5 +243,8 @@ def run(model, feeds):
     v = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
     v.update({k: np.asarray(x, dtype=np.float64) for k, x in feeds.items()})
     for node in g.node:
-        v[node.output[0]] = _node(node, v)
+        out = _node(node, v)
+        for name, value in zip(node.output, out if isinstance(out, tuple) else (out,)):
+            if name:
+                v[name] = value
     return [v[o.name] for o in g.output]
