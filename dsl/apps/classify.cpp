@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include <omp.h>
+
 #include <ctnn/ctnn.hpp>
 #include <ctnn/io/idx.hpp>
 
@@ -35,6 +37,7 @@ constexpr std::size_t classes = ctnn::io::fashion_mnist_classes;
 struct options {
   std::filesystem::path images;
   std::size_t limit = 0;  // 0: every image of the file
+  int threads = 1;
   bool time_startup = false;
 };
 
@@ -51,6 +54,13 @@ std::optional<int> read_command_line(int argc, char** argv, options& o) {
                       [&o](const std::string& t) { o.images = t; });
   add_flag_with_value(app, "--limit", "N", "classify the first N images only (default: all)",
                       [&o](const std::string& t) { o.limit = parse_number<std::size_t>("--limit", t); });
+  add_flag_with_value(app, "--threads", "T",
+                      "OpenMP threads for each prediction (default 1: at batch 1 LeNet is\n"
+                      "fastest on one, docs/deploy.md)",
+                      [&o](const std::string& t) {
+                        o.threads = parse_number<int>("--threads", t);
+                        if (o.threads < 1) throw usage_error("--threads must be at least 1, not " + t);
+                      });
   add_switch(app, "--time-startup",
              "print the time from the start of main() to the first image's class\n"
              "(the model built and its weights copied in, the file read, one prediction)",
@@ -81,8 +91,11 @@ int main(int argc, char** argv) {
   }
   const std::size_t count = o.limit ? std::min(o.limit, images.count) : images.count;
 
+  omp_set_num_threads(o.threads);
+  const clock_type::time_point building = clock_type::now();
   model_type model;
   classify_weights::load(model);
+  const double build_us = microseconds(clock_type::now() - building);
 
   std::vector<float> pixels(side * side);
   std::vector<double> latencies;
@@ -97,7 +110,8 @@ int main(int argc, char** argv) {
     const clock_type::time_point after = clock_type::now();
     latencies.push_back(microseconds(after - before));
     if (i == 0 && o.time_startup)
-      std::printf("startup: %.0f us from main() to the first class\n", microseconds(after - started));
+      std::printf("startup: %.0f us from main() to the first class (the model and its weights: %.0f us)\n",
+                  microseconds(after - started), build_us);
     std::printf("image %zu: %s (class %zu)  %.1f us\n", i, ctnn::io::fashion_mnist_class_names[c].data(), c,
                 latencies.back());
   }

@@ -19,7 +19,7 @@ file(READ "${EXPECTED}" expected)
 if(expected STREQUAL "" OR NOT classes STREQUAL expected)
   message(FATAL_ERROR "classify_test: the classes differ from ${EXPECTED}:\n${expected}\nctnn_classify printed:\n${classes}")
 endif()
-foreach(regex IN ITEMS "^startup: [0-9]+ us from main\\(\\) to the first class\n"
+foreach(regex IN ITEMS "^startup: [0-9]+ us from main\\(\\) to the first class \\(the model and its weights: [0-9]+ us\\)\n"
                        "\n[0-9]+ images in [0-9.]+ us: [0-9.]+ us per image \\(median [0-9.]+ us, fastest [0-9.]+ us\\), batch 1\n$")
   if(NOT out MATCHES "${regex}")
     message(FATAL_ERROR "classify_test: the output does not match '${regex}'")
