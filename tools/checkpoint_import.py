@@ -81,8 +81,9 @@ def header_text(tensors, args, mode):
         "namespace %s {" % args.namespace,
         "",
         "using network = %s;" % args.network,
-        "static_assert(network::param_count == %d, \"the checkpoint's trainable tensors hold %d values\");"
-        % (param_count, param_count),
+        "static_assert(network::param_count == %d,\n"
+        "              \"%s holds %d trainable values, not this network's parameter count: a checkpoint of another"
+        " network?\");" % (param_count, os.path.basename(args.checkpoint), param_count),
         "",
     ]
     out += ctnn_weights.array_lines(weights, mode, args.namespace, args.output)
