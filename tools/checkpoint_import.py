@@ -106,9 +106,9 @@ def main(argv=None):
     parser.add_argument("--namespace", required=True, help="the C++ namespace of the header, e.g. lenet_weights")
     parser.add_argument("--network", required=True, help="the network type, e.g. ctnn::models::lenet::network")
     parser.add_argument("--include", required=True, help="the header that defines it, e.g. models/lenet.hpp")
-    parser.add_argument("--weights", choices=("literal", "blob", "auto"), default="auto",
-                        help="literal: arrays in the header; blob: a .bin and a .S beside it, linked into the binary;"
-                             " auto (default): literal up to %d KB, blob above"
+    parser.add_argument("--weights", choices=("literal", "blob", "auto"), default="literal",
+                        help="literal (default): arrays in the header; blob: a .bin and a .S beside it, linked into the"
+                             " binary; auto: literal up to %d KB, blob above"
                              % (ctnn_weights.AUTO_LITERAL_MAX_BYTES // 1024))
     args = parser.parse_args(argv)
     name = r"[A-Za-z_]\w*(::[A-Za-z_]\w*)*"

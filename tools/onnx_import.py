@@ -676,9 +676,9 @@ def main(argv=None):
     parser.add_argument("model", help="the .onnx file")
     parser.add_argument("-o", "--output", required=True, help="the header to write")
     parser.add_argument("--namespace", required=True, help="the C++ namespace of the network, e.g. mnist")
-    parser.add_argument("--weights", choices=("literal", "blob", "auto"), default="auto",
-                        help="literal: arrays in the header; blob: a .bin and a .S beside it, linked into the binary;"
-                             " auto (default): literal up to %d KB of weights, blob above (docs/deploy.md)"
+    parser.add_argument("--weights", choices=("literal", "blob", "auto"), default="literal",
+                        help="literal (default): arrays in the header; blob: a .bin and a .S beside it, linked into the"
+                             " binary; auto: literal up to %d KB of weights, blob above (docs/deploy.md)"
                              % (ctnn_weights.AUTO_LITERAL_MAX_BYTES // 1024))
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z_]\w*(::[A-Za-z_]\w*)*", args.namespace):
