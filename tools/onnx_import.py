@@ -167,6 +167,14 @@ class Importer:
         # Where a tensor holds the batch when not first: a recurrent layer's
         # [T, N, D] sequences. ctnn's values are always batch-first per sample.
         self.batch_axes = {}
+        # A Pad's output (ONNX name -> (Pad node, [top, left, bottom, right], fill)),
+        # folded into the Conv or pooling that reads it; and the (node, input)
+        # pairs that have folded one.
+        self.pads = {}
+        self.folded_pads = set()
+        # A Cast of a computed tensor to integers: token ids, read only by a
+        # Gather from a constant table (an embedding). ONNX name -> the Cast node.
+        self.id_casts = {}
         self.inputs = []
 
     # --- helpers ------------------------------------------------------------
@@ -177,6 +185,12 @@ class Importer:
             refuse(node, "input %d is missing" % k)
         if name in self.constants:
             refuse(node, "input %d ('%s') is a constant where ctnn needs a computed tensor" % (k, name))
+        if name in self.id_casts:
+            refuse(node, "input %d ('%s') is the Cast of '%s' to integers; ctnn reads integer ids only in a Gather "
+                   "from a constant table (an embedding)" % (k, name, self.id_casts[name].input[0]))
+        if name in self.pads and (id(node), name) not in self.folded_pads:
+            refuse(node, "input %d ('%s') is padded by the Pad node '%s', which ctnn folds only into the Conv, "
+                   "MaxPool or AveragePool that reads it" % (k, name, self.pads[name][0].name or name))
         if name not in self.values:
             refuse(node, "input %d ('%s') is not produced by any supported node" % (k, name))
         held = self.batch_axes.get(name, 0)
@@ -288,6 +302,9 @@ class Importer:
             if self.batch_axes.get(o, 0):
                 raise Refused("onnx_import: graph output '%s' holds the batch on axis %d; a ctnn network's outputs "
                               "hold it first (transpose it there in the model)" % (o, self.batch_axes[o]))
+            if o in self.pads or o in self.id_casts:
+                raise Refused("onnx_import: graph output '%s' is a Pad or a Cast to integers, which ctnn folds into "
+                              "the node reading it; a ctnn network's outputs must be computed by a node" % o)
             if self.values[o].is_input:  # ctnn predicts nodes; an input passed through is none
                 raise Refused("onnx_import: graph output '%s' is the input '%s' passed through unchanged; "
                               "a ctnn network's outputs must be computed by a node" % (o, self.values[o].ident))
@@ -775,6 +792,9 @@ class Importer:
             c = self.constants[node.input[0]]
             self.constants[node.output[0]] = np.take(c, self.constants[node.input[1]], axis=axis)
             return
+        if node.input[0] in self.constants and len(node.input) > 1 and node.input[1] in self.id_casts:
+            self.embedding(node, axis)
+            return
         # A computed tensor: only taking the one index of an axis of size 1
         # (a recurrent layer's single direction of Y_h), which drops that axis.
         x = self.value(node, 0, batch_axis=None)
@@ -789,6 +809,46 @@ class Importer:
         if kept.index(None):
             self.batch_axes[node.output[0]] = kept.index(None)
         self.regroup(node, x, [d for d in kept if d is not None])
+
+    # --- token ids: Cast to integers, then Gather from a table ---------------------
+    # PyTorch's nn.Embedding of ids given as floats (ctnn's way of feeding them)
+    # exports as Cast(to=int64) then Gather(table, ids): ctnn's embedding.
+    INTEGER_TYPES = {onnx.TensorProto.INT8, onnx.TensorProto.INT16, onnx.TensorProto.INT32, onnx.TensorProto.INT64,
+                     onnx.TensorProto.UINT8, onnx.TensorProto.UINT16, onnx.TensorProto.UINT32,
+                     onnx.TensorProto.UINT64}
+
+    def op_Cast(self, node, a):
+        self.only(node, {"to"}, a)
+        to = a.get("to")
+        if self.all_constant(node):
+            dtype = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[to]
+            self.constants[node.output[0]] = self.constants[node.input[0]].astype(dtype)
+            return
+        x = self.value(node, 0)
+        if to in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE):
+            self.alias(node, node.output[0], x)  # ctnn computes in one floating type throughout
+            return
+        if to not in self.INTEGER_TYPES:
+            refuse(node, "a Cast of a computed tensor to %s is not supported" % onnx.TensorProto.DataType.Name(to))
+        self.id_casts[node.output[0]] = node
+
+    def embedding(self, node, axis):
+        """Gather(table, Cast(ids)) on axis 0 of a [V, E] table: ctnn::embedding. ctnn throws a
+        token_error for an id that is not an integer in [0, V), where ONNX would truncate it
+        or count a negative one from the end: the same rows for every id both accept."""
+        cast = self.id_casts[node.input[1]]
+        table = self.constants[node.input[0]].astype(np.float32)
+        if axis != 0 or table.ndim != 2:
+            refuse(node, "only a Gather of token ids from the rows (axis 0) of a [rows, width] table is supported "
+                   "(table %s, axis %d)" % (list(table.shape), axis))
+        ids = self.value(cast, 0)
+        if len(ids.shape) != 1:
+            refuse(node, "ctnn's embedding takes a sequence of ids [T] per sample, not %s" % list(ids.shape))
+        layer = self.layer_name(node)
+        self.add_param(layer, "weight", table)
+        self.bind(node, node.output[0], 'ctnn::embedding<"%s", %d, %d>(%s)' % (layer, table.shape[0], table.shape[1],
+                                                                               self.arg(ids)),
+                  (ids.shape[0], table.shape[1]), layer)
 
     # --- transposed convolution, layer norm, recurrent layers ---------------------
     def op_ConvTranspose(self, node, a):
@@ -987,6 +1047,57 @@ class Importer:
         # ONNX's gates i, o, f, c are ctnn's i, f, g, o in the order 0, 2, 3, 1.
         self.recurrent(node, a, "lstm", 4, [0, 2, 3, 1], ["Sigmoid", "Tanh", "Tanh"], {"input_forget"})
 
+    # --- Pad, folded into the window that reads it -------------------------------
+    # PyTorch exports an average pooling that counts padding as a Pad (of zeros,
+    # often of nothing) before an unpadded AveragePool; other exporters pad
+    # explicitly before a Conv or MaxPool. Padding the spatial axes with the
+    # value the window pads with itself is the same as the window's own pads.
+    def op_Pad(self, node, a):
+        self.only(node, {"mode", "pads", "value"}, a)
+        mode = a.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode != "constant":
+            refuse(node, "mode %s is not supported: ctnn's windows pad with a constant" % mode)
+        if "pads" in a:  # opset < 11: attributes
+            pads, fill = list(a["pads"]), float(a.get("value", 0.0))
+        else:
+            pads = [int(p) for p in self.int_list(node, 1, "pads")]
+            fill = 0.0
+            if len(node.input) > 2 and node.input[2]:
+                fill = float(self.constant(node, 2, "constant_value").reshape(()))
+        x = self.value(node, 0)
+        if len(pads) != 2 * (len(x.shape) + 1):
+            refuse(node, "pads %s does not have two values per axis of [batch] + %s" % (pads, list(x.shape)))
+        if not any(pads):
+            self.alias(node, node.output[0], x)
+            return
+        rank = len(pads) // 2
+        if len(x.shape) != 3 or any(pads[k] or pads[rank + k] for k in (0, 1)) or min(pads) < 0:
+            refuse(node, "only padding (not cropping) the two spatial axes of a per-sample image [C, H, W] is "
+                   "supported; pads %s on %s" % (pads, ["batch"] + list(x.shape)))
+        self.pads[node.output[0]] = (node, [pads[2], pads[3], pads[2 + rank], pads[3 + rank]], fill)
+        self.values[node.output[0]] = x
+
+    def fold_pad(self, node, a, fills, what):
+        """Attributes a with the pads of the Pad node before node added to its own;
+        fills: the padding values for which that is the same computation."""
+        name = node.input[0] if node.input else ""
+        if name not in self.pads:
+            return a
+        pad, extra, fill = self.pads[name]
+        if fill not in fills:
+            refuse(node, "its input is padded by the Pad node '%s' with %r, which is not the %s %s pads with; "
+                   "folding it would compute something else" % (pad.name or name, fill,
+                                                                 " or ".join(repr(f) for f in fills), what))
+        auto_pad = a.get("auto_pad", b"NOTSET")
+        if (auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad) != "NOTSET":
+            refuse(node, "its input is padded by the Pad node '%s'; it cannot be folded into auto_pad %s"
+                   % (pad.name or name, auto_pad))
+        merged = dict(a)
+        merged["pads"] = [p + q for p, q in zip(a.get("pads", [0, 0, 0, 0]), extra)]
+        self.folded_pads.add((id(node), name))
+        return merged
+
     def window_attributes(self, node, a, kernel, w_hw, allow_ceil):
         """(F, stride, pad, dilation, rounding option) of a square, symmetric window."""
         kh, kw = kernel
@@ -1031,6 +1142,7 @@ class Importer:
 
     def op_Conv(self, node, a):
         self.only(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"}, a)
+        a = self.fold_pad(node, a, (0.0,), "a convolution")
         x = self.value(node, 0)
         self.image(node, x, "a 2-D convolution")
         w = self.constant(node, 1, "weight")
@@ -1073,6 +1185,15 @@ class Importer:
     def pool(self, node, a, kind, allowed):
         self.only(node, allowed, a)
         self.single_output(node)
+        if kind == "max_pool":
+            a = self.fold_pad(node, a, (-math.inf,), "a max pooling")
+        elif node.input and node.input[0] in self.pads:
+            own = any(a.get("pads", [0])) or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")
+            a = self.fold_pad(node, a, (0.0,), "an average pooling")
+            # Padded zeros are counted like any input; the pooling's own pads are
+            # counted only with count_include_pad, which pool() checks.
+            if not own:
+                a["count_include_pad"] = 1
         x = self.value(node, 0)
         self.image(node, x, "2-D pooling")
         if "kernel_shape" not in a:

@@ -8,7 +8,7 @@ For each model NAME: NAME.onnx and NAME.npz (input: the batch, float32;
 expected_K: output K, float64). The expected outputs come from
 onnx.reference.ReferenceEvaluator where the installed onnx has it, and
 otherwise from reference_eval.py, a float64 NumPy evaluator of the operators
-used here. Two more models hold an operator, and an attribute, that the
+used here (embedding_net's input is token ids, as floats). Two more models hold an operator, and an attribute, that the
 importer must refuse: unsupported_op.onnx and unsupported_attr.onnx.
 Weights and inputs are drawn from a fixed seed.
 """
@@ -219,6 +219,38 @@ def exported_lstm(rng):
     return b.model("exported_lstm", [tensor("rows", [BATCH, 6, 4])], [tensor(y, [BATCH, 3])]), [6, 4]
 
 
+def padded_net(rng):
+    """Pad nodes folded into the windows after them: zeros before a Conv, -inf
+    before a MaxPool, zeros before an AveragePool that does not count its own
+    padding, and PyTorch's Pad of nothing before an AveragePool."""
+    b = Builder(rng)
+    h = b.node("Pad", ["image", b.const_int("pad1", [0, 0, 1, 1, 0, 0, 1, 1])], "pad_conv")
+    h = b.node("Conv", [h, b.weight("c.w", [4, 2, 3, 3]), b.weight("c.b", [4], 0.1)], "conv", kernel_shape=[3, 3])
+    h = b.node("Pad", [h, b.const_int("pad2", [0, 0, 1, 1, 0, 0, 1, 1]), b.const("neg_inf", np.float32(-np.inf))],
+               "pad_max")
+    h = b.node("MaxPool", [h], "max_pool", kernel_shape=[3, 3], strides=[2, 2])
+    h = b.node("Pad", [h, b.const_int("pad3", [0, 0, 1, 1, 0, 0, 1, 1])], "pad_avg")
+    h = b.node("AveragePool", [h], "avg_pool", kernel_shape=[3, 3], strides=[1, 1])
+    h = b.node("Pad", [h, b.const_int("pad4", [0] * 8)], "pad_nothing")
+    y = b.node("AveragePool", [h], "avg_all", kernel_shape=[5, 5])
+    return b.model("padded_net", [tensor("image", ["N", 2, 9, 9])], [tensor(y, ["N", 4, 1, 1])]), [2, 9, 9]
+
+
+VOCABULARY = 7
+
+
+def embedding_net(rng):
+    """nn.Embedding as PyTorch exports it for float ids: Cast to int64, Gather
+    rows of the table; a Gemm of the flattened rows."""
+    b = Builder(rng)
+    ids = b.node("Cast", ["ids"], "to_int", to=TensorProto.INT64)
+    e = b.node("Gather", [b.weight("emb.weight", [VOCABULARY, 4], 1.0), ids], "/emb/Gather", axis=0)
+    h = b.node("Flatten", [e], "flatten", axis=1)
+    y = b.node("Gemm", [h, b.weight("fc.w", [3, 20]), b.weight("fc.b", [3], 0.1)], "fc", transB=1)
+    return (b.model("embedding_net", [tensor("ids", ["N", 5])], [tensor(e, ["N", 5, 4]), tensor(y, ["N", 3])]),
+            [5])
+
+
 def unsupported_op(rng):
     """Erf has no ctnn op."""
     b = Builder(rng)
@@ -247,14 +279,17 @@ def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "."
     os.makedirs(out_dir, exist_ok=True)
     for seed, make in enumerate((mlp_gemm, mlp_matmul, conv_net, bn_net, unsupported_op, unsupported_attr,
-                                  elementwise_net, sequence_net, exported_lstm)):
+                                  elementwise_net, sequence_net, exported_lstm, padded_net, embedding_net)):
         rng = np.random.default_rng(1000 + seed)
         model, sample_shape = make(rng)
         name = make.__name__
         onnx.save(model, os.path.join(out_dir, name + ".onnx"))
         if name.startswith("unsupported"):
             continue
-        x = rng.standard_normal([BATCH] + sample_shape).astype(np.float32)
+        if name == "embedding_net":  # token ids, as floats
+            x = rng.integers(0, VOCABULARY, [BATCH] + sample_shape).astype(np.float32)
+        else:
+            x = rng.standard_normal([BATCH] + sample_shape).astype(np.float32)
         outs, how = expected_outputs(model, x)
         arrays = {"input": x}
         arrays.update({"expected_%d" % k: o for k, o in enumerate(outs)})

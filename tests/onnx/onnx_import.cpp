@@ -23,9 +23,11 @@
 #include "conv_net.hpp"
 #include "conv_net_blob.hpp"
 #include "elementwise_net.hpp"
+#include "embedding_net.hpp"
 #include "exported_lstm.hpp"
 #include "mlp_gemm.hpp"
 #include "mlp_matmul.hpp"
+#include "padded_net.hpp"
 #include "sequence_net.hpp"
 
 namespace {
@@ -162,4 +164,12 @@ TEST_CASE("onnx_import: a bidirectional LSTM, a GRU, an RNN's Y_h, the transpose
 
 TEST_CASE("onnx_import: an LSTM as PyTorch exports it: zero initial states from Shape, Gather, Concat, Expand") {
   check_network<exported_lstm::network, "rows", 1>("exported_lstm", [](auto& m) { exported_lstm::load(m); });
+}
+
+TEST_CASE("onnx_import: Pad folded into a Conv (zeros), a MaxPool (-inf) and AveragePools (zeros, nothing)") {
+  check_network<padded_net::network, "image", 1>("padded_net", [](auto& m) { padded_net::load(m); });
+}
+
+TEST_CASE("onnx_import: Cast of float ids to int64 and Gather from a table as ctnn::embedding") {
+  check_network<embedding_net::network, "ids", 2>("embedding_net", [](auto& m) { embedding_net::load(m); });
 }

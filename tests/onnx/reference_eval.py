@@ -4,7 +4,7 @@ onnx.reference (before 1.13). Independent of the importer: it reads the
 graph's NCHW tensors and attributes as ONNX defines them."""
 
 import numpy as np
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 
 def _attrs(node):
@@ -188,6 +188,13 @@ def _node(node, v):
         return np.array(x[0].shape, dtype=np.int64)
     if op == "Gather":
         return np.take(x[0], x[1].astype(np.int64), axis=a.get("axis", 0))
+    if op == "Cast":
+        return x[0].astype(np.int64) if a["to"] != TensorProto.FLOAT and a["to"] != TensorProto.DOUBLE else x[0]
+    if op == "Pad":
+        pads = [int(p) for p in (a["pads"] if "pads" in a else x[1])]
+        fill = a.get("value", 0.0) if "pads" in a else (float(x[2]) if len(x) > 2 and x[2] is not None else 0.0)
+        rank = x[0].ndim
+        return np.pad(x[0], [(pads[k], pads[rank + k]) for k in range(rank)], constant_values=fill)
     if op == "Expand":
         return x[0] * np.ones(tuple(int(d) for d in x[1]))
     if op == "Transpose":

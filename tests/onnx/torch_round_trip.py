@@ -5,8 +5,10 @@ round trip through tools/onnx_import.py.
     torch_round_trip.py OUTPUT_DIR MODEL...   write each model's files
     torch_round_trip.py --status [MODEL...]   export and import each model, print the importer's verdict
     torch_round_trip.py --list                the model names
+    torch_round_trip.py --blob                those whose weights are imported as a blob
 
-For each MODEL: torch_MODEL.onnx (eval mode, opset 13, a fixed batch of 2, so that
+For each MODEL: torch_MODEL.onnx (eval mode, batch norms kept as
+BatchNormalization nodes, opset 13, a fixed batch of 2, so that
 the exporter folds shape arithmetic such as an LSTM's zero initial state into
 constants; the importer drops the batch dimension either way),
 torch_MODEL.npz (input_K: the random batch of input K; expected_K: PyTorch's
@@ -250,11 +252,18 @@ class CharLm(nn.Module):
 
 
 class Spec:
-    """A model: its PyTorch module, inputs (name, per-sample shape, kind), outputs, and the DSL network."""
+    """A model: its PyTorch module, inputs (name, per-sample shape, kind), outputs, the DSL network,
+    and how the importer writes its weights (onnx_import.py --weights)."""
 
-    def __init__(self, build, inputs, outputs, dsl_header, dsl_network):
+    def __init__(self, build, inputs, outputs, dsl_header, dsl_network, weights="literal"):
         self.build, self.inputs, self.outputs = build, inputs, outputs
         self.dsl_header, self.dsl_network = dsl_header, dsl_network
+        self.weights = weights
+
+
+# Models of millions of weights are linked in as a blob: as literals they
+# would cost the compiler about 0.7 KB of memory per weight (docs/deploy.md).
+BLOB = "blob"
 
 
 IMAGE = "normal"
@@ -264,14 +273,15 @@ MODELS = {
     "lenet_aux": Spec(LeNetAux, [("image", (1, 28, 28), IMAGE)], ["logits", "side_logits"], "lenet_aux.hpp",
                       "ctnn::models::lenet_aux::network"),
     "alexnet": Spec(AlexNet, [("data", (3, 227, 227), IMAGE)], ["logits"], "alexnet.hpp",
-                    "ctnn::models::alexnet::network"),
-    "vgg16": Spec(Vgg16, [("data", (3, 224, 224), IMAGE)], ["logits"], "vgg16.hpp", "ctnn::models::vgg16::network"),
+                    "ctnn::models::alexnet::network", BLOB),
+    "vgg16": Spec(Vgg16, [("data", (3, 224, 224), IMAGE)], ["logits"], "vgg16.hpp", "ctnn::models::vgg16::network",
+                  BLOB),
     "resnet18": Spec(lambda: ResNet(BasicBlock, [2, 2, 2, 2]), [("image", (3, 224, 224), IMAGE)], ["logits"],
-                     "resnet.hpp", "ctnn::models::resnet::resnet18<224>"),
+                     "resnet.hpp", "ctnn::models::resnet::resnet18<224>", BLOB),
     "resnet50": Spec(lambda: ResNet(Bottleneck, [3, 4, 6, 3]), [("image", (3, 224, 224), IMAGE)], ["logits"],
-                     "resnet.hpp", "ctnn::models::resnet::resnet50<224>"),
+                     "resnet.hpp", "ctnn::models::resnet::resnet50<224>", BLOB),
     "googlenet": Spec(GoogLeNet, [("data", (3, 224, 224), IMAGE)], ["logits", "aux1", "aux2"], "googlenet.hpp",
-                      "ctnn::models::googlenet::network"),
+                      "ctnn::models::googlenet::network", BLOB),
     "row_lstm": Spec(RowLstm, [("image", (28, 28), IMAGE)], ["logits"], "row_lstm.hpp",
                      "ctnn::models::row_lstm::network"),
     "char_lm": Spec(CharLm, [("ids", (64,), "ids98"), ("h0", (256,), IMAGE), ("c0", (256,), IMAGE)], ["scores"],
@@ -325,8 +335,12 @@ def export(name):
     input_names = [n for n, _, _ in spec.inputs]
     with warnings.catch_warnings():  # the exporter's advice on other batch sizes and on its shape inference
         warnings.simplefilter("ignore", UserWarning)
+        # PRESERVE exports the model in the mode it is in (eval) but skips the
+        # exporter's eval-mode pass that folds each BatchNormalization into the
+        # Conv before it, which would leave the DSL model's batch norms out.
         torch.onnx.export(model, tuple(inputs), buffer, opset_version=OPSET, input_names=input_names,
-                          output_names=spec.outputs, do_constant_folding=True)
+                          output_names=spec.outputs, do_constant_folding=True,
+                          training=torch.onnx.TrainingMode.PRESERVE)
     return spec, model, buffer.getvalue(), inputs, outputs
 
 
@@ -410,11 +424,14 @@ def main(argv):
     if argv[:1] == ["--list"]:
         print("\n".join(MODELS))
         return 0
+    if argv[:1] == ["--blob"]:
+        print("\n".join(n for n, spec in MODELS.items() if spec.weights == BLOB))
+        return 0
     if argv[:1] == ["--status"]:
         status(argv[1:] or list(MODELS))
         return 0
     if len(argv) < 2 or any(n not in MODELS for n in argv[1:]):
-        sys.stderr.write("usage: torch_round_trip.py OUTPUT_DIR MODEL... | --status [MODEL...] | --list\n"
+        sys.stderr.write("usage: torch_round_trip.py OUTPUT_DIR MODEL... | --status [MODEL...] | --list | --blob\n"
                          "models: %s\n" % ", ".join(MODELS))
         return 1
     os.makedirs(argv[0], exist_ok=True)
