@@ -984,8 +984,16 @@ class Importer:
         if names[4]:
             refuse(node, "sequence_lens is not supported: ctnn runs every sequence for all its steps")
         for k, what in ((5, "initial_h"), (6, "initial_c")):
-            if names[k] and (names[k] not in self.constants or np.any(self.constants[names[k]])):
-                refuse(node, "%s is not supported unless a constant zero (ctnn starts from zeros)" % what)
+            if names[k] in self.constants and np.any(self.constants[names[k]]):
+                refuse(node, "%s is a constant that is not zero; ctnn starts from zeros or from an initial state "
+                       "computed from the inputs" % what)
+        # An initial state computed from the inputs ([dirs, N, H], the batch on
+        # axis 1) is ctnn's optional h0 (and c0) [H] or [2, H] per sample.
+        computed = [k for k in (5, 6) if names[k] and names[k] not in self.constants]
+        state_inputs = [5, 6] if kind == "lstm" else [5]
+        if computed and computed != state_inputs:
+            refuse(node, "ctnn's %s takes %s either all computed from the inputs or all zero" %
+                   (kind, " and ".join(("initial_h", "initial_c")[k - 5] for k in state_inputs)))
         if len(node.input) > 7 and names[7]:
             refuse(node, "peepholes (input P) are not supported: ctnn's lstm has none")
         hidden = a.get("hidden_size")
@@ -1023,7 +1031,14 @@ class Importer:
         self.add_param(layer, "bias_hh", stacked(reorder(b[:, gh:])))
         options = ("ctnn::bidirectional" if dirs == 2 else "", "ctnn::final_state" if final else "")
         opts = "".join(", " + o for o in options if o)
-        expr = 'ctnn::%s<"%s", %d%s>(%s)' % (kind, layer, hidden, opts, self.arg(x))
+        states = ""
+        for k in computed:
+            state = self.value(node, k, batch_axis=1)
+            if state.shape != ((dirs, hidden) if dirs == 2 else (hidden,)):
+                refuse(node, "its initial state '%s' holds %s per sample, not [%s%d]"
+                       % (names[k], list(state.shape), "2, " if dirs == 2 else "", hidden))
+            states += ", " + self.arg(state)
+        expr = 'ctnn::%s<"%s", %d%s>(%s%s)' % (kind, layer, hidden, opts, self.arg(x), states)
         # ONNX's Y is [T, dirs, N, H] and Y_h [dirs, N, H]; ctnn's sample [T, dirs·H]
         # and [dirs·H] hold the same values in the same order.
         out = outputs[1] if final else outputs[0]
