@@ -2,7 +2,10 @@
 """Turns an ONNX model into a C++ header: the network as ctnn bindings and the
 weights as constant arrays, with a load() that copies them into a model.
 
-    onnx_import.py model.onnx -o model.hpp --namespace NAME
+    onnx_import.py model.onnx -o model.hpp --namespace NAME [--weights literal|blob|auto]
+
+The weights are literals in the header, or a blob linked into the binary
+(tools/ctnn_weights.py, docs/deploy.md).
 
 Only operators that map exactly onto ctnn ops are accepted (docs/onnx.md).
 Any other operator, or a supported one with attributes ctnn cannot honour,
@@ -14,10 +17,14 @@ Exit code 1: a usage error or a file that cannot be read; 3: no onnx module.
 import argparse
 import keyword
 import math
+import os
 import re
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctnn_weights  # noqa: E402  (tools/, beside this file)
 
 try:
     import onnx
@@ -1140,7 +1147,9 @@ class Importer:
         value.uses += 1
         return "@{%s}" % value.ident
 
-    def emit(self, namespace, source):
+    def emit(self, namespace, source, weights="literal", header_path=None):
+        """The header's text. weights: 'literal' (arrays in the header) or 'blob'
+        (also writes the .bin and .S beside header_path; tools/ctnn_weights.py)."""
         for o in self.graph_outputs:
             self.values[o].uses += 1
         multi = {v.ident for v in self.values.values() if v.uses > 1 and not v.is_input}
@@ -1182,15 +1191,10 @@ class Importer:
         w("using network = decltype(ctnn::network(ctnn::outputs(%s)));" % ", ".join(outs))
         w("static_assert(network::param_count == %d);" % self.param_count)
         w("")
-        for cpp, pname, arr in self.weights:
-            w("// %s %s" % (pname, list(arr.shape)))
-            flat = arr.reshape(-1)
-            lines = []
-            for i in range(0, flat.size, 8):
-                lines.append("    " + ", ".join(float_literal(float(v)) for v in flat[i:i + 8]) + ",")
-            w("inline constexpr float %s[] = {" % cpp)
-            out.extend(lines)
-            w("};")
+        try:
+            out.extend(ctnn_weights.array_lines(self.weights, weights, namespace, header_path))
+        except ctnn_weights.WeightError as e:
+            raise Refused("onnx_import: %s" % e)
         w("")
         w("/// Copies the imported weights and running statistics into m (any batch size,")
         w("/// float or double); each name and size is checked at compile time.")
@@ -1220,6 +1224,10 @@ def main(argv=None):
     parser.add_argument("model", help="the .onnx file")
     parser.add_argument("-o", "--output", required=True, help="the header to write")
     parser.add_argument("--namespace", required=True, help="the C++ namespace of the network, e.g. mnist")
+    parser.add_argument("--weights", choices=("literal", "blob", "auto"), default="literal",
+                        help="literal (default): arrays in the header; blob: a .bin and a .S beside it, linked into the"
+                             " binary; auto: literal up to %d KB of weights, blob above (docs/deploy.md)"
+                             % (ctnn_weights.AUTO_LITERAL_MAX_BYTES // 1024))
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z_]\w*(::[A-Za-z_]\w*)*", args.namespace):
         parser.error("--namespace must be a C++ namespace name")
@@ -1235,7 +1243,8 @@ def main(argv=None):
             sys.stderr.write("onnx_import: warning: shape inference failed (%s); shapes are not cross-checked\n" % e)
         imp = Importer(model)
         imp.run()
-        text = imp.emit(args.namespace, args.model.replace("\\", "/").split("/")[-1])
+        mode = ctnn_weights.choose_mode(args.weights, imp.weights)
+        text = imp.emit(args.namespace, args.model.replace("\\", "/").split("/")[-1], mode, args.output)
     except Refused as e:
         sys.stderr.write(str(e) + "\n")
         return 2

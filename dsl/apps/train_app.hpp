@@ -71,6 +71,7 @@ struct options {
   fs::path out = "out";
   std::size_t limit = 0;  // 0: the whole training set
   bool quiet = false;
+  bool predictions = false;  // write each test image's predicted class to <out>/predictions.txt
 };
 
 // The optimizer chosen at run time: one trainer type serves all five (two

@@ -274,6 +274,9 @@ inline void add_flags(CLI::App& app, options& o) {
                                             ", not " + t);
                       });
   add_switch(app, "--quiet", "no network summary and no progress bar", o.quiet);
+  add_switch(app, "--predictions",
+             "write the trained network's class for each test image to\n<out>/predictions.txt (as ctnn_classify prints them)",
+             o.predictions);
 }
 
 // The checks that involve several flags, and the defaults that depend on the model.

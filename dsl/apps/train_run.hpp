@@ -94,6 +94,27 @@ double evaluate(Trainer& trainer, const ctnn::io::dataset& data, std::size_t cou
   return double(correct) / double(count);
 }
 
+// Each test image's predicted class, one line each as ctnn_classify prints
+// them (without its latency): "image 3: Dress (class 3)".
+template <class Trainer>
+void write_predictions(Trainer& trainer, const ctnn::io::dataset& data, ctnn::aligned_buffer<float>& padded,
+                       const fs::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) throw std::runtime_error("cannot write '" + path.string() + "'");
+  for (std::size_t first = 0; first < data.count; first += batch) {
+    const std::size_t n = std::min(batch, data.count - first);
+    std::fill_n(padded.data(), padded.size(), 0.0f);
+    std::copy_n(data.images.data() + first * data.features, n * data.features, padded.data());
+    const std::span<const float> logits = trainer.predict(ctnn::feed<"image">(padded));
+    for (std::size_t k = 0; k < n; ++k) {
+      const float* row = logits.data() + k * classes;
+      const auto c = std::size_t(std::max_element(row, row + classes) - row);
+      std::fprintf(f, "image %zu: %s (class %zu)\n", first + k, ctnn::io::fashion_mnist_class_names[c].data(), c);
+    }
+  }
+  if (std::fclose(f) != 0) throw std::runtime_error("cannot write '" + path.string() + "'");
+}
+
 // Training and the report for one of the compiled network types.
 template <class Net>
 int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::dataset& test) {
@@ -209,6 +230,10 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
   std::printf("compiler: %s %s, flags: %s\n", compiler_id(), __VERSION__, cxx_flags());
   try {
     write_report(o, summary, epochs, losses, rates, steps, train_seconds, images_per_second);
+    if (o.predictions) {
+      write_predictions(trainer, test, buffers.padded, o.out / "predictions.txt");
+      std::printf("predictions: %s\n", (o.out / "predictions.txt").c_str());
+    }
     if (!o.checkpoint.empty()) {
       ctnn::save_checkpoint(o.checkpoint, trainer.model());
       std::printf("checkpoint: %s\n", o.checkpoint.c_str());

@@ -8,6 +8,7 @@
 // arithmetic's rounding.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -20,6 +21,7 @@
 
 #include "bn_net.hpp"
 #include "conv_net.hpp"
+#include "conv_net_blob.hpp"
 #include "elementwise_net.hpp"
 #include "exported_lstm.hpp"
 #include "mlp_gemm.hpp"
@@ -125,6 +127,25 @@ TEST_CASE("onnx_import: MatMul + Add as dense layers, Tanh, Dropout, Sigmoid, El
 
 TEST_CASE("onnx_import: a conv net: padded Conv, ceil-mode MaxPool, a floor-mode strided Conv, Flatten, Gemm") {
   check_network<conv_net::network, "image", 1>("conv_net", [](auto& m) { conv_net::load(m); });
+}
+
+TEST_CASE("onnx_import: conv_net with its weights linked in as a blob predicts the literal import's bits") {
+  static_assert(std::is_same_v<conv_net_blob::network, conv_net::network>);
+  // The blob's arrays are aligned for the widest vector load.
+  CHECK(reinterpret_cast<std::uintptr_t>(&conv_net_blob::conv1_weight[0]) % 64 == 0);
+  CHECK(reinterpret_cast<std::uintptr_t>(&conv_net_blob::fc_bias[0]) % 64 == 0);
+  CHECK(std::memcmp(conv_net_blob::fc_weight, conv_net::fc_weight, sizeof conv_net::fc_weight) == 0);
+  const reference r = load_reference("conv_net");
+  ctnn::model<conv_net::network, B, float> literal, blob;
+  conv_net::load(literal);
+  conv_net_blob::load(blob);
+  const std::span<const float> a = literal.predict(ctnn::feed<"image">(r.input));
+  const std::span<const float> b = blob.predict(ctnn::feed<"image">(r.input));
+  REQUIRE(a.size() == b.size());
+  CHECK(std::memcmp(a.data(), b.data(), a.size_bytes()) == 0);
+  // Loaded parameters stay trainable: the blob is only where they start from.
+  blob.param<"fc.bias">()[0] += 1.0f;
+  CHECK(conv_net_blob::fc_bias[0] + 1.0f == blob.param<"fc.bias">()[0]);
 }
 
 TEST_CASE("onnx_import: BatchNormalization of feature maps and of a flat layer, AveragePool, GlobalAveragePool") {
