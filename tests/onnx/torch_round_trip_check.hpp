@@ -13,7 +13,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <ctnn/io/npz.hpp>
+
+#include "case_arrays.hpp"
 
 namespace ctnn_torch {
 
@@ -25,30 +26,16 @@ namespace ctnn_torch {
 inline constexpr double rtol = 1e-4;
 inline constexpr double atol = 1e-5;
 
-class data_set {
+class data_set : public ctnn_onnx_tests::case_arrays {
  public:
-  explicit data_set(const std::string& file) {
-    for (const auto& a : ctnn::io::read_npz(file)) {
-      REQUIRE(a.dtype == "<f4");
-      std::vector<float> v(a.size());
-      std::memcpy(v.data(), a.bytes.data(), v.size() * sizeof(float));
-      const auto slot = [&](std::vector<std::vector<float>>& list, std::size_t prefix) {
-        const std::size_t k = std::stoul(a.name.substr(prefix));
-        if (list.size() <= k) list.resize(k + 1);
-        list[k] = std::move(v);
-      };
-      if (a.name.starts_with("input_")) slot(inputs_, 6);
-      else if (a.name.starts_with("expected_")) slot(expected_, 9);
-    }
-    REQUIRE(!inputs_.empty());
-    REQUIRE(!expected_.empty());
+  explicit data_set(const std::string& file) : case_arrays(file) {
+    REQUIRE(input_count() > 0);
+    REQUIRE(expected_count() > 0);
   }
-
-  const std::vector<float>& input(std::size_t k) const { return inputs_.at(k); }
 
   // Output k of the imported network against PyTorch's; prints the largest errors.
   void check(std::size_t k, std::span<const float> got) const {
-    const std::vector<float>& expected = expected_.at(k);
+    const std::span<const float> expected = this->expected(k);
     REQUIRE(got.size() == expected.size());
     double max_abs = 0, max_rel = 0, largest = 0;
     for (std::size_t i = 0; i < got.size(); ++i) {
@@ -62,9 +49,6 @@ class data_set {
     std::printf("output %zu: %zu values up to %.3g; max abs error %.3g, max relative error %.3g\n", k, got.size(),
                 largest, max_abs, max_rel);
   }
-
- private:
-  std::vector<std::vector<float>> inputs_, expected_;
 };
 
 }  // namespace ctnn_torch
