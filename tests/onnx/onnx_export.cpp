@@ -1,0 +1,71 @@
+// The networks of export_networks.hpp, exported (export_write.cpp, then
+// tools/onnx_export.py, which runs onnx.checker) and imported back
+// (tools/onnx_import.py, headers generated at build time): the imported
+// network has the original's parameters and, on the same inputs, gives the
+// same outputs bit for bit, for the batch and for one sample.
+#include <cstring>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <ctnn/ctnn.hpp>
+
+#include "export_lenet_onnx.hpp"
+#include "export_mlp_onnx.hpp"
+#include "export_networks.hpp"
+
+namespace {
+
+constexpr std::size_t B = export_batch;
+
+std::vector<float> floats(const std::vector<ctnn::io::npy_array>& arrays, const std::string& name) {
+  for (const auto& a : arrays)
+    if (a.name == name) {
+      REQUIRE(a.dtype == "<f4");
+      std::vector<float> v(a.size());
+      std::memcpy(v.data(), a.bytes.data(), a.bytes.size());
+      return v;
+    }
+  FAIL("no array " << name);
+  return {};
+}
+
+bool same_bits(std::span<const float> got, const std::vector<float>& expected) {
+  return got.size() == expected.size() && std::memcmp(got.data(), expected.data(), got.size_bytes()) == 0;
+}
+
+// Each output of the imported network against the original's.
+template <class Net, std::size_t Outputs, class Load>
+void check_round_trip(const std::string& name, Load load) {
+  const auto reference = ctnn::io::read_npz(std::string(CTNN_ONNX_EXPORT_DIR) + "/" + name + "_reference.npz");
+  const std::vector<float> x = floats(reference, "input");
+  const std::vector<float> first(x.begin(), x.begin() + x.size() / B);
+  ctnn::model<Net, B, float> m;
+  load(m);
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    const auto check = [&]<std::size_t k>(std::integral_constant<std::size_t, k>) {
+      const std::vector<float> batch = floats(reference, "output_" + std::to_string(k));
+      const std::vector<float> one = floats(reference, "output_" + std::to_string(k) + "_one");
+      INFO(name << ", output " << k);
+      CHECK(same_bits(m.template predict<k>(ctnn::feed<"image">(x)), batch));
+      CHECK(same_bits(m.template predict_one<k>(ctnn::feed<"image">(first)), one));
+    };
+    (check(std::integral_constant<std::size_t, K>{}), ...);
+  }(std::make_index_sequence<Outputs>{});
+}
+
+}  // namespace
+
+TEST_CASE("onnx_export: an MLP with batch norm, dropout, fused and separate activations, softmax") {
+  static_assert(export_mlp_onnx::network::param_count == export_mlp::network::param_count);
+  static_assert(export_mlp_onnx::network::output_count == 2);
+  check_round_trip<export_mlp_onnx::network, 2>("export_mlp", [](auto& m) { export_mlp_onnx::load(m); });
+}
+
+TEST_CASE("onnx_export: a conv net with strided, padded, floor and ceil windows, batch norm, three outputs") {
+  static_assert(export_lenet_onnx::network::param_count == export_lenet::network::param_count);
+  static_assert(export_lenet_onnx::network::output_count == 3);
+  check_round_trip<export_lenet_onnx::network, 3>("export_lenet", [](auto& m) { export_lenet_onnx::load(m); });
+}
