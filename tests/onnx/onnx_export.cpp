@@ -15,6 +15,7 @@
 #include "export_lenet_onnx.hpp"
 #include "export_mlp_onnx.hpp"
 #include "export_networks.hpp"
+#include "export_sequence_onnx.hpp"
 
 namespace {
 
@@ -64,8 +65,14 @@ TEST_CASE("onnx_export: an MLP with batch norm, dropout, fused and separate acti
   check_round_trip<export_mlp_onnx::network, 2>("export_mlp", [](auto& m) { export_mlp_onnx::load(m); });
 }
 
-TEST_CASE("onnx_export: a conv net with strided, padded, floor and ceil windows, batch norm, three outputs") {
+TEST_CASE("onnx_export: a conv net: strided, padded, floor and ceil windows, channel dropout, batch norm, 3 outputs") {
   static_assert(export_lenet_onnx::network::param_count == export_lenet::network::param_count);
   static_assert(export_lenet_onnx::network::output_count == 3);
   check_round_trip<export_lenet_onnx::network, 3>("export_lenet", [](auto& m) { export_lenet_onnx::load(m); });
+}
+
+TEST_CASE("onnx_export: dense layers on a sequence (MatMul, Add) and log-softmax over each step") {
+  static_assert(export_sequence_onnx::network::param_count == export_sequence::network::param_count);
+  check_round_trip<export_sequence_onnx::network, 1>("export_sequence",
+                                                      [](auto& m) { export_sequence_onnx::load(m); });
 }
