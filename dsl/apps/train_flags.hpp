@@ -242,6 +242,11 @@ inline void add_flags(CLI::App& app, options& o) {
                       "save every parameter and the running statistics (.npz) at the end\n"
                       "(its folder is created and tested for writing before training)",
                       [&o](const std::string& t) { o.checkpoint = t; });
+  add_flag_with_value(app, "--export-onnx", "FILE",
+                      "write the trained network for ONNX at the end: FILE (.json) and\n"
+                      "its parameters beside it (.npz); tools/onnx_export.py FILE makes\n"
+                      "the .onnx (lenet, lenet_aux, mlp; its folder is created and tested)",
+                      [&o](const std::string& t) { o.export_onnx = t; });
   add_flag_with_value(app, "--data", "DIR",
                       text("directory with the Fashion-MNIST .gz files\n(default $CTNN_FASHION_MNIST_DIR or ",
                            ctnn::io::default_fashion_mnist_dir.string(), ")"),
@@ -266,6 +271,9 @@ inline void finish_options(options& o) {
     throw usage_error("--dropout is for --model mlp only: " + o.model_name + " has no dropout layer");
   if ((o.model == model_kind::lenet_aux || o.model == model_kind::lstm) && o.batch_norm)
     throw usage_error("--batch-norm is for --model lenet or mlp: " + o.model_name + " has no batch-norm variant");
+  if (o.model == model_kind::lstm && !o.export_onnx.empty())
+    throw usage_error("--export-onnx is for --model lenet, lenet_aux or mlp: ONNX export has no translation of "
+                      "lstm's recurrent layer yet");
   if (o.model == model_kind::lstm && !o.clip_norm_given) o.training.clip_norm = 5.0;
   const model_defaults d = defaults_of(o.model);
   if (o.epochs == 0) o.epochs = d.epochs;

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -178,11 +179,15 @@ std::string some_names(const std::vector<std::string_view>& names) {
 void prepare_outputs(const options& o, output_dirs& dirs) {
   dirs.create(o.out, "--out");
   check_writable(o.out, "--out: cannot write in '" + o.out.string() + "'");
-  if (o.checkpoint.empty()) return;
-  if (!o.checkpoint.has_filename() || fs::is_directory(o.checkpoint))
-    throw std::runtime_error("--checkpoint: '" + o.checkpoint.string() + "' is a directory, not a file name");
-  dirs.create(o.checkpoint.parent_path(), "--checkpoint");
-  check_writable(o.checkpoint.parent_path(), "--checkpoint: cannot write '" + o.checkpoint.string() + "'");
+  const std::pair<const fs::path*, const char*> files[] = {{&o.checkpoint, "--checkpoint"},
+                                                           {&o.export_onnx, "--export-onnx"}};
+  for (const auto& [file, flag] : files) {
+    if (file->empty()) continue;
+    if (!file->has_filename() || fs::is_directory(*file))
+      throw std::runtime_error(std::string(flag) + ": '" + file->string() + "' is a directory, not a file name");
+    dirs.create(file->parent_path(), flag);
+    check_writable(file->parent_path(), std::string(flag) + ": cannot write '" + file->string() + "'");
+  }
 }
 
 void check_init_loaded(const options& o, const std::vector<std::string>& loaded,
