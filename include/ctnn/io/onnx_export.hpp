@@ -115,10 +115,10 @@ template <class Net>
 io::graph_description describe_onnx(std::string name, std::string parameters) {
   constexpr std::size_t bad = io::detail::first_unexportable<Net>;
   constexpr std::size_t shown = bad == Net::node_count ? 0 : bad;
-  static_assert(diagnostic::check_unless<
-                bad == Net::node_count,
-                diagnostic::op_cannot_be_exported_to_onnx<io::detail::kind_text<typename Net::template node_at<shown>::spec>(),
-                                                          Net::template node_at<shown>::op::name>>);
+  using culprit = typename Net::template node_at<shown>;
+  static_assert(diagnostic::check_unless<bad == Net::node_count,
+                                         diagnostic::op_cannot_be_exported_to_onnx<
+                                             io::detail::kind_text<typename culprit::spec>(), culprit::op::name>>);
   io::graph_description g;
   g.name = std::move(name);
   g.parameters = std::move(parameters);

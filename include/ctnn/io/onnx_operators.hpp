@@ -8,7 +8,6 @@
 /// ctnn/io/onnx_export.hpp reports it by kind and name at compile time.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -134,8 +133,9 @@ template <class Act>
 void fused_activation(onnx_node_context& c, std::string_view op_type) {
   if constexpr (!act::is_identity_v<Act>) onnx_activation<Act>::add(c, c.tensor(op_type), c.output);
 }
-inline std::vector<std::int64_t> pair(std::size_t v) { return {std::int64_t(v), std::int64_t(v)}; }
-inline std::vector<std::int64_t> four(std::size_t v) { return {std::int64_t(v), std::int64_t(v), std::int64_t(v), std::int64_t(v)}; }
+// A square window's kernel_shape, strides or dilations, and its pads (begin and end of both axes).
+inline std::vector<std::int64_t> both_axes(std::size_t v) { return std::vector<std::int64_t>(2, std::int64_t(v)); }
+inline std::vector<std::int64_t> all_sides(std::size_t v) { return std::vector<std::int64_t>(4, std::int64_t(v)); }
 }  // namespace detail
 
 /// The primary template: an op with no ONNX translation.
@@ -179,8 +179,8 @@ struct onnx_operators<conv2d_op<Name, Out, F, S, P, D, G, HasBias, Act, WeightIn
     std::vector<std::string> in{c.inputs[0], c.parameter(0)};
     if constexpr (HasBias) in.push_back(c.parameter(1));
     c.add("Conv", std::move(in), detail::before_activation<Act>(c, "Conv"),
-          {ints_attribute("kernel_shape", detail::pair(F)), ints_attribute("strides", detail::pair(S)),
-           ints_attribute("pads", detail::four(P)), ints_attribute("dilations", detail::pair(D)),
+          {ints_attribute("kernel_shape", detail::both_axes(F)), ints_attribute("strides", detail::both_axes(S)),
+           ints_attribute("pads", detail::all_sides(P)), ints_attribute("dilations", detail::both_axes(D)),
            int_attribute("group", std::int64_t(G))});
     detail::fused_activation<Act>(c, "Conv");
   }
@@ -195,8 +195,9 @@ struct onnx_operators<pool_op<Kind, F, S, P, R>> {
   static constexpr bool exportable = Kind == pool_kind::max || R != window_rounding::ceil;
   template <class Spec>
   static void describe(onnx_node_context& c) {
-    std::vector<onnx_attribute> a{ints_attribute("kernel_shape", detail::pair(F)),
-                                  ints_attribute("strides", detail::pair(S)), ints_attribute("pads", detail::four(P))};
+    std::vector<onnx_attribute> a{ints_attribute("kernel_shape", detail::both_axes(F)),
+                                  ints_attribute("strides", detail::both_axes(S)),
+                                  ints_attribute("pads", detail::all_sides(P))};
     if constexpr (Kind == pool_kind::max) {
       if constexpr (R == window_rounding::ceil) a.push_back(int_attribute("ceil_mode", 1));
       c.add("MaxPool", {c.inputs[0]}, c.output, std::move(a));
