@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 #include <ctnn/ctnn.hpp>
+#include <ctnn/io/onnx_export.hpp>
 
 #include "export_lenet_onnx.hpp"
 #include "export_mlp_onnx.hpp"
@@ -75,4 +76,38 @@ TEST_CASE("onnx_export: dense layers on a sequence (MatMul, Add) and log-softmax
   static_assert(export_sequence_onnx::network::param_count == export_sequence::network::param_count);
   check_round_trip<export_sequence_onnx::network, 1>("export_sequence",
                                                       [](auto& m) { export_sequence_onnx::load(m); });
+}
+
+namespace with_maxout {
+inline constexpr auto x = ctnn::input<"x", ctnn::shape<8>>;
+using network = decltype(ctnn::network(ctnn::outputs(ctnn::maxout<2>(ctnn::dense<"fc", 8>(x)))));
+}  // namespace with_maxout
+
+TEST_CASE("onnx_export: exportable_to_onnx says which networks can be exported") {
+  static_assert(ctnn::exportable_to_onnx<export_mlp::network>);
+  static_assert(ctnn::exportable_to_onnx<export_lenet::network>);
+  static_assert(!ctnn::exportable_to_onnx<with_maxout::network>);
+  // Only what predict computes counts: the loss and its label are left out.
+  const ctnn::io::graph_description g = ctnn::describe_onnx<export_mlp::network>("mlp", "mlp.npz");
+  REQUIRE(g.inputs.size() == 1);
+  CHECK(g.inputs[0].name == "image");
+  CHECK(g.inputs[0].shape == std::vector<std::size_t>{20});
+  REQUIRE(g.outputs.size() == 2);
+  CHECK(g.outputs[0].name == "fc5");
+  CHECK(g.outputs[1].shape == std::vector<std::size_t>{5});
+  CHECK(g.nodes.size() == 13);
+  CHECK(g.initializers.size() == 14);  // 5 weights, 4 biases, 4 batch norm tensors, the dropout ratio
+}
+
+TEST_CASE("onnx_export: the JSON escapes names and writes each double so that it reads back the same") {
+  ctnn::io::graph_description g;
+  g.name = "a\"b\\c\nd";
+  g.parameters = "p.npz";
+  g.initializers.push_back({"r", "", {}, {}, {0.1, 1e-05, 3.0}});
+  g.nodes.push_back({"LeakyRelu", "n/LeakyRelu", {"x"}, {"y"}, {ctnn::io::float_attribute("alpha", 0.1)}});
+  const std::string json = ctnn::io::to_json(g);
+  CHECK(json.find(R"("name": "a\"b\\c\u000ad")") != std::string::npos);
+  CHECK(json.find(R"("values": [0.1, 1e-05, 3])") != std::string::npos);
+  CHECK(json.find(R"({"name": "alpha", "type": "float", "value": 0.1})") != std::string::npos);
+  CHECK(json.find(R"("inputs": [],)") != std::string::npos);
 }
