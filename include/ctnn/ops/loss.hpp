@@ -336,12 +336,15 @@ template <class Rule>
 struct target_loss_fn {
   template <graph_value X, graph_value Y, class... Options>
   constexpr auto operator()(const X& prediction, const Y& target, const Options&...) const {
-    if constexpr (is_label_v<resolve_t<Y>>)
+    if constexpr (is_label_v<resolve_t<Y>>) {
       static_assert(diagnostic::check<diagnostic::loss_target_is_a_label<Rule::kind, resolve_t<Y>::op::name>>);
-    constexpr bool squared = std::is_same_v<Rule, loss_rule::squared_error>;
-    constexpr loss_reduction r =
-        detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, false, Options...>::value;
-    return make_node<target_loss_op<Rule, r>>(prediction, target);
+      return prediction;  // no node: its shape check would only repeat the error
+    } else {
+      constexpr bool squared = std::is_same_v<Rule, loss_rule::squared_error>;
+      constexpr loss_reduction r =
+          detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, false, Options...>::value;
+      return make_node<target_loss_op<Rule, r>>(prediction, target);
+    }
   }
 };
 
