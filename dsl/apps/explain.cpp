@@ -164,12 +164,21 @@ ascent_options ascent(const options& o, double rate, double l2) {
   return a;
 }
 
-json_value class_model_part(model_type& m, const options& o, scratch<float>& s) {
+json_value class_model_part(model_type& m, const ctnn::io::dataset& test, const options& o, scratch<float>& s) {
   std::vector<float> images(batch * pixels, 0.0f);
   std::vector<std::uint8_t> cls(batch, 0);
   for (std::size_t c = 0; c < classes; ++c) cls[c] = std::uint8_t(c);
-  std::fill_n(images.begin(), classes * pixels, 0.1f);  // a dim start: the ascent adds what the class needs
-  const ascent_options a = ascent(o, 0.01, 1e-3);
+  // Every class starts from the mean test image, a blurred garment of no class:
+  // what the ascent adds and removes is what the class needs.
+  std::vector<double> mean(pixels, 0.0);
+  for (std::size_t i = 0; i < test.count; ++i)
+    for (std::size_t p = 0; p < pixels; ++p) mean[p] += double(test.images[i * pixels + p]);
+  for (std::size_t c = 0; c < classes; ++c)
+    for (std::size_t p = 0; p < pixels; ++p) images[c * pixels + p] = float(mean[p] / double(test.count));
+  // Decay keeps the background dark, as in the data; frequent blurs keep the shapes smooth.
+  ascent_options a = ascent(o, 0.005, 3e-3);
+  a.steps = std::max(1, o.steps / 2);
+  a.blur_every = 4;
   class_model(m, std::span<float>(images), std::span<const std::uint8_t>(cls), classes, a, s);
   const auto logits = m.predict<logits_output>(ctnn::feed<"image">(std::span<const float>(images)));
   json_value per_class = json_value::array();
@@ -187,7 +196,10 @@ json_value dream_part(model_type& m, const ctnn::io::dataset& test, const option
   std::vector<std::uint8_t> cls(batch, 0);
   std::copy_n(test.images.begin(), n * pixels, images.begin());
   const std::vector<float> before(images.begin(), images.begin() + long(n * pixels));
-  const ascent_options a = ascent(o, 0.005, 0.0);
+  // A few steps without blur: the image stays, with what the layer sees in it amplified.
+  ascent_options a = ascent(o, 0.01, 0.0);
+  a.steps = std::max(1, o.steps / 5);
+  a.blur_every = 0;
   if (o.layer == "conv1") deep_dream<conv1_output>(m, std::span<float>(images), std::span<const std::uint8_t>(cls), a, s);
   else deep_dream<conv2_output>(m, std::span<float>(images), std::span<const std::uint8_t>(cls), a, s);
   const std::vector<ctnn::io::picture> rows{grid(before, n, n, 4), grid(images, n, n, 4)};
@@ -343,7 +355,7 @@ int main(int argc, char** argv) {
   try {
     if (o.methods.count("saliency")) report["saliency"] = saliency_part(m, test, o, s);
     if (o.methods.count("occlusion")) report["occlusion"] = occlusion_part(m, test, o, s);
-    if (o.methods.count("class_model")) report["class_model"] = class_model_part(m, o, s);
+    if (o.methods.count("class_model")) report["class_model"] = class_model_part(m, test, o, s);
     if (o.methods.count("dream")) report["dream"] = dream_part(m, test, o, s);
     if (o.methods.count("filters")) report["filters"] = filters_part(m, test, o);
     if (o.methods.count("fgsm")) report["fgsm"] = fgsm_part(m, test, o);
