@@ -365,7 +365,12 @@ int main(int argc, char** argv) {
   }
   report["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const fs::path report_path = o.out / "report.json";
-  std::ofstream(report_path) << report.dump(2) << "\n";
+  std::ofstream file(report_path);
+  file << report.dump(2) << "\n";
+  if (!file.flush()) {
+    std::fprintf(stderr, "ctnn_explain: cannot write '%s'\n", report_path.c_str());
+    return 1;
+  }
   std::printf("report: %s\n", report_path.c_str());
   return 0;
 }
