@@ -60,7 +60,8 @@ class progress {
     if (!enabled_ || total_ == 0) return;
     const bool last = done >= total_;
     const auto now = std::chrono::steady_clock::now();
-    if (tty_ ? (now - drawn_ < std::chrono::milliseconds(100) && !last) : (done * 4 / total_ == (done - 1) * 4 / total_))
+    if (tty_ ? (now - drawn_ < std::chrono::milliseconds(100) && !last)
+             : (done * 4 / total_ == (done - 1) * 4 / total_))
       return;
     drawn_ = now;
     const int filled = int(30 * std::min(done, total_) / total_);
@@ -111,7 +112,8 @@ ctnn::io::picture heat_row(std::span<const float> images, std::span<const float>
     h.map = map;
     h.opacity = 0.7f;
     originals.push_back(grid(img, 1, 1, zoom));
-    heats.push_back(ctnn::io::enlarge(ctnn::io::heat_map(img, heat.subspan(i * height * width, height * width), height, width, h), zoom));
+    heats.push_back(ctnn::io::enlarge(
+        ctnn::io::heat_map(img, heat.subspan(i * height * width, height * width), height, width, h), zoom));
   }
   const std::vector<ctnn::io::picture> rows{ctnn::io::stack(originals), ctnn::io::stack(heats)};
   return ctnn::io::stack(rows, true);
@@ -127,11 +129,14 @@ json_value saliency_part(model_type& m, const ctnn::io::dataset& test, const opt
     const std::size_t n = b.fill(test, first);
     saliency(m, std::span<const float>(b.images), std::span<const std::uint8_t>(b.labels), std::span<float>(maps), s);
     for (std::size_t k = 0; k < std::min(n, o.count - first); ++k) {
-      const double r = object_saliency_ratio<float>(std::span<const float>(b.images).subspan(k * pixels, pixels),
-                                                    std::span<const float>(maps).subspan(k * height * width, height * width));
+      const double r =
+          object_saliency_ratio<float>(std::span<const float>(b.images).subspan(k * pixels, pixels),
+                                       std::span<const float>(maps).subspan(k * height * width, height * width));
       if (std::isfinite(r)) sum += r, ++counted;
     }
-    if (first == 0) ctnn::io::write_png(o.out / "saliency.png", heat_row(b.images, maps, std::min(o.shown, n), ctnn::io::colour_map::sequential, 4));
+    if (first == 0)
+      ctnn::io::write_png(o.out / "saliency.png",
+                          heat_row(b.images, maps, std::min(o.shown, n), ctnn::io::colour_map::sequential, 4));
     bar.update(first + n);
   }
   const double ratio = counted ? sum / double(counted) : NAN;
@@ -150,8 +155,7 @@ json_value occlusion_part(model_type& m, const ctnn::io::dataset& test, const op
     largest.push_back(*std::max_element(drops.begin(), drops.end()));
     bar.update(i + 1);
   }
-  ctnn::io::write_png(o.out / "occlusion.png",
-                      heat_row(test.images, maps, n, ctnn::io::colour_map::diverging, 4));
+  ctnn::io::write_png(o.out / "occlusion.png", heat_row(test.images, maps, n, ctnn::io::colour_map::diverging, 4));
   return {{"patch", patch}, {"stride", stride}, {"fill", 0.0}, {"largest_drop", largest}, {"picture", "occlusion.png"}};
 }
 
@@ -183,11 +187,16 @@ json_value class_model_part(model_type& m, const ctnn::io::dataset& test, const 
   const auto logits = m.predict<logits_output>(ctnn::feed<"image">(std::span<const float>(images)));
   json_value per_class = json_value::array();
   for (std::size_t c = 0; c < classes; ++c)
-    per_class.push_back({{"class", class_name(c)},
-                         {"probability", probability<float>(logits.subspan(c * classes, classes), c)}});
+    per_class.push_back(
+        {{"class", class_name(c)}, {"probability", probability<float>(logits.subspan(c * classes, classes), c)}});
   ctnn::io::write_png(o.out / "class_model.png", grid(images, classes, 5, 4, std::nullopt));
-  return {{"steps", a.steps}, {"rate", a.rate}, {"l2", a.l2}, {"jitter", a.jitter}, {"blur_every", a.blur_every},
-          {"classes", per_class}, {"picture", "class_model.png"}};
+  return {{"steps", a.steps},
+          {"rate", a.rate},
+          {"l2", a.l2},
+          {"jitter", a.jitter},
+          {"blur_every", a.blur_every},
+          {"classes", per_class},
+          {"picture", "class_model.png"}};
 }
 
 json_value dream_part(model_type& m, const ctnn::io::dataset& test, const options& o, scratch<float>& s) {
@@ -200,8 +209,10 @@ json_value dream_part(model_type& m, const ctnn::io::dataset& test, const option
   ascent_options a = ascent(o, 0.01, 0.0);
   a.steps = std::max(1, o.steps / 5);
   a.blur_every = 0;
-  if (o.layer == "conv1") deep_dream<conv1_output>(m, std::span<float>(images), std::span<const std::uint8_t>(cls), a, s);
-  else deep_dream<conv2_output>(m, std::span<float>(images), std::span<const std::uint8_t>(cls), a, s);
+  if (o.layer == "conv1")
+    deep_dream<conv1_output>(m, std::span<float>(images), std::span<const std::uint8_t>(cls), a, s);
+  else
+    deep_dream<conv2_output>(m, std::span<float>(images), std::span<const std::uint8_t>(cls), a, s);
   const std::vector<ctnn::io::picture> rows{grid(before, n, n, 4), grid(images, n, n, 4)};
   ctnn::io::write_png(o.out / "dream.png", ctnn::io::stack(rows, true));
   return {{"layer", o.layer}, {"steps", a.steps}, {"rate", a.rate}, {"picture", "dream.png"}};
@@ -209,8 +220,9 @@ json_value dream_part(model_type& m, const ctnn::io::dataset& test, const option
 
 json_value filters_part(model_type& m, const ctnn::io::dataset& test, const options& o) {
   const auto w = m.param<"conv1.weight">();
-  ctnn::io::write_png(o.out / "conv1_filters.png",
-                      ctnn::io::enlarge(ctnn::io::filter_mosaic(std::span<const float>(w.data(), w.size()), 20, 1, 5, 5, 10), 8));
+  ctnn::io::write_png(
+      o.out / "conv1_filters.png",
+      ctnn::io::enlarge(ctnn::io::filter_mosaic(std::span<const float>(w.data(), w.size()), 20, 1, 5, 5, 10), 8));
   std::vector<float> image(batch * pixels, 0.0f);
   std::copy_n(test.images.begin(), pixels, image.begin());
   const auto a1 = m.predict<conv1_output>(ctnn::feed<"image">(std::span<const float>(image)));
@@ -249,7 +261,8 @@ json_value fgsm_part(model_type& m, const ctnn::io::dataset& test, const options
         picture_rows.assign(b.images.begin(), b.images.begin() + long(shown * pixels));
         picture_rows.insert(picture_rows.end(), adversarial.begin(), adversarial.begin() + long(shown * pixels));
         for (std::size_t k = 0; k < shown; ++k)
-          examples.push_back({{"true", class_name(b.labels[k])}, {"original", class_name(before[k])},
+          examples.push_back({{"true", class_name(b.labels[k])},
+                              {"original", class_name(before[k])},
                               {"adversarial", class_name(after[k])}});
       }
     }
@@ -263,16 +276,16 @@ json_value fgsm_part(model_type& m, const ctnn::io::dataset& test, const options
     std::printf("  eps %.2f: %.3f", double(epsilons[e]), rate);
   }
   std::printf("\n");
-  if (!picture_rows.empty())
-    ctnn::io::write_png(o.out / "fgsm.png", grid(picture_rows, 2 * shown, shown, 4));
-  return {{"images", o.count}, {"correct", correct}, {"rates", rates}, {"picture_epsilon", 0.1},
-          {"examples", examples}, {"picture", "fgsm.png"}};
+  if (!picture_rows.empty()) ctnn::io::write_png(o.out / "fgsm.png", grid(picture_rows, 2 * shown, shown, 4));
+  return {{"images", o.count},      {"correct", correct},   {"rates", rates},
+          {"picture_epsilon", 0.1}, {"examples", examples}, {"picture", "fgsm.png"}};
 }
 
 std::optional<int> read_command_line(int argc, char** argv, options& o) {
-  CLI::App app("Shows what a trained LeNet looks at: saliency, occlusion, class models, DeepDream,\n"
-               "filters and activations, FGSM adversarial examples (PNGs and report.json in --out).",
-               "ctnn_explain");
+  CLI::App app(
+      "Shows what a trained LeNet looks at: saliency, occlusion, class models, DeepDream,\n"
+      "filters and activations, FGSM adversarial examples (PNGs and report.json in --out).",
+      "ctnn_explain");
   using ctnn_apps::add_flag_with_value;
   using ctnn_apps::usage_error;
   add_flag_with_value(app, "--checkpoint", "FILE", "a checkpoint of ctnn_train --model lenet (required)",
@@ -301,7 +314,8 @@ std::optional<int> read_command_line(int argc, char** argv, options& o) {
   });
   add_flag_with_value(app, "--layer", "NAME", "DeepDream's layer: conv1 or conv2 (default conv2)",
                       [&](const std::string& v) {
-                        if (v != "conv1" && v != "conv2") throw usage_error("--layer: '" + v + "' is not conv1 or conv2");
+                        if (v != "conv1" && v != "conv2")
+                          throw usage_error("--layer: '" + v + "' is not conv1 or conv2");
                         o.layer = v;
                       });
   add_flag_with_value(app, "--steps", "N", "gradient ascent steps of class_model and dream (default 200)",
@@ -333,7 +347,8 @@ int main(int argc, char** argv) {
   try {
     test = ctnn::io::load_fashion_mnist(o.data, ctnn::io::split::test);
   } catch (const ctnn::io::data_error& e) {
-    std::fprintf(stderr, "ctnn_explain: %s\nhint: install the Debian package dataset-fashion-mnist, or pass --data DIR\n",
+    std::fprintf(stderr,
+                 "ctnn_explain: %s\nhint: install the Debian package dataset-fashion-mnist, or pass --data DIR\n",
                  e.what());
     return 1;
   }
@@ -341,8 +356,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) {
-    std::fprintf(stderr, "ctnn_explain: --out: cannot create the directory '%s'%s%s\n", o.out.c_str(),
-                 ec ? ": " : "", ec ? ec.message().c_str() : "");
+    std::fprintf(stderr, "ctnn_explain: --out: cannot create the directory '%s'%s%s\n", o.out.c_str(), ec ? ": " : "",
+                 ec ? ec.message().c_str() : "");
     return 1;
   }
   std::printf("checkpoint: %s, test images: %zu, out: %s\n", o.checkpoint.c_str(), o.count, o.out.c_str());

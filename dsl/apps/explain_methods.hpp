@@ -108,10 +108,11 @@ std::size_t occlusion(Model& m, std::span<const T> image, std::size_t cls, std::
         for (std::size_t y = top; y < top + patch; ++y)
           std::fill_n(s.images.begin() + (k + 1) * pixels + c * height * width + y * width + left, patch, fill);
     }
-    const std::span<const T> out = m.template predict<logits_output>(
-        ctnn::feed<"image">(std::span<const T>(s.images.data(), B * pixels)));
+    const std::span<const T> out =
+        m.template predict<logits_output>(ctnn::feed<"image">(std::span<const T>(s.images.data(), B * pixels)));
     base = probability(out.subspan(0, classes), cls);
-    for (std::size_t k = 0; k < n; ++k) drops[first + k] = base - probability(out.subspan((k + 1) * classes, classes), cls);
+    for (std::size_t k = 0; k < n; ++k)
+      drops[first + k] = base - probability(out.subspan((k + 1) * classes, classes), cls);
   }
   std::vector<T> cover(height * width, T(0));
   std::fill(map.begin(), map.end(), T(0));
@@ -232,15 +233,16 @@ template <class Model, class T = typename Model::value_type>
 void class_model(Model& m, std::span<T> images, std::span<const std::uint8_t> cls, std::size_t count,
                  const ascent_options& o, scratch<T>& s) {
   constexpr std::size_t B = Model::batch_size;
-  gradient_ascent<T>(images, o,
-                     [&](std::span<const T> x) {
-                       m.forward(ctnn::feed<"image">(x), ctnn::feed<"class">(cls));
-                       std::fill_n(s.upstream.begin(), B * classes, T(0));
-                       for (std::size_t b = 0; b < count; ++b) s.upstream[b * classes + cls[b]] = T(1);
-                       m.template backward_from<logits_output>(std::span<const T>(s.upstream.data(), B * classes));
-                       return m.template input_grad<"image">();
-                     },
-                     s.shifted, s.images);
+  gradient_ascent<T>(
+      images, o,
+      [&](std::span<const T> x) {
+        m.forward(ctnn::feed<"image">(x), ctnn::feed<"class">(cls));
+        std::fill_n(s.upstream.begin(), B * classes, T(0));
+        for (std::size_t b = 0; b < count; ++b) s.upstream[b * classes + cls[b]] = T(1);
+        m.template backward_from<logits_output>(std::span<const T>(s.upstream.data(), B * classes));
+        return m.template input_grad<"image">();
+      },
+      s.shifted, s.images);
 }
 
 /// DeepDream: ascent on ½‖a‖² of output K's activations (conv1 or conv2),
@@ -248,15 +250,16 @@ void class_model(Model& m, std::span<T> images, std::span<const std::uint8_t> cl
 template <std::size_t K, class Model, class T = typename Model::value_type>
 void deep_dream(Model& m, std::span<T> images, std::span<const std::uint8_t> cls, const ascent_options& o,
                 scratch<T>& s) {
-  gradient_ascent<T>(images, o,
-                     [&](std::span<const T> x) {
-                       m.forward(ctnn::feed<"image">(x), ctnn::feed<"class">(cls));
-                       const std::span<const T> a = m.value(network::output_ids[K]);
-                       std::copy(a.begin(), a.end(), s.upstream.begin());
-                       m.template backward_from<K>(std::span<const T>(s.upstream.data(), a.size()));
-                       return m.template input_grad<"image">();
-                     },
-                     s.shifted, s.images);
+  gradient_ascent<T>(
+      images, o,
+      [&](std::span<const T> x) {
+        m.forward(ctnn::feed<"image">(x), ctnn::feed<"class">(cls));
+        const std::span<const T> a = m.value(network::output_ids[K]);
+        std::copy(a.begin(), a.end(), s.upstream.begin());
+        m.template backward_from<K>(std::span<const T>(s.upstream.data(), a.size()));
+        return m.template input_grad<"image">();
+      },
+      s.shifted, s.images);
 }
 
 }  // namespace ctnn_explain

@@ -46,8 +46,10 @@ TEST_CASE("the saliency map is |d score / d image| by central differences", "[ex
       std::vector<double> plus = x, minus = x;
       plus[sample * ex::pixels + p] += h;
       minus[sample * ex::pixels + p] -= h;
-      const double fd = (class_score(m, plus, sample, cls[sample]) - class_score(m, minus, sample, cls[sample])) / (2 * h);
-      INFO("sample " << sample << ", pixel " << p << ": map " << maps[sample * ex::pixels + p] << ", |fd| " << std::abs(fd));
+      const double fd =
+          (class_score(m, plus, sample, cls[sample]) - class_score(m, minus, sample, cls[sample])) / (2 * h);
+      INFO("sample " << sample << ", pixel " << p << ": map " << maps[sample * ex::pixels + p] << ", |fd| "
+                     << std::abs(fd));
       CHECK(maps[sample * ex::pixels + p] == Approx(std::abs(fd)).epsilon(1e-5).margin(1e-9));
     }
   // Not all zero: the check above compares something.
@@ -89,7 +91,8 @@ TEST_CASE("a zero patch over a zero region changes nothing; over the object it d
   for (std::size_t top = 0; top + 4 <= 10; top += 2)
     for (std::size_t left = 0; left + 4 <= 10; left += 2) CHECK(drops[top / 2 * per_side + left / 2] == 0.0);
   CHECK(map[0] == 0.0);
-  const double most = *std::max_element(drops.begin(), drops.end()), least = *std::min_element(drops.begin(), drops.end());
+  const double most = *std::max_element(drops.begin(), drops.end()),
+               least = *std::min_element(drops.begin(), drops.end());
   CHECK(std::max(most, -least) > 1e-4);
 }
 
