@@ -72,7 +72,8 @@ lines = [
     "",
     "![fgsm](gallery/fgsm.png)",
     "",
-    f'Top: test images; bottom: x + {fgsm["picture_epsilon"]:g}·sign(∇x loss), clipped to [0, 1]. '
+    f'Top: test images and the class the network gives them; bottom: x + {fgsm["picture_epsilon"]:g}·sign(∇x loss), '
+    "clipped to [0, 1], and its class. "
     "Predictions (true → before → after): "
     + "; ".join(f'{e["true"]} → {e["original"]} → {e["adversarial"]}' for e in fgsm["examples"])
     + ".",

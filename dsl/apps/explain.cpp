@@ -26,6 +26,7 @@
 #include <ctnn/train/checkpoint.hpp>
 
 #include "command_line.hpp"
+#include "explain_font.hpp"
 #include "explain_methods.hpp"
 
 namespace fs = std::filesystem;
@@ -245,7 +246,7 @@ json_value fgsm_part(model_type& m, const ctnn::io::dataset& test, const options
   std::vector<float> signs(batch * pixels), adversarial(batch * pixels);
   std::array<std::uint8_t, batch> before{}, after{};
   const std::size_t shown = std::min<std::size_t>(o.shown, batch);
-  std::vector<float> picture_rows;
+  std::vector<ctnn::io::picture> columns;  // each: the image, its prediction, the adversarial, its prediction
   json_value examples = json_value::array();
   progress bar(o.quiet, "fgsm", o.count);
   for (std::size_t first = 0; first < o.count; first += batch) {
@@ -258,12 +259,18 @@ json_value fgsm_part(model_type& m, const ctnn::io::dataset& test, const options
       predicted<float>(m.predict<logits_output>(ctnn::feed<"image">(std::span<const float>(adversarial))), after);
       for (std::size_t k = 0; k < n; ++k) changed[e] += before[k] == b.labels[k] && after[k] != before[k];
       if (first == 0 && epsilons[e] == 0.1f) {
-        picture_rows.assign(b.images.begin(), b.images.begin() + long(shown * pixels));
-        picture_rows.insert(picture_rows.end(), adversarial.begin(), adversarial.begin() + long(shown * pixels));
-        for (std::size_t k = 0; k < shown; ++k)
+        for (std::size_t k = 0; k < std::min(shown, n); ++k) {
           examples.push_back({{"true", class_name(b.labels[k])},
                               {"original", class_name(before[k])},
                               {"adversarial", class_name(after[k])}});
+          const std::size_t zoom = 4, side = zoom * width;
+          const std::vector<ctnn::io::picture> parts{
+              grid(std::span<const float>(b.images).subspan(k * pixels), 1, 1, zoom),
+              text_strip(class_name(before[k]), side),
+              grid(std::span<const float>(adversarial).subspan(k * pixels), 1, 1, zoom),
+              text_strip(class_name(after[k]), side)};
+          columns.push_back(ctnn::io::stack(parts, true, 1));
+        }
       }
     }
     bar.update(first + n);
@@ -276,7 +283,7 @@ json_value fgsm_part(model_type& m, const ctnn::io::dataset& test, const options
     std::printf("  eps %.2f: %.3f", double(epsilons[e]), rate);
   }
   std::printf("\n");
-  if (!picture_rows.empty()) ctnn::io::write_png(o.out / "fgsm.png", grid(picture_rows, 2 * shown, shown, 4));
+  if (!columns.empty()) ctnn::io::write_png(o.out / "fgsm.png", ctnn::io::stack(columns, false, 4));
   return {{"images", o.count},      {"correct", correct},   {"rates", rates},
           {"picture_epsilon", 0.1}, {"examples", examples}, {"picture", "fgsm.png"}};
 }

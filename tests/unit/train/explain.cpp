@@ -4,6 +4,7 @@
 // object ratio on a hand-made case, and gradient ascent raising its score.
 #include <catch2/catch.hpp>
 
+#include <apps/explain_font.hpp>
 #include <apps/explain_methods.hpp>
 
 #include <algorithm>
@@ -116,4 +117,22 @@ TEST_CASE("class model visualization raises the class score", "[explain]") {
   CHECK(std::all_of(x.begin(), x.end(), [](double v) { return v >= 0.0 && v <= 1.0; }));
   // Slot 1 was not asked for: untouched.
   CHECK(std::all_of(x.begin() + long(ex::pixels), x.end(), [](double v) { return std::abs(v - 0.2) < 1e-12; }));
+}
+
+TEST_CASE("text_strip draws the 3×5 capitals centred, dark on white", "[explain]") {
+  // "i" is drawn as 'I' (a bar, a stem, a bar), 4 pixels wide with its space,
+  // centred in 8: from column 2; one pixel of margin above.
+  const ctnn::io::picture p = ex::text_strip("i", 8, 1);
+  REQUIRE(p.height == 7);
+  REQUIRE(p.width == 8);
+  CHECK(p.at(0, 3)[0] == 255);
+  CHECK(p.at(1, 2)[0] == 40);
+  CHECK(p.at(1, 4)[0] == 40);
+  CHECK(p.at(2, 2)[0] == 255);
+  CHECK(p.at(2, 3)[0] == 40);
+  CHECK(p.at(5, 3)[0] == 40);
+  CHECK(p.at(3, 1)[0] == 255);
+  // An unknown character is a blank.
+  const ctnn::io::picture q = ex::text_strip("?", 8, 1);
+  CHECK(std::all_of(q.pixels.begin(), q.pixels.end(), [](std::uint8_t v) { return v == 255; }));
 }
