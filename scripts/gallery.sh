@@ -21,7 +21,8 @@ if [[ -z "$checkpoint" ]]; then
   "$build"/dsl/apps/ctnn_train --model lenet --quiet --out out/gallery --checkpoint "$checkpoint"
 fi
 
-rm -rf docs/gallery
+# docs/gallery/ holds other pictures too: ctnn_explain replaces its own files only.
+mkdir -p docs/gallery
 "$build"/dsl/apps/ctnn_explain --checkpoint "$checkpoint" --out docs/gallery
 mkdir -p out
 mv docs/gallery/report.json out/gallery_report.json
