@@ -34,7 +34,8 @@ struct picture {
   picture(std::size_t h, std::size_t w, std::size_t c, std::uint8_t fill = 0)
       : height(h), width(w), channels(c), pixels(h * w * c, fill) {
     if (c != 1 && c != 3)
-      throw std::invalid_argument("ctnn::io::picture: " + std::to_string(c) + " channels; a picture has 1 (gray) or 3 (RGB)");
+      throw std::invalid_argument("ctnn::io::picture: " + std::to_string(c) +
+                                  " channels; a picture has 1 (gray) or 3 (RGB)");
   }
   std::uint8_t* at(std::size_t row, std::size_t col) { return pixels.data() + (row * width + col) * channels; }
   const std::uint8_t* at(std::size_t row, std::size_t col) const {
@@ -72,7 +73,8 @@ inline void check_size(const char* what, std::size_t given, std::size_t expected
                                 shape + " (" + std::to_string(expected) + " values)");
 }
 inline std::string shape_string(std::size_t n, std::size_t c, std::size_t h, std::size_t w) {
-  return std::to_string(n) + " images [" + std::to_string(c) + ", " + std::to_string(h) + ", " + std::to_string(w) + "]";
+  return std::to_string(n) + " images [" + std::to_string(c) + ", " + std::to_string(h) + ", " + std::to_string(w) +
+         "]";
 }
 }  // namespace detail
 
@@ -107,7 +109,8 @@ inline picture image_grid(std::span<const float> images, std::size_t count, std:
     const float* img = images.data() + n * channels * plane;
     for (std::size_t y = 0; y < height; ++y)
       for (std::size_t x = 0; x < width; ++x)
-        for (std::size_t c = 0; c < channels; ++c) out.at(top + y, left + x)[c] = to_byte(img[c * plane + y * width + x], r);
+        for (std::size_t c = 0; c < channels; ++c)
+          out.at(top + y, left + x)[c] = to_byte(img[c * plane + y * width + x], r);
   }
   return out;
 }
@@ -123,7 +126,8 @@ inline std::array<std::uint8_t, 3> colour_of(float t, colour_map map) {
   static constexpr std::array<stop, 4> hot{{{0, 0, 0}, {0.85f, 0.1f, 0}, {1, 0.85f, 0}, {1, 1, 1}}};
   static constexpr std::array<stop, 3> cool_warm{{{0.23f, 0.3f, 0.75f}, {0.97f, 0.97f, 0.97f}, {0.71f, 0.02f, 0.15f}}};
   t = std::isfinite(t) ? std::clamp(t, 0.0f, 1.0f) : 0.0f;
-  const std::span<const stop> stops = map == colour_map::sequential ? std::span<const stop>(hot) : std::span<const stop>(cool_warm);
+  const std::span<const stop> stops =
+      map == colour_map::sequential ? std::span<const stop>(hot) : std::span<const stop>(cool_warm);
   const float pos = t * static_cast<float>(stops.size() - 1);
   const std::size_t i = std::min(static_cast<std::size_t>(pos), stops.size() - 2);
   const float f = pos - static_cast<float>(i);
@@ -145,14 +149,15 @@ struct heat_options {
 
 /// An RGB picture: the grayscale `image` [height, width] with `heat` (same
 /// shape) in colour over it.
-inline picture heat_map(std::span<const float> image, std::span<const float> heat, std::size_t height, std::size_t width,
-                        heat_options options = {}) {
+inline picture heat_map(std::span<const float> image, std::span<const float> heat, std::size_t height,
+                        std::size_t width, heat_options options = {}) {
   std::string shape = "[";  // appended: g++ 12 misreads "literal" + string here (-Wrestrict)
   shape.append(std::to_string(height)).append(", ").append(std::to_string(width)).append("]");
   detail::check_size("heat_map (the image)", image.size(), height * width, "an image " + shape);
   detail::check_size("heat_map (the heat)", heat.size(), height * width, "a heat map " + shape);
   if (!(options.opacity >= 0.0f && options.opacity <= 1.0f))
-    throw std::invalid_argument("ctnn::io::heat_map: the opacity must lie in [0, 1], not " + std::to_string(options.opacity));
+    throw std::invalid_argument("ctnn::io::heat_map: the opacity must lie in [0, 1], not " +
+                                std::to_string(options.opacity));
   value_range r{};
   if (options.range) {
     r = *options.range;
@@ -169,8 +174,8 @@ inline picture heat_map(std::span<const float> image, std::span<const float> hea
     const float grey = static_cast<float>(to_byte(image[i], ir));
     const auto c = colour_of((heat[i] - r.low) / (r.high - r.low), options.map);
     for (std::size_t k = 0; k < 3; ++k)
-      out.pixels[i * 3 + k] =
-          static_cast<std::uint8_t>(std::lround((1.0f - options.opacity) * grey + options.opacity * static_cast<float>(c[k])));
+      out.pixels[i * 3 + k] = static_cast<std::uint8_t>(
+          std::lround((1.0f - options.opacity) * grey + options.opacity * static_cast<float>(c[k])));
   }
   return out;
 }
@@ -183,8 +188,8 @@ inline picture heat_map(std::span<const float> image, std::span<const float> hea
 inline picture filter_mosaic(std::span<const float> weights, std::size_t filters, std::size_t channels, std::size_t kh,
                              std::size_t kw, std::size_t cols = 0) {
   detail::check_size("filter_mosaic", weights.size(), filters * channels * kh * kw,
-                     std::to_string(filters) + " filters [" + std::to_string(channels) + ", " + std::to_string(kh) + ", " +
-                         std::to_string(kw) + "]");
+                     std::to_string(filters) + " filters [" + std::to_string(channels) + ", " + std::to_string(kh) +
+                         ", " + std::to_string(kw) + "]");
   const bool rgb = channels == 3;
   const std::size_t tiles_per_filter = rgb ? 1 : channels;
   std::vector<float> scaled(weights.size());
@@ -205,8 +210,7 @@ inline picture enlarge(const picture& in, std::size_t factor) {
   if (factor == 0) throw std::invalid_argument("ctnn::io::enlarge: the factor must be at least 1");
   picture out(in.height * factor, in.width * factor, in.channels);
   for (std::size_t y = 0; y < out.height; ++y)
-    for (std::size_t x = 0; x < out.width; ++x)
-      std::copy_n(in.at(y / factor, x / factor), in.channels, out.at(y, x));
+    for (std::size_t x = 0; x < out.width; ++x) std::copy_n(in.at(y / factor, x / factor), in.channels, out.at(y, x));
   return out;
 }
 

@@ -55,16 +55,13 @@ TEST_CASE("an unwritable path or a file that is no PNG is an error naming the fi
   const picture p(2, 2, 1);
   CHECK_THROWS_AS(ctnn::io::write_png(dir.path / "no_such_dir" / "x.png", p), data_error);
   CHECK_THROWS_WITH(ctnn::io::write_png(dir.path / "no_such_dir" / "x.png", p),
-                       Contains("cannot create '") && Contains("no_such_dir/x.png': No such file or directory"));
-  {
-    std::ofstream(dir.path / "text.png") << "not a picture";
-  }
-  CHECK_THROWS_WITH(ctnn::io::read_png(dir.path / "text.png"),
-                       Contains("text.png' is not a readable PNG"));
+                    Contains("cannot create '") && Contains("no_such_dir/x.png': No such file or directory"));
+  { std::ofstream(dir.path / "text.png") << "not a picture"; }
+  CHECK_THROWS_WITH(ctnn::io::read_png(dir.path / "text.png"), Contains("text.png' is not a readable PNG"));
   picture bad(2, 2, 1);
   bad.pixels.pop_back();
   CHECK_THROWS_WITH(ctnn::io::write_png(dir.path / "bad.png", bad),
-                       Contains("bad.png': the picture is 2 × 2 × 1 but holds 3 bytes"));
+                    Contains("bad.png': the picture is 2 × 2 × 1 but holds 3 bytes"));
 }
 
 TEST_CASE("image_grid lays images out with a 1-pixel gap and scales them", "[io][picture]") {
@@ -77,12 +74,12 @@ TEST_CASE("image_grid lays images out with a 1-pixel gap and scales them", "[io]
   REQUIRE(g.height == 5);  // two rows of 2, one gap
   REQUIRE(g.width == 5);
   CHECK(g.at(0, 0)[0] == 0);
-  CHECK(g.at(1, 1)[0] == 70);    // 3/11·255 = 69.5
-  CHECK(g.at(0, 2)[0] == 255);   // the gap
-  CHECK(g.at(0, 3)[0] == 93);    // image 1's first value, 4/11·255 = 92.7
-  CHECK(g.at(4, 4)[0] == 255);   // no fourth image: background
-  CHECK(g.at(4, 1)[0] == 255);   // image 2's last value, 11
-  CHECK(g.at(3, 0)[0] == 185);   // image 2's first value, 8/11·255 = 185.45
+  CHECK(g.at(1, 1)[0] == 70);   // 3/11·255 = 69.5
+  CHECK(g.at(0, 2)[0] == 255);  // the gap
+  CHECK(g.at(0, 3)[0] == 93);   // image 1's first value, 4/11·255 = 92.7
+  CHECK(g.at(4, 4)[0] == 255);  // no fourth image: background
+  CHECK(g.at(4, 1)[0] == 255);  // image 2's last value, 11
+  CHECK(g.at(3, 0)[0] == 185);  // image 2's first value, 8/11·255 = 185.45
 
   // A given range clamps.
   ctnn::io::grid_options fixed_range;
