@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Writes docs/gallery.md from ctnn_explain's report.json (scripts/gallery.sh)."""
+"""Writes docs/gallery.md from ctnn_explain's report.json and ctnn_generative's
+three (autoencoder, denoising, vae), as scripts/gallery.sh runs them."""
 import json
 import sys
 
 report_path, page_path = sys.argv[1], sys.argv[2]
 r = json.load(open(report_path))
+ae, dae, vae = (json.load(open(p)) for p in sys.argv[3:6])
 
 sal, occ, cm, dream, fil, fgsm = (r[k] for k in ("saliency", "occlusion", "class_model", "dream", "filters", "fgsm"))
 rates = {f'{x["epsilon"]:g}': x["success_rate"] for x in fgsm["rates"]}
@@ -86,6 +88,61 @@ lines = [
     "",
     "A change of 0.1 per pixel, a faint speckle that leaves every garment plain to a person, fools the "
     "network on most images: one signed step moves all of the many small pixel-level cues it adds up together.",
+    "",
+]
+first_vae, last_vae = vae["epochs"][0]["test_elbo"], vae["epochs"][-1]["test_elbo"]
+lines += [
+    "## Autoencoders",
+    "",
+    "Written by `ctnn_generative autoencoder` and `denoising` (dsl/apps/generative.cpp, dsl/models/autoencoder.hpp):",
+    f'784 → {ae["model"]["code"]} sigmoid → 784, the decoder the encoder\'s weight transposed (by name), '
+    f'{len(ae["epochs"])} epochs of Adam on the training set.',
+    "",
+    "![autoencoder reconstructions](gallery/autoencoder_reconstructions.png)",
+    "",
+    "Test images (top) and the tied autoencoder's reconstructions (bottom): every garment keeps its outline and "
+    f'its light and dark areas; fine print and texture are blurred. Test error {ae["test_mse_per_pixel"]:.4f} per '
+    f'pixel, against {ae["baseline_mean_image_mse_per_pixel"]:.4f} for the mean training image.',
+    "",
+    "![autoencoder filters](gallery/autoencoder_filters.png)",
+    "",
+    f'The {ae["model"]["code"]} encoder filters (each scaled on its own): whole-garment templates (tops, '
+    "trousers, a shoe's sole) and plaid-like textures, not the local edges of a convolution's filters.",
+    "",
+    "![autoencoder curves](gallery/autoencoder_curves.png)",
+    "",
+    "The training loss per step and the test error per epoch: still falling at the last epoch.",
+    "",
+    "![denoising reconstructions](gallery/denoising_reconstructions.png)",
+    "",
+    f'The denoising autoencoder: test images, the same with {dae["model"]["masked_share"]:.0%} of their pixels '
+    "zeroed, and its reconstructions from those: the missing pixels are filled in from the garment's shape. "
+    f'Test error {dae["test_mse_per_pixel"]:.4f} per pixel from clean input.',
+    "",
+    "![denoising filters](gallery/denoising_filters.png)",
+    "",
+    "Its filters: the same kinds of garment templates and plaid-like textures; with this much training the "
+    "masking changes them little, though it changes what the network does with a clean image (guide section 16).",
+    "",
+    "## Variational autoencoder",
+    "",
+    "Written by `ctnn_generative vae` (dsl/models/vae.hpp): 784 → 256 → the mean and log-variance of a "
+    f'{vae["model"]["latent"]}-dimensional code, z = μ + exp(½ log σ²)·ε, 256 → 784 logits.',
+    "",
+    "![vae samples](gallery/vae_samples.png)",
+    "",
+    "Decoded from z drawn from N(0, I): shirts, pullovers, trousers, sneakers, bags and boots, blurred as a VAE's "
+    "samples are, but each a recognizable garment.",
+    "",
+    "![vae interpolation](gallery/vae_interpolation.png)",
+    "",
+    "From a test image (left) to one of another class (right): ten points on the straight line between the means "
+    "of their codes, decoded; each step is itself a plausible garment.",
+    "",
+    "![vae curves](gallery/vae_curves.png)",
+    "",
+    f'The test ELBO rises from {first_vae:.1f} nats after the first epoch to {last_vae:.1f} after the '
+    f'{len(vae["epochs"])}th.',
     "",
 ]
 open(page_path, "w").write("\n".join(lines))
