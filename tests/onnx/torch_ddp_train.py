@@ -8,6 +8,9 @@ docs/deploy.md's "From a PyTorch training run to a ctnn binary".
                                        onnx_import.py --weights auto picks
                                        for this model (its size alone decides)
 
+Both exit with 77 (skipped) and say why when torch.distributed or its gloo
+backend is not available.
+
 Two processes (torch.multiprocessing, backend gloo, on localhost at a free
 port) train on CPU for STEPS steps of BATCH images each, on Fashion-MNIST
 (Debian's dataset-fashion-mnist) when it is installed, else on random data.
@@ -18,8 +21,7 @@ Rank 0 then writes into OUTPUT_DIR:
     torch_ddp_mlp.npz  input_0: SAMPLES fixed images; expected_0: PyTorch's logits
                        for them (float32, as torch_round_trip.py writes them)
 
-Everything is seeded, so two runs write the same numbers. Exits with 77
-(skipped) when torch.distributed or its gloo backend is not available.
+Everything is seeded, so two runs write the same numbers.
 """
 
 import gzip
@@ -152,15 +154,15 @@ def weights_mode():
 
 
 def main(argv):
-    if argv == ["--weights-mode"]:
-        print(weights_mode())
-        return 0
     if len(argv) != 1:
         sys.stderr.write("usage: torch_ddp_train.py OUTPUT_DIR | --weights-mode\n")
         return 1
     if not dist.is_available() or not dist.is_gloo_available():
-        print("torch_ddp_train.py: skipped, this PyTorch has no torch.distributed with the gloo backend")
+        print("this PyTorch has no torch.distributed with the gloo backend: DistributedDataParallel cannot train on CPU")
         return SKIPPED
+    if argv == ["--weights-mode"]:
+        print(weights_mode())
+        return 0
     os.makedirs(argv[0], exist_ok=True)
     mp.spawn(train, args=(free_port(), argv[0]), nprocs=WORLD_SIZE, join=True)
     return 0
