@@ -32,7 +32,8 @@ constexpr auto prediction_layers() {
 
 template <class A, class B>
 constexpr bool same_layers() {
-  constexpr auto a = prediction_layers<A>(), b = prediction_layers<B>();
+  constexpr auto a = prediction_layers<A>();
+  constexpr auto b = prediction_layers<B>();
   if (a.second != b.second) return false;
   for (std::size_t k = 0; k < a.second; ++k) {
     const ctnn::node_info &x = a.first[k], &y = b.first[k];
