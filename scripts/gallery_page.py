@@ -124,6 +124,10 @@ lines += [
     "Its filters: the same kinds of garment templates and plaid-like textures; with this much training the "
     "masking changes them little, though it changes what the network does with a clean image (guide section 16).",
     "",
+    "![denoising curves](gallery/denoising_curves.png)",
+    "",
+    "Its training loss and test error per epoch.",
+    "",
     "## Variational autoencoder",
     "",
     "Written by `ctnn_generative vae` (dsl/models/vae.hpp): 784 → 256 → the mean and log-variance of a "
