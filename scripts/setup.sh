@@ -14,7 +14,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache
-  xtensor-dev libxsimd-dev zlib1g-dev
+  xtensor-dev libxsimd-dev zlib1g-dev libpng-dev
   catch2 libbenchmark-dev
   clang-16 libomp-16-dev libclang-rt-16-dev
   libcli11-dev nlohmann-json3-dev

@@ -16,7 +16,6 @@ Exit code 1: a usage error or a file that cannot be read; 3: no onnx module.
 
 import argparse
 import keyword
-import math
 import os
 import re
 import sys
@@ -103,16 +102,6 @@ class Names:
 
 def shape_text(dims):
     return "ctnn::shape<%s>" % ", ".join(str(d) for d in dims)
-
-
-def float_literal(v):
-    """Enough digits to give back the same float (9 significant digits)."""
-    if not math.isfinite(v):
-        raise Refused("onnx_import: a weight is not finite (%r); ctnn's constants must be numbers" % v)
-    s = "%.9g" % v
-    if "." not in s and "e" not in s:
-        s += ".0"
-    return s + "f"
 
 
 def window_out(w, extent, pad, stride, ceil):

@@ -7,6 +7,7 @@
 
 #include <ctnn/ctnn.hpp>
 #include <models/alexnet.hpp>
+#include <models/autoencoder.hpp>
 #include <models/googlenet.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
@@ -15,6 +16,7 @@
 #include <models/resnet.hpp>
 #include <models/row_lstm.hpp>
 #include <models/tiny_mlp.hpp>
+#include <models/vae.hpp>
 #include <models/vgg16.hpp>
 
 namespace {
@@ -63,6 +65,14 @@ int main() {
   section<ctnn::models::row_lstm::network>(
       "Row-by-row LSTM", "dsl/models/row_lstm.hpp",
       "a Fashion-MNIST image as 28 steps of 28 pixels into an LSTM of 128, fc 10 on its final state.");
+  section<ctnn::models::autoencoder::network>(
+      "Tied-weight autoencoder", "dsl/models/autoencoder.hpp",
+      "784 -> 128 sigmoid code -> the encoder's weight transposed -> 784 logits, sigmoid cross-entropy "
+      "against a target image (ctnn_generative autoencoder, denoising).");
+  section<ctnn::models::vae::network>(
+      "VAE", "dsl/models/vae.hpp",
+      "encoder to the mean and log-variance of a 16-dimensional code, z = mean + exp(log_var / 2) eps, decoder "
+      "to 784 Bernoulli logits; loss sigmoid cross-entropy + gaussian_kl (ctnn_generative vae).");
   section<ctnn::models::init_experiment::tanh_xavier>(
       "Initialization experiment (one of five)", "dsl/models/init_experiment.hpp",
       "10 tanh layers of 500 units without biases; the other four differ only in activation and initializer.");

@@ -66,6 +66,7 @@ struct options {
   fs::path checkpoint, init_from;
   fs::path save_state, resume;  // the run's whole state, after every epoch / to continue from
   int stop_after = 0;            // end after this epoch (0: after the last), to be resumed later
+  fs::path export_onnx;  // --export-onnx: the network's ONNX description (.json) and its .npz
   std::vector<std::string> freeze;
   fs::path data = ctnn::io::fashion_mnist_dir();
   fs::path out = "out";
@@ -158,7 +159,7 @@ void write_report(const options& o, const run_summary& run, const std::vector<ep
                   double seconds, double images_per_second);
 
 // The directories a run created for its outputs (--out, the --checkpoint
-// file's folder). Unless the run keeps them, they are removed again when
+// and --export-onnx files' folders). Unless the run keeps them, they are removed again when
 // still empty, so a run that fails leaves no empty folders behind.
 class output_dirs {
  public:
@@ -176,8 +177,8 @@ class output_dirs {
   std::vector<fs::path> created_;  // parents first
 };
 
-// Creates the --out directory and the --checkpoint and --save-state files' folders and checks
-// that files can be written in both, so that a run does not train for hours
+// Creates the --out directory and the --checkpoint, --save-state and --export-onnx
+// files' folders and checks that files can be written in them, so that a run does not train for hours
 // and then fail to save. Called once the inputs have been checked; throws
 // std::runtime_error naming the flag. The directories it made are in `dirs`.
 void prepare_outputs(const options& o, output_dirs& dirs);

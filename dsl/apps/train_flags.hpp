@@ -258,6 +258,11 @@ inline void add_flags(CLI::App& app, options& o) {
                         o.stop_after = parse_number<int>("--stop-after", t);
                         if (o.stop_after < 1) throw usage_error("--stop-after must be at least 1, not " + t);
                       });
+  add_flag_with_value(app, "--export-onnx", "FILE",
+                      "write the trained network for ONNX at the end: FILE (.json) and\n"
+                      "its parameters beside it (.npz); tools/onnx_export.py FILE makes\n"
+                      "the .onnx (lenet, lenet_aux, mlp; its folder is created and tested)",
+                      [&o](const std::string& t) { o.export_onnx = t; });
   add_flag_with_value(app, "--data", "DIR",
                       text("directory with the Fashion-MNIST .gz files\n(default $CTNN_FASHION_MNIST_DIR or ",
                            ctnn::io::default_fashion_mnist_dir.string(), ")"),
@@ -287,6 +292,9 @@ inline void finish_options(options& o) {
     throw usage_error("--batch-norm is for --model lenet or mlp: " + o.model_name + " has no batch-norm variant");
   if (!o.resume.empty() && !o.init_from.empty())
     throw usage_error("--init-from and --resume both set the parameters: give one of them");
+  if (o.model == model_kind::lstm && !o.export_onnx.empty())
+    throw usage_error("--export-onnx is for --model lenet, lenet_aux or mlp: ONNX export has no translation of "
+                      "lstm's recurrent layer yet");
   if (o.model == model_kind::lstm && !o.clip_norm_given) o.training.clip_norm = 5.0;
   const model_defaults d = defaults_of(o.model);
   if (o.epochs == 0) o.epochs = d.epochs;

@@ -181,7 +181,9 @@ std::string some_names(const std::vector<std::string_view>& names) {
 void prepare_outputs(const options& o, output_dirs& dirs) {
   dirs.create(o.out, "--out");
   check_writable(o.out, "--out: cannot write in '" + o.out.string() + "'");
-  for (const auto& [file, flag] : {std::pair{&o.checkpoint, "--checkpoint"}, std::pair{&o.save_state, "--save-state"}}) {
+  const std::pair<const fs::path*, const char*> files[] = {
+      {&o.checkpoint, "--checkpoint"}, {&o.save_state, "--save-state"}, {&o.export_onnx, "--export-onnx"}};
+  for (const auto& [file, flag] : files) {
     if (file->empty()) continue;
     if (!file->has_filename() || fs::is_directory(*file))
       throw std::runtime_error(std::string(flag) + ": '" + file->string() + "' is a directory, not a file name");

@@ -12,6 +12,7 @@
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/core/aligned_buffer.hpp>
+#include <ctnn/io/onnx_export.hpp>
 #include <ctnn/kernels/simd.hpp>
 
 #include "train_app.hpp"
@@ -237,6 +238,13 @@ int run(const options& o, const ctnn::io::dataset& train, const ctnn::io::datase
     if (!o.checkpoint.empty()) {
       ctnn::save_checkpoint(o.checkpoint, trainer.model());
       std::printf("checkpoint: %s\n", o.checkpoint.c_str());
+    }
+    if constexpr (ctnn::exportable_to_onnx<Net>) {  // the flags refuse --export-onnx for the others
+      if (!o.export_onnx.empty()) {
+        ctnn::export_onnx(o.export_onnx, trainer.model());
+        std::printf("onnx export: %s (parameters in the .npz beside it; tools/onnx_export.py makes the .onnx)\n",
+                    o.export_onnx.c_str());
+      }
     }
     outputs.keep();
   } catch (const std::exception& e) {

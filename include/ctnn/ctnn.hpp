@@ -26,6 +26,7 @@
 #include "ctnn/ops/embedding.hpp"
 #include "ctnn/ops/exp_log.hpp"
 #include "ctnn/ops/flatten.hpp"
+#include "ctnn/ops/gaussian_kl.hpp"
 #include "ctnn/ops/gelu.hpp"
 #include "ctnn/ops/io.hpp"
 #include "ctnn/ops/layer_norm.hpp"

@@ -20,34 +20,16 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/io/npz.hpp>
 
+#include "case_arrays.hpp"
+
 namespace ctnn_conformance {
 
 // ONNX's backend test default (onnx/backend/test/runner): rtol 1e-3, atol 1e-7.
 inline constexpr double rtol = 1e-3;
 inline constexpr double atol = 1e-7;
 
-class data_set {
- public:
-  explicit data_set(const std::filesystem::path& file) {
-    for (const auto& a : ctnn::io::read_npz(file)) {
-      if (a.dtype != "<f4") throw ctnn::io::data_error(file.string() + ": " + a.name + " is not float32");
-      std::vector<float> v(a.size());
-      std::memcpy(v.data(), a.bytes.data(), v.size() * sizeof(float));
-      const auto slot = [&](std::vector<std::vector<float>>& list, std::size_t prefix) {
-        const std::size_t k = std::stoul(a.name.substr(prefix));
-        if (list.size() <= k) list.resize(k + 1);
-        list[k] = std::move(v);
-      };
-      if (a.name.starts_with("input_")) slot(inputs_, 6);
-      else if (a.name.starts_with("expected_")) slot(expected_, 9);
-    }
-  }
-  std::span<const float> input(std::size_t k) const { return inputs_.at(k); }
-  std::span<const float> expected(std::size_t k) const { return expected_.at(k); }
-
- private:
-  std::vector<std::vector<float>> inputs_, expected_;
-};
+// A case's inputs and expected outputs (input_K, expected_K).
+using data_set = ctnn_onnx_tests::case_arrays;
 
 struct result {
   double max_abs_err = 0;

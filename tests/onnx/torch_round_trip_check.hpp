@@ -1,7 +1,7 @@
 // The C++ side of the PyTorch round trip (tests/onnx/torch_round_trip.py
 // writes one test per model that includes this): the batch PyTorch ran and
-// its outputs, read from torch_<model>.npz (input_K, expected_K, floor_K; float32),
-// and the comparison of an imported network's output with PyTorch's.
+// its outputs, read from torch_<model>.npz (input_K, expected_K, floor_K;
+// float32), and the comparison of an imported network's output with PyTorch's.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 #include <ctnn/io/npz.hpp>
+
+#include "case_arrays.hpp"
 
 namespace ctnn_torch {
 
@@ -28,35 +30,30 @@ namespace ctnn_torch {
 inline constexpr double rtol = 1e-4;
 inline constexpr double atol = 1e-5;
 
-class data_set {
+class data_set : public ctnn_onnx_tests::case_arrays {
  public:
-  explicit data_set(const std::string& file) {
+  explicit data_set(const std::string& file) : case_arrays(file) {
+    REQUIRE(input_count() > 0);
+    REQUIRE(expected_count() > 0);
+    // case_arrays reads inputs and outputs; the floors are this test's own.
     for (const auto& a : ctnn::io::read_npz(file)) {
-      REQUIRE(a.dtype == "<f4");
-      std::vector<float> v(a.size());
-      std::memcpy(v.data(), a.bytes.data(), v.size() * sizeof(float));
-      const auto slot = [&](std::vector<std::vector<float>>& list, std::size_t prefix) {
-        const std::size_t k = std::stoul(a.name.substr(prefix));
-        if (list.size() <= k) list.resize(k + 1);
-        list[k] = std::move(v);
-      };
-      if (a.name.starts_with("input_")) slot(inputs_, 6);
-      else if (a.name.starts_with("expected_")) slot(expected_, 9);
-      else if (a.name.starts_with("floor_")) slot(floors_, 6);
+      if (!a.name.starts_with("floor_")) continue;
+      REQUIRE((a.dtype == "<f4" && a.size() == 1));
+      const std::size_t k = std::stoul(a.name.substr(6));
+      if (floors_.size() <= k) floors_.resize(k + 1, atol);
+      float f;
+      std::memcpy(&f, a.bytes.data(), sizeof f);
+      floors_[k] = f;
     }
-    REQUIRE(!inputs_.empty());
-    REQUIRE(!expected_.empty());
   }
-
-  const std::vector<float>& input(std::size_t k) const { return inputs_.at(k); }
 
   // Output k of the imported network against PyTorch's; prints the largest errors.
   void check(std::size_t k, std::span<const float> got) const {
-    const std::vector<float>& expected = expected_.at(k);
+    const std::span<const float> expected = this->expected(k);
     REQUIRE(got.size() == expected.size());
     double max_abs = 0, max_rel = 0, largest = 0;
     for (const float e : expected) largest = std::max(largest, std::abs(double(e)));
-    const double floor = k < floors_.size() && !floors_[k].empty() ? double(floors_[k][0]) : atol;
+    const double floor = k < floors_.size() ? floors_[k] : atol;
     for (std::size_t i = 0; i < got.size(); ++i) {
       const double e = expected[i], d = std::abs(double(got[i]) - e);
       max_abs = std::max(max_abs, d);
@@ -69,7 +66,7 @@ class data_set {
   }
 
  private:
-  std::vector<std::vector<float>> inputs_, expected_, floors_;
+  std::vector<double> floors_;
 };
 
 }  // namespace ctnn_torch

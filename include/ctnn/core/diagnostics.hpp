@@ -33,6 +33,21 @@ struct loss_target_mismatch {
                 "CTNN_LOSS_LABEL_MISMATCH: the loss's predictions and its target have different shapes");
 };
 
+template <fixed_string Loss, fixed_string Label>
+struct loss_target_is_a_label {
+  static_assert(Loss.size() == 0,
+                "CTNN_LOSS_TARGET_IS_LABEL: this loss compares its prediction with a target tensor of the same "
+                "shape (one 0/1 or -1/+1 value per attribute, a distribution for kl_divergence), not with a class "
+                "label; feed the targets as an input, or use softmax_cross_entropy for a class label");
+};
+
+template <class MeanShape, class LogVarianceShape>
+struct gaussian_kl_shapes_differ {
+  static_assert(std::is_same_v<MeanShape, LogVarianceShape>,
+                "CTNN_GAUSSIAN_KL_SHAPES: gaussian_kl(mean, log_variance) needs a mean and a log-variance of the "
+                "same shape, one of each per latent dimension");
+};
+
 template <fixed_string Parameter, class FirstShape, class SecondShape>
 struct tied_parameter_shapes_differ {
   static_assert(std::is_same_v<FirstShape, SecondShape>,

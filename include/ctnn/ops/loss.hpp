@@ -7,7 +7,10 @@
 ///    negative_log_likelihood, multiclass_hinge, squared_hinge;
 ///  - against a target tensor of the prediction's shape: squared_error (½‖y−t‖²),
 ///    l1_loss, binary_cross_entropy (on probabilities), sigmoid_cross_entropy
-///    (on logits, stable), hinge (targets ±1).
+///    (on logits, stable; with one logit per attribute, the multi-label
+///    logistic loss), hinge (targets ±1; the attribute hinge loss),
+///    kl_divergence (log-probabilities against probabilities).
+/// The Gaussian KL term of a VAE is gaussian_kl (ctnn/ops/gaussian_kl.hpp).
 #pragma once
 
 #include <algorithm>
@@ -275,6 +278,14 @@ struct sigmoid_cross_entropy {
     return s - t;
   }
 };
+/// t·(log t − x): the KL divergence KL(t ‖ q) of a distribution t from q,
+/// given as log-probabilities x = log q (a log_softmax), as PyTorch's kl_div;
+/// t log t is 0 at t = 0.
+struct kl_divergence {
+  static constexpr fixed_string kind = "kl_divergence";
+  template <class T> static T loss(T x, T t) { return t > 0 ? t * (std::log(t) - x) : T(0); }
+  template <class T> static T grad(T, T t) { return -t; }
+};
 /// max(0, 1 − t·y) with t in {−1, +1}.
 struct hinge {
   static constexpr fixed_string kind = "hinge";
@@ -325,10 +336,15 @@ template <class Rule>
 struct target_loss_fn {
   template <graph_value X, graph_value Y, class... Options>
   constexpr auto operator()(const X& prediction, const Y& target, const Options&...) const {
-    constexpr bool squared = std::is_same_v<Rule, loss_rule::squared_error>;
-    constexpr loss_reduction r =
-        detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, false, Options...>::value;
-    return make_node<target_loss_op<Rule, r>>(prediction, target);
+    if constexpr (is_label_v<resolve_t<Y>>) {
+      static_assert(diagnostic::check<diagnostic::loss_target_is_a_label<Rule::kind, resolve_t<Y>::op::name>>);
+      return prediction;  // no node: its shape check would only repeat the error
+    } else {
+      constexpr bool squared = std::is_same_v<Rule, loss_rule::squared_error>;
+      constexpr loss_reduction r =
+          detail::loss_options<Rule::kind, detail::sample_sum_over::elements, squared, false, Options...>::value;
+      return make_node<target_loss_op<Rule, r>>(prediction, target);
+    }
   }
 };
 
@@ -337,5 +353,8 @@ inline constexpr target_loss_fn<loss_rule::l1> l1_loss{};
 inline constexpr target_loss_fn<loss_rule::binary_cross_entropy> binary_cross_entropy{};
 inline constexpr target_loss_fn<loss_rule::sigmoid_cross_entropy> sigmoid_cross_entropy{};
 inline constexpr target_loss_fn<loss_rule::hinge> hinge{};
+/// Σ t (log t − x): KL(t ‖ q) for log-probabilities x = log q and
+/// probabilities t (`kl_divergence(log_softmax(s), t)`).
+inline constexpr target_loss_fn<loss_rule::kl_divergence> kl_divergence{};
 
 }  // namespace ctnn

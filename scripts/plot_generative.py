@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Plots a ctnn_generative run: curves.png with the training loss (every step
+and per epoch) and the test-set score per epoch (the reconstruction error
+per pixel for the autoencoders, the ELBO for the VAE).
+
+usage: python3 scripts/plot_generative.py [OUT_DIR]   (default: out_vae)
+
+Reads OUT_DIR/loss_curve.csv and OUT_DIR/epochs.csv as ctnn_generative
+writes them and writes OUT_DIR/curves.png. Needs matplotlib (Debian:
+python3-matplotlib).
+"""
+import csv
+import os
+import sys
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def main(argv):
+    if len(argv) > 2 or (len(argv) == 2 and argv[1] in ("-h", "--help")):
+        print(__doc__.strip())
+        return 0 if len(argv) == 2 else 2
+    out = argv[1] if len(argv) == 2 else "out_vae"
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"plot_generative.py: matplotlib is not installed for {sys.executable}; install Debian's "
+              "python3-matplotlib and run this with /usr/bin/python3", file=sys.stderr)
+        return 3
+    try:
+        steps = read_csv(os.path.join(out, "loss_curve.csv"))
+        epochs = read_csv(os.path.join(out, "epochs.csv"))
+    except OSError as e:
+        print(f"plot_generative.py: {e}; run ctnn_generative COMMAND --out {out} first", file=sys.stderr)
+        return 1
+    if not steps or not epochs:
+        print(f"plot_generative.py: {out}'s CSV files hold no rows", file=sys.stderr)
+        return 1
+    per_epoch = len(steps) // len(epochs)
+    is_vae = "test_elbo" in epochs[0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot([int(r["step"]) for r in steps], [float(r["loss"]) for r in steps], lw=0.5, alpha=0.5,
+              label="each step")
+    left.plot([int(r["epoch"]) * per_epoch for r in epochs], [float(r["train_loss"]) for r in epochs], "o-",
+              label="epoch mean")
+    left.set_xlabel("step")
+    left.set_ylabel("negative ELBO (nats per image)" if is_vae else "sigmoid cross-entropy (nats per image)")
+    left.set_title("training loss")
+    left.legend()
+    x = [int(r["epoch"]) for r in epochs]
+    if is_vae:
+        right.plot(x, [float(r["test_elbo"]) for r in epochs], "o-")
+        right.set_ylabel("test ELBO (nats per image)")
+    else:
+        right.plot(x, [float(r["test_mse_per_pixel"]) for r in epochs], "o-")
+        right.set_ylabel("test squared error per pixel")
+    right.set_xlabel("epoch")
+    right.set_title("test set")
+    fig.tight_layout()
+    path = os.path.join(out, "curves.png")
+    fig.savefig(path, dpi=100)
+    print(f"plot_generative.py: wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
