@@ -1190,7 +1190,7 @@ class Importer:
         self.only(node, allowed, a)
         self.single_output(node)
         if kind == "max_pool":
-            a = self.fold_pad(node, a, (-math.inf,), "a max pooling")
+            a = self.fold_pad(node, a, (-np.inf,), "a max pooling")
         elif node.input and node.input[0] in self.pads:
             own = any(a.get("pads", [0])) or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")
             a = self.fold_pad(node, a, (0.0,), "an average pooling")
