@@ -30,6 +30,8 @@
 // not compared with the twin: <models/vgg16.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/googlenet.hpp> (dropout, which the twin lacks)
 // not compared with the twin: <models/char_transformer.hpp> (attention and layer_norm, which the twin lacks)
+// not compared with the twin: <models/autoencoder.hpp> (dense_transposed, which the twin lacks)
+// not compared with the twin: <models/vae.hpp> (gaussian_kl, which the twin lacks)
 
 namespace {
 
