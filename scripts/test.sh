@@ -19,7 +19,8 @@
 #   compile time) no more than that takes: in the clang stage (AVX-512) and
 #   with g++ in the avx2 stage (AVX2), and in the gcc stage only when the
 #   avx2 stage does not run (the PyTorch round trips of ResNet-18 and -50,
-#   GoogLeNet and AlexNet are among them: 2.5 minutes of one core a stage);
+#   GoogLeNet and AlexNet are among them: 2.5 minutes of one core a stage;
+#   the avx2 stage leaves every round trip out: they check the importer);
 # - the compile-fail and documentation tests are a compiler's verdict: once
 #   per compiler, in the gcc and clang stages;
 # - the applications (whose networks the train_* tests run), the file
