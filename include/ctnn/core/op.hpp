@@ -125,4 +125,16 @@ concept op = op_contract::has_name<Op> && op_contract::has_spec<Op, In...> &&
 template <class Op, class Act>
 concept absorbs_activation = requires { typename Op::template with_activation<Act>; };
 
+namespace detail {
+/// A spec's kind (a string_view) as a fixed_string: a template argument that
+/// names the op in a diagnostic.
+template <class Spec>
+constexpr auto spec_kind() {
+  constexpr std::string_view k = Spec::kind;
+  fixed_string<k.size() + 1> s;
+  for (std::size_t i = 0; i < k.size(); ++i) s.chars[i] = k[i];
+  return s;
+}
+}  // namespace detail
+
 }  // namespace ctnn

@@ -24,6 +24,7 @@
 
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/op.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/io/graph_description.hpp"
 #include "ctnn/io/onnx_operators.hpp"
@@ -45,13 +46,6 @@ struct op_cannot_be_exported_to_onnx {
 namespace ctnn::io {
 
 namespace detail {
-template <class Spec>
-constexpr auto kind_text() {
-  constexpr std::string_view k = Spec::kind;
-  fixed_string<k.size() + 1> s;
-  for (std::size_t i = 0; i < k.size(); ++i) s.chars[i] = k[i];
-  return s;
-}
 
 /// The first node `predict` runs (an input is not run) whose op cannot be
 /// exported, or node_count when there is none.
@@ -118,7 +112,7 @@ io::graph_description describe_onnx(std::string name, std::string parameters) {
   using culprit = typename Net::template node_at<shown>;
   static_assert(diagnostic::check_unless<bad == Net::node_count,
                                          diagnostic::op_cannot_be_exported_to_onnx<
-                                             io::detail::kind_text<typename culprit::spec>(), culprit::op::name>>);
+                                             ctnn::detail::spec_kind<typename culprit::spec>(), culprit::op::name>>);
   io::graph_description g;
   g.name = std::move(name);
   g.parameters = std::move(parameters);

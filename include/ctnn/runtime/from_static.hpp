@@ -14,6 +14,7 @@
 
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/fixed_string.hpp"
+#include "ctnn/core/op.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/ops/activation.hpp"
 #include "ctnn/ops/concat.hpp"
@@ -43,15 +44,6 @@ struct runtime_twin_lacks_op {
 namespace ctnn::runtime {
 
 namespace detail {
-
-/// A spec's kind (a string_view) as a fixed_string, for the diagnostic.
-template <class Spec>
-constexpr auto kind_name() {
-  constexpr std::string_view k = Spec::kind;
-  fixed_string<k.size() + 1> s;
-  for (std::size_t i = 0; i < k.size(); ++i) s.chars[i] = k[i];
-  return s;
-}
 
 inline std::string str(std::string_view s) { return std::string(s); }
 
@@ -227,7 +219,7 @@ graph from() {
   }(std::make_index_sequence<Net::node_count>{});
   static_assert(ctnn::diagnostic::check_unless<
                 unsupported == Net::node_count,
-                ctnn::diagnostic::runtime_twin_lacks_op<detail::kind_name<
+                ctnn::diagnostic::runtime_twin_lacks_op<ctnn::detail::spec_kind<
                     typename Net::template node_at<unsupported == Net::node_count ? 0 : unsupported>::spec>()>>);
   graph g;
   std::array<node_id, Net::node_count> id{};
