@@ -8,14 +8,10 @@ Reads OUT_DIR/loss_curve.csv and OUT_DIR/epochs.csv as ctnn_train writes
 them and writes OUT_DIR/curves.png. Needs matplotlib (Debian:
 python3-matplotlib).
 """
-import csv
 import os
 import sys
 
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+from run_csv import open_run
 
 
 def main(argv):
@@ -23,24 +19,10 @@ def main(argv):
         print(__doc__.strip())
         return 0 if len(argv) == 2 else 2
     out = argv[1] if len(argv) == 2 else "out"
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(f"plot_curves.py: matplotlib is not installed for {sys.executable}; install Debian's "
-              "python3-matplotlib (apt-get install python3-matplotlib) and run this with /usr/bin/python3",
-              file=sys.stderr)
-        return 3
-    try:
-        steps = read_csv(os.path.join(out, "loss_curve.csv"))
-        epochs = read_csv(os.path.join(out, "epochs.csv"))
-    except OSError as e:
-        print(f"plot_curves.py: {e}; run ctnn_train --out {out} first", file=sys.stderr)
-        return 1
-    if not steps or not epochs:
-        print(f"plot_curves.py: {out}/loss_curve.csv or epochs.csv holds no rows", file=sys.stderr)
-        return 1
+    status, run = open_run("plot_curves.py", out, "ctnn_train")
+    if run is None:
+        return status
+    plt, steps, epochs = run
 
     per_epoch = len(steps) / len(epochs)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.5))
