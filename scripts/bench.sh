@@ -36,9 +36,47 @@ OPENBLAS_NUM_THREADS=1 build-bench/bench/ctnn_bench \
   --benchmark_out=out/bench.json --benchmark_out_format=json \
   --benchmark_context="load_average=$load,command=bash scripts/bench.sh $*"
 
+# The same training runs with another process holding one core: a busy
+# loop, bounded in time, killed when the runs end. The adaptive thread
+# policy has to notice the lost core and keep close to one thread's speed.
+echo "bench: MLP training runs with one core held by a busy loop"
+timeout 600 sh -c 'while :; do :; done' &
+busy=$!
+trap 'kill "$busy" 2>/dev/null || true' EXIT
+sleep 1
+OPENBLAS_NUM_THREADS=1 build-bench/bench/ctnn_bench --benchmark_filter='^mlp_train_run/' \
+  --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
+  --benchmark_enable_random_interleaving=true \
+  --benchmark_out=out/bench_busy.json --benchmark_out_format=json
+kill "$busy" 2>/dev/null || true
+wait "$busy" 2>/dev/null || true
+
+# On a machine with AVX-512 the default build runs its kernels; ctnn's rows
+# once more with the AVX2 kernels (CTNN_SIMD=avx2), so that a regression on
+# either instruction set shows. The peers are not run again: their rows
+# come from the run above.
+report_args=(--busy out/bench_busy.json)
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo &&
+  grep -qw avx512dq /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  echo "bench: ctnn's rows with the AVX2 kernels"
+  cmake -S . -B build-bench-avx2 -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTNN_SIMD=avx2 \
+    -DCTNN_BUILD_BENCH=ON -DCTNN_BUILD_TESTS=OFF -DCTNN_BUILD_APPS=OFF
+  cmake --build build-bench-avx2 -j 2 --target ctnn_bench
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  OPENBLAS_NUM_THREADS=1 build-bench-avx2/bench/ctnn_bench \
+    --benchmark_filter='^(fma_peak|read_bandwidth|gemm/.*/(static|dynamic)|[a-z0-9_]+/(static|runtime))' \
+    --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_min_time="$min_time" \
+    --benchmark_out=out/bench_avx2.json --benchmark_out_format=json \
+    --benchmark_context="load_average=$load"
+  report_args+=(--avx2 out/bench_avx2.json)
+fi
+
 # Debian's interpreter, which has Debian's matplotlib (a python3 earlier on
 # PATH, e.g. from pyenv, may not).
 python=/usr/bin/python3
 [[ -x "$python" ]] || python=python3
-"$python" scripts/bench_report.py out/bench.json out/compile_cost.csv docs/benchmarks.md docs/benchmarks.png
+"$python" scripts/bench_report.py out/bench.json out/compile_cost.csv docs/benchmarks.md docs/benchmarks.png \
+  "${report_args[@]}"
 echo "bench: wrote docs/benchmarks.md and docs/benchmarks.png"

@@ -3,6 +3,7 @@
 into docs/benchmarks.md and a PNG plot.
 
 usage: bench_report.py bench.json compile_cost.csv benchmarks.md benchmarks.png
+                       [--busy bench_busy.json] [--avx2 bench_avx2.json]
 """
 import csv
 import datetime
@@ -105,29 +106,33 @@ def write_streaming(w, rows):
     w("")
 
 
-def main(bench_json, cost_csv, out_md, out_png):
-    times, counters, ctx = load_times(bench_json)
+FLOPS = dict(
+    tiny=2.0 * (16 * 64 + 64 * 64 + 64),
+    mlp=2.0 * (784 * 256 + 256 * 128 + 128 * 10),
+    lenet=4_600_760.0,
+    # bench/sequences.hpp: the char-LM step (3× the forward's products) and
+    # the transformer block.
+    lm_step=3.0 * 2.0 * (4 * 256 * (32 + 256) + 256 * 98) * 32 * 64,
+    block=2.0 * (32 * 64 * 3 * 64 + 32 * 32 * 2 * 64 + 32 * 64 * 64 + 2 * 32 * 64 * 256),
+)
+FLOPS["step"] = 64 * (3.0 * FLOPS["mlp"] - 2.0 * 784 * 256)
+FLOPS["lenet_step"] = 64 * (3.0 * FLOPS["lenet"] - 576_000.0)
+
+
+def peaks(counters):
+    """The measured FMA peak on 1 and 2 threads, FLOP/s (best repetition)."""
     def peak(threads):
         key = f"fma_peak/float/threads:{threads}/real_time"
         return counters.get(key + "@max", counters.get(key, {})).get("FLOP/s")
-    peak1, peak2 = peak(1), peak(2)
+    return peak(1), peak(2)
 
-    tiny_flops = 2.0 * (16 * 64 + 64 * 64 + 64)
-    mlp_flops = 2.0 * (784 * 256 + 256 * 128 + 128 * 10)
-    step_flops = 64 * (3.0 * mlp_flops - 2.0 * 784 * 256)
-    lenet_flops = 4_600_760.0
-    lenet_step_flops = 64 * (3.0 * lenet_flops - 576_000.0)
-    # bench/sequences.hpp: the char-LM step (3× the forward's products) and
-    # the transformer block.
-    lm_step_flops = 3.0 * 2.0 * (4 * 256 * (32 + 256) + 256 * 98) * 32 * 64
-    block_flops = 2.0 * (32 * 64 * 3 * 64 + 32 * 32 * 2 * 64 + 32 * 64 * 64 + 2 * 32 * 64 * 256)
 
-    bw = None
-    for name, c in counters.items():
-        if name.startswith("read_bandwidth/") and "bytes_per_second" in c:
-            bw = c["bytes_per_second"]
-    mlp_bytes = 4.0 * (784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10)
-
+def network_rows(times, peak1, peak2):
+    """(task, threads, static, runtime, eigen, eigen_variant, torch, torch_variant, floor) of each network
+    row, and the sequence rows among them."""
+    tiny_flops, mlp_flops, step_flops = FLOPS["tiny"], FLOPS["mlp"], FLOPS["step"]
+    lenet_flops, lenet_step_flops = FLOPS["lenet"], FLOPS["lenet_step"]
+    lm_step_flops, block_flops = FLOPS["lm_step"], FLOPS["block"]
     rows = []  # (task, threads, static, runtime, eigen, eigen_variant, torch, torch_variant, floor)
     for task, prefix, flops in (("tiny MLP 16-64-64-1 tanh, batch 1", "tiny_mlp_infer1/", tiny_flops),
                                 ("MLP 784-256-128-10, batch 1", "mlp_infer1/", mlp_flops)):
@@ -163,6 +168,119 @@ def main(bench_json, cost_csv, out_md, out_png):
                      None, None, None, t, tv, block_flops / peak1 * 1e9 if peak1 else None))
     rows += [r for r in seq_rows if r[2] is not None]
 
+    return rows, seq_rows
+
+
+def targets(rows, times, counters, peak1, peak2, busy):
+    """[(target, shown value, met or None)] for one instruction set's rows."""
+    out = []
+    def target(text, value, ok, shown):
+        out.append((text, shown if value is not None else "—", None if value is None else ok(value)))
+    tiny, mlp1 = rows[0], rows[1]
+    target("tiny MLP batch 1: static ≥ 1.3× faster than Eigen", ratio(tiny[2], tiny[4]), lambda r: r >= 1.3,
+           fmt_ratio(ratio(tiny[2], tiny[4])))
+    target("tiny MLP batch 1: static ≥ 3× faster than the runtime twin", ratio(tiny[2], tiny[3]),
+           lambda r: r >= 3, fmt_ratio(ratio(tiny[2], tiny[3])))
+    target("tiny MLP batch 1: static ≥ 50× faster than LibTorch", ratio(tiny[2], tiny[6]), lambda r: r >= 50,
+           fmt_ratio(ratio(tiny[2], tiny[6])))
+    tf = None if tiny[2] is None or tiny[8] is None else tiny[2] / tiny[8]
+    target("tiny MLP batch 1: static within 1.3× of the FMA floor", tf, lambda r: r <= 1.3, fmt_ratio(tf))
+    target("MLP batch 1: static ≥ 1.3× faster than Eigen", ratio(mlp1[2], mlp1[4]), lambda r: r >= 1.3,
+           fmt_ratio(ratio(mlp1[2], mlp1[4])))
+    for r in [r for r in rows if r[0].startswith("MLP training")]:
+        target(f"training step, {r[1]} thread{'s' if r[1] > 1 else ''}: static ≥ 1.3× faster than the twin",
+               ratio(r[2], r[3]), lambda v: v >= 1.3, fmt_ratio(ratio(r[2], r[3])))
+        target(f"training step, {r[1]} thread{'s' if r[1] > 1 else ''}: static ≥ 2.5× faster than LibTorch",
+               ratio(r[2], r[6]), lambda v: v >= 2.5, fmt_ratio(ratio(r[2], r[6])))
+    mlp1_step = times.get("mlp_step_b64/static/threads:1/real_time")
+    mlp2 = times.get("mlp_step_b64/static/threads:2/real_time")
+    target("MLP training step: 2 threads ≥ 1.6× faster than 1 thread", ratio(mlp2, mlp1_step), lambda v: v >= 1.6,
+           fmt_ratio(ratio(mlp2, mlp1_step)))
+    if mlp2 and peak2:
+        e = mlp2 / (FLOPS["step"] / peak2 * 1e9)
+        target("MLP training epoch on 2 threads within 1.3× of the FMA floor", e, lambda v: v <= 1.3, fmt_ratio(e))
+    if busy is not None:
+        one = run_time(times, "mlp_train_run/static/one_thread")
+        held = run_time(busy, "mlp_train_run/static/adaptive")
+        r = None if one is None or held is None else held / one
+        target("MLP training run with one core held by another process: within 1.3× of one thread's time on the "
+               "idle machine", r, lambda v: v <= 1.3, fmt_ratio(r))
+    for r in [r for r in rows if r[0].startswith("LeNet training")]:
+        target(f"LeNet training step, {r[1]} thread{'s' if r[1] > 1 else ''}: static ≥ 3× faster than LibTorch",
+               ratio(r[2], r[6]), lambda v: v >= 3, fmt_ratio(ratio(r[2], r[6])))
+    lenet2 = times.get("lenet_step_b64/static/threads:2/real_time")
+    if lenet2 and peak2:
+        e = lenet2 / (FLOPS["lenet_step"] / peak2 * 1e9)
+        target("LeNet training epoch on 2 threads within 2× of the FMA floor", e, lambda v: v <= 2, fmt_ratio(e))
+    gemm_rows = gemm_shapes(times)
+    for g in ("nn/64x256x784", "tn/784x256x64", "nt/64x256x128"):
+        c = counters.get(f"gemm/{g}/static")
+        pct = None if not c or not peak1 else c["FLOP/s"] / peak1
+        target(f"GEMM {g}: ≥ 85% of the FMA peak", pct, lambda v: v >= 0.85,
+               "—" if pct is None else f"{100 * pct:.0f}%")
+    slower = []
+    for form, shape in gemm_rows:
+        m, n, k = shape.split("x")
+        cs = counters.get(f"gemm/{form}/{shape}/static")
+        co = counters.get(f"gemm/{form}/{shape}/openblas/{m}/{n}/{k}")
+        if cs and co and cs["FLOP/s"] < co["FLOP/s"]:
+            slower.append(f"{form} {shape} ({cs['FLOP/s'] / co['FLOP/s']:.2f}×)")
+    target("GEMM: not slower than OpenBLAS at any model shape", len(slower), lambda v: v == 0,
+           "all faster" if not slower else "slower at " + ", ".join(slower))
+    return out
+
+
+def gemm_shapes(times):
+    """(form, shape) of each GEMM benchmark present, in run order."""
+    shapes = []
+    for name in times:
+        parts = name.split("/")
+        if parts[0] == "gemm" and parts[3] == "static":
+            shapes.append((parts[1], parts[2]))
+    return shapes
+
+
+def run_time(times, prefix):
+    """The median time of the one run whose name starts with prefix (Google Benchmark appends
+    /iterations:1/real_time), or None."""
+    found = [t for name, t in times.items() if name.startswith(prefix + "/") or name == prefix]
+    return found[0] if found else None
+
+
+def write_networks(w, rows):
+    w("| task | threads | ctnn static | runtime twin | Eigen | LibTorch | vs twin | vs Eigen | vs LibTorch "
+      "| FMA floor | static ÷ floor |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    for task, thr, st, rt, e, ev, t, tv, floor in rows:
+        e_cell = fmt_time(e) + (f" ({ev})" if ev and ev != "eigen" else "")
+        t_cell = fmt_time(t) + (f" ({tv.replace('libtorch_', '')})" if tv and tv != "libtorch" else "")
+        w(f"| {task} | {thr} | {fmt_time(st)} | {fmt_time(rt)} | {e_cell} | {t_cell} | {fmt_ratio(ratio(st, rt))} "
+          f"| {fmt_ratio(ratio(st, e))} | {fmt_ratio(ratio(st, t))} | {fmt_time(floor)} "
+          f"| {fmt_ratio(None if st is None or floor is None else st / floor)} |")
+
+
+def main(bench_json, cost_csv, out_md, out_png, busy_json=None, avx2_json=None):
+    times, counters, ctx = load_times(bench_json)
+    peak1, peak2 = peaks(counters)
+    step_flops, lenet_step_flops = FLOPS["step"], FLOPS["lenet_step"]
+    busy = load_times(busy_json)[0] if busy_json else None
+    # The AVX2 run measures ctnn's rows (and its own FMA peak) only; the peers' times are the main run's.
+    avx2 = None
+    if avx2_json:
+        t2, c2, ctx2 = load_times(avx2_json)
+        times2, counters2 = {**times, **t2}, {**counters, **c2}
+        p2 = peaks(c2)
+        rows2, _ = network_rows(times2, *p2)
+        avx2 = dict(times=times2, counters=counters2, ctx=ctx2, peak1=p2[0], peak2=p2[1], rows=rows2)
+
+    bw = None
+    for name, c in counters.items():
+        if name.startswith("read_bandwidth/") and "bytes_per_second" in c:
+            bw = c["bytes_per_second"]
+    mlp_bytes = 4.0 * (784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10)
+
+    rows, seq_rows = network_rows(times, peak1, peak2)
+
     lines = []
     w = lines.append
     w("# Benchmarks")
@@ -192,15 +310,11 @@ def main(bench_json, cost_csv, out_md, out_png):
     w("")
     w("## Networks")
     w("")
-    w("| task | threads | ctnn static | runtime twin | Eigen | LibTorch | vs twin | vs Eigen | vs LibTorch "
-      "| FMA floor | static ÷ floor |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|")
-    for task, thr, st, rt, e, ev, t, tv, floor in rows:
-        e_cell = fmt_time(e) + (f" ({ev})" if ev and ev != "eigen" else "")
-        t_cell = fmt_time(t) + (f" ({tv.replace('libtorch_', '')})" if tv and tv != "libtorch" else "")
-        w(f"| {task} | {thr} | {fmt_time(st)} | {fmt_time(rt)} | {e_cell} | {t_cell} | {fmt_ratio(ratio(st, rt))} "
-          f"| {fmt_ratio(ratio(st, e))} | {fmt_ratio(ratio(st, t))} | {fmt_time(floor)} "
-          f"| {fmt_ratio(None if st is None or floor is None else st / floor)} |")
+    if avx2:
+        w(f"With ctnn's {ctx.get('ctnn_simd', '?')} kernels (the build's default on this machine); the same rows "
+          "with the AVX2 kernels follow the notes below.")
+        w("")
+    write_networks(w, rows)
     if seq_rows and any(r[2] is not None for r in seq_rows):
         w("")
         w("The char-LM step is dsl/models/char_lm.hpp (embedding 32 → LSTM 256 from a given state → dense 98, "
@@ -251,18 +365,40 @@ def main(bench_json, cost_csv, out_md, out_png):
     stream_rows = streaming_rows(times, peak1)
     if stream_rows:
         write_streaming(w, stream_rows)
+    if avx2:
+        w("## Networks with the AVX2 kernels")
+        w("")
+        w(f"ctnn built once more with CTNN_SIMD=avx2 ({avx2['ctx'].get('ctnn_simd', '?')} kernels) and run right "
+          f"after the main run (load average before it: {avx2['ctx'].get('load_average', '?')}): ctnn's rows "
+          "(static and twin) are from that run, the peers' from the main run. The floors are from the FMA peak of "
+          f"the AVX2 run: {(avx2['peak1'] or 0) / 1e9:.1f} GFLOP/s on 1 thread, "
+          f"{(avx2['peak2'] or 0) / 1e9:.1f} GFLOP/s on 2.")
+        w("")
+        write_networks(w, avx2["rows"])
+        w("")
+    if busy is not None:
+        w("## With another process holding a core")
+        w("")
+        w("A training run of 937 MLP steps of 64 (a Fashion-MNIST epoch) from a fresh thread policy: adaptive "
+          "(ctnn::adaptive_threads over 1 and 2 threads, its measuring steps included, as ctnn_train runs) and "
+          "fixed at one thread; on the idle machine, and again while a busy loop (`sh -c 'while :; do :; done'`) "
+          "holds one core.")
+        w("")
+        w("| run | idle machine | one core held | held ÷ one thread idle |")
+        w("|---|---|---|---|")
+        one = run_time(times, "mlp_train_run/static/one_thread")
+        for label, key in (("adaptive threads", "adaptive"), ("one thread", "one_thread")):
+            idle, held = run_time(times, f"mlp_train_run/static/{key}"), run_time(busy, f"mlp_train_run/static/{key}")
+            w(f"| {label} | {fmt_time(idle)} | {fmt_time(held)} "
+              f"| {fmt_ratio(None if held is None or one is None else held / one)} |")
+        w("")
     w("## GEMM at the networks' shapes (1 thread)")
     w("")
     w("m×n×k; nn: A·B, nt: A·Bᵀ, tn: Aᵀ·B. GFLOP/s and the share of the measured 1-thread FMA peak.")
     w("")
     w("| form | shape | static | % peak | dynamic | % peak | OpenBLAS | % peak | static vs OpenBLAS |")
     w("|---|---|---|---|---|---|---|---|---|")
-    gemm_rows = []
-    for name in times:
-        parts = name.split("/")
-        if parts[0] == "gemm" and parts[3] == "static":
-            gemm_rows.append((parts[1], parts[2]))
-    for form, shape in gemm_rows:
+    for form, shape in gemm_shapes(times):
         m, n, k = shape.split("x")
         def rate(kind):
             key = f"gemm/{form}/{shape}/{kind}" + ("" if kind == "static" else f"/{m}/{n}/{k}")
@@ -276,52 +412,21 @@ def main(bench_json, cost_csv, out_md, out_png):
     w("")
     w("## Targets")
     w("")
-    w("| target | measured | met |")
-    w("|---|---|---|")
-    def target(text, value, ok, shown):
-        w(f"| {text} | {shown if value is not None else '—'} | "
-          f"{'—' if value is None else ('yes' if ok(value) else 'no')} |")
-    tiny, mlp1 = rows[0], rows[1]
-    target("tiny MLP batch 1: static ≥ 1.3× faster than Eigen", ratio(tiny[2], tiny[4]), lambda r: r >= 1.3,
-           fmt_ratio(ratio(tiny[2], tiny[4])))
-    target("tiny MLP batch 1: static ≥ 3× faster than the runtime twin", ratio(tiny[2], tiny[3]),
-           lambda r: r >= 3, fmt_ratio(ratio(tiny[2], tiny[3])))
-    target("tiny MLP batch 1: static ≥ 50× faster than LibTorch", ratio(tiny[2], tiny[6]), lambda r: r >= 50,
-           fmt_ratio(ratio(tiny[2], tiny[6])))
-    tf = None if tiny[2] is None or tiny[8] is None else tiny[2] / tiny[8]
-    target("tiny MLP batch 1: static within 1.4× of the FMA floor", tf, lambda r: r <= 1.4, fmt_ratio(tf))
-    target("MLP batch 1: static ≥ 1.3× faster than Eigen", ratio(mlp1[2], mlp1[4]), lambda r: r >= 1.3,
-           fmt_ratio(ratio(mlp1[2], mlp1[4])))
-    for r in [r for r in rows if r[0].startswith("MLP training")]:
-        target(f"training step, {r[1]} thread{'s' if r[1] > 1 else ''}: static ≥ 1.3× faster than the twin",
-               ratio(r[2], r[3]), lambda v: v >= 1.3, fmt_ratio(ratio(r[2], r[3])))
-        target(f"training step, {r[1]} thread{'s' if r[1] > 1 else ''}: static ≥ 2.5× faster than LibTorch",
-               ratio(r[2], r[6]), lambda v: v >= 2.5, fmt_ratio(ratio(r[2], r[6])))
-    mlp2 = times.get("mlp_step_b64/static/threads:2/real_time")
-    if mlp2 and peak2:
-        e = mlp2 / (step_flops / peak2 * 1e9)
-        target("training epoch on 2 threads within 1.5× of the FMA floor", e, lambda v: v <= 1.5, fmt_ratio(e))
-    for r in [r for r in rows if r[0].startswith("LeNet training")]:
-        target(f"LeNet training step, {r[1]} thread{'s' if r[1] > 1 else ''}: static ≥ 3× faster than LibTorch",
-               ratio(r[2], r[6]), lambda v: v >= 3, fmt_ratio(ratio(r[2], r[6])))
-    lenet2 = times.get("lenet_step_b64/static/threads:2/real_time")
-    if lenet2 and peak2:
-        e = lenet2 / (lenet_step_flops / peak2 * 1e9)
-        target("LeNet training epoch on 2 threads within 2× of the FMA floor", e, lambda v: v <= 2, fmt_ratio(e))
-    for g in ("nn/64x256x784", "tn/784x256x64", "nt/64x256x128"):
-        c = counters.get(f"gemm/{g}/static")
-        pct = None if not c or not peak1 else c["FLOP/s"] / peak1
-        target(f"GEMM {g}: ≥ 85% of the FMA peak", pct, lambda v: v >= 0.85,
-               "—" if pct is None else f"{100 * pct:.0f}%")
-    slower = []
-    for form, shape in gemm_rows:
-        m, n, k = shape.split("x")
-        cs = counters.get(f"gemm/{form}/{shape}/static")
-        co = counters.get(f"gemm/{form}/{shape}/openblas/{m}/{n}/{k}")
-        if cs and co and cs["FLOP/s"] < co["FLOP/s"]:
-            slower.append(f"{form} {shape} ({cs['FLOP/s'] / co['FLOP/s']:.2f}×)")
-    target("GEMM: not slower than OpenBLAS at any model shape", len(slower), lambda v: v == 0,
-           "all faster" if not slower else "slower at " + ", ".join(slower))
+    main_targets = targets(rows, times, counters, peak1, peak2, busy)
+    met = lambda ok: "—" if ok is None else ("yes" if ok else "no")
+    if avx2:
+        avx2_targets = targets(avx2["rows"], avx2["times"], avx2["counters"], avx2["peak1"], avx2["peak2"], None)
+        w(f"| target | {ctx.get('ctnn_simd', '?')} kernels | met | AVX2 kernels | met |")
+        w("|---|---|---|---|---|")
+        by_text = {text: (shown, ok) for text, shown, ok in avx2_targets}
+        for text, shown, ok in main_targets:
+            shown2, ok2 = by_text.get(text, ("—", None))
+            w(f"| {text} | {shown} | {met(ok)} | {shown2} | {met(ok2)} |")
+    else:
+        w("| target | measured | met |")
+        w("|---|---|---|")
+        for text, shown, ok in main_targets:
+            w(f"| {text} | {shown} | {met(ok)} |")
     w("")
     w("## Compile cost")
     w("")
@@ -373,6 +478,13 @@ def main(bench_json, cost_csv, out_md, out_png):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
-        sys.exit(__doc__)
-    main(*sys.argv[1:])
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("bench_json")
+    parser.add_argument("compile_cost_csv")
+    parser.add_argument("out_md")
+    parser.add_argument("out_png")
+    parser.add_argument("--busy", help="the training runs with one core held (Google Benchmark JSON)")
+    parser.add_argument("--avx2", help="ctnn's rows with the AVX2 kernels (Google Benchmark JSON)")
+    a = parser.parse_args()
+    main(a.bench_json, a.compile_cost_csv, a.out_md, a.out_png, a.busy, a.avx2)

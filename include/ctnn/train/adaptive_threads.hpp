@@ -7,9 +7,15 @@
 /// is right for both, so the choice is measured: the steps are run a few at a
 /// time with each candidate team size, the fastest wins, and the measurement
 /// is repeated every `interval` steps so that a core freed by another
-/// process is noticed, and at once when steps become much slower than
-/// measured (a core taken). The probing steps are real training steps:
+/// process is noticed, and at once when steps of the team become much slower
+/// than measured (a core taken). The probing steps are real training steps:
 /// nothing is computed twice.
+///
+/// With a core held by another process a step of the team costs tens of
+/// one-thread steps, so probing it is what such a run pays for: one thread is
+/// measured first, a team's probe gives up at its first step 1.5 times as
+/// slow as one thread's best (unless an earlier step beat that best), and while the team keeps losing the interval between
+/// probes doubles (up to 32 times).
 #pragma once
 
 #include <algorithm>
@@ -25,14 +31,15 @@ namespace ctnn {
 
 class adaptive_threads {
  public:
-  /// Candidates 1 and `max_threads` (≥ 1); `probe_steps` timed steps per
-  /// candidate, the best of them counting (the least disturbed); a new
-  /// measurement after `interval` steps with the chosen size.
+  /// Candidates 1 and `max_threads` (≥ 1), in that order; `probe_steps`
+  /// timed steps per candidate, the best of them counting (the least
+  /// disturbed); a new measurement after `interval` steps with the chosen
+  /// size (longer while one thread keeps winning).
   explicit adaptive_threads(int max_threads, std::size_t probe_steps = 6, std::size_t interval = 1000)
       : probe_steps_(probe_steps), interval_(interval) {
     if (max_threads < 1) throw std::invalid_argument("ctnn::adaptive_threads: max_threads must be at least 1");
     if (probe_steps < 1) throw std::invalid_argument("ctnn::adaptive_threads: probe_steps must be at least 1");
-    candidates_ = max_threads == 1 ? std::vector<int>{1} : std::vector<int>{max_threads, 1};
+    candidates_ = max_threads == 1 ? std::vector<int>{1} : std::vector<int>{1, max_threads};
     best_time_.assign(candidates_.size(), 0.0);
     chosen_ = candidates_.front();
     probing_ = candidates_.size() > 1;
@@ -59,7 +66,7 @@ class adaptive_threads {
       omp_set_num_threads(candidates_[probe_index_]);
     } else {
       omp_set_num_threads(chosen_);
-      if (++since_probe_ >= interval_) restart_probe();
+      if (++since_probe_ >= interval_ * backoff_) restart_probe();
     }
     // Timed until f returns (or throws): a probe's time is recorded, a chosen
     // size's time watched for a slowdown.
@@ -90,22 +97,28 @@ class adaptive_threads {
   void record(double seconds) {
     double& best = best_time_[probe_index_];
     best = probe_count_ == 0 ? seconds : std::min(best, seconds);
-    if (++probe_count_ < probe_steps_) return;
+    // A team's step half as slow again as one thread's best, and none of
+    // its steps faster than that best: a core is taken, and more such steps
+    // would only cost more.
+    const bool gave_up = probe_index_ > 0 && seconds > 1.5 * best_time_[0] && best > best_time_[0];
+    if (!gave_up && ++probe_count_ < probe_steps_) return;
     probe_count_ = 0;
-    if (++probe_index_ < candidates_.size()) return;
-    // Ties go to the first candidate (the larger team).
+    if (!gave_up && ++probe_index_ < candidates_.size()) return;
+    // Ties go to the larger team.
     std::size_t win = 0;
     for (std::size_t c = 1; c < candidates_.size(); ++c)
-      if (best_time_[c] < best_time_[win]) win = c;
+      if (best_time_[c] <= best_time_[win]) win = c;
     chosen_ = candidates_[win];
+    backoff_ = chosen_ == 1 && candidates_.size() > 1 ? std::min<std::size_t>(backoff_ * 2, max_backoff) : 1;
     probing_ = false;
     since_probe_ = 0;
   }
-  // Between measurements: `probe_steps` steps in a row slower than twice the
-  // measured best mean the conditions changed (another process took a
-  // core): measure again now rather than at the end of the interval.
+  // Between measurements: `probe_steps` steps of the team in a row slower
+  // than twice the measured best mean the conditions changed (another process
+  // took a core): measure again now rather than at the end of the interval.
+  // One thread's slowdown is not one more threads could help.
   void watch(double seconds) {
-    if (probing_) return;
+    if (probing_ || chosen_ == 1) return;
     slow_run_ = seconds > 2.0 * best_time(chosen_) ? slow_run_ + 1 : 0;
     if (slow_run_ >= probe_steps_) restart_probe();
   }
@@ -116,7 +129,8 @@ class adaptive_threads {
     probe_count_ = 0;
   }
 
-  std::size_t probe_steps_, interval_;
+  static constexpr std::size_t max_backoff = 32;
+  std::size_t probe_steps_, interval_, backoff_ = 1;
   std::vector<int> candidates_;
   std::vector<double> best_time_;
   int chosen_ = 1;

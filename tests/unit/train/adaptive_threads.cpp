@@ -1,6 +1,7 @@
 // The team-size chooser: with step times that depend on the team size, it
 // picks the faster size, probes with real steps only, and measures again
-// after its interval (a core taken by another process is given up).
+// after its interval (a core taken by another process is given up), giving
+// up a losing team's probe at its first slow step.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -33,12 +34,17 @@ TEST_CASE("adaptive_threads keeps the team size whose steps are faster", "[train
   for (const int fast : {1, 2}) {
     ctnn::adaptive_threads tuner(2, /*probe_steps=*/3, /*interval=*/10);
     fake_step step{fast};
-    for (int i = 0; i < 6; ++i) tuner.run(step);  // 3 probes with 2 threads, 3 with 1
+    // 3 probes with 1 thread, then 3 with 2; or only 1 when that one is 6×
+    // slower than one thread's best.
+    const int probes = fast == 2 ? 6 : 4;
+    for (int i = 0; i < probes - 1; ++i) tuner.run(step);
+    CHECK_FALSE(tuner.settled());
+    tuner.run(step);
     CHECK(tuner.settled());
     CHECK(tuner.threads() == fast);
     CHECK(tuner.best_time(fast) < tuner.best_time(3 - fast));
     CHECK(tuner.run(step) == fast);  // the next step runs with it
-    CHECK(step.calls == 7);          // every probe was a real step
+    CHECK(step.calls == probes + 1); // every probe was a real step
   }
   omp_set_num_threads(saved);
 }
@@ -73,6 +79,41 @@ TEST_CASE("adaptive_threads measures again at once when steps become much slower
   CHECK_FALSE(tuner.settled());  // two in a row are, long before the interval
   for (int i = 0; i < 4; ++i) tuner.run(step);
   CHECK(tuner.threads() == 1);
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("adaptive_threads probes a losing team less and less often, and one thread's slowdown not at all",
+          "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  ctnn::adaptive_threads tuner(2, 2, 4);
+  fake_step step{1};  // the team's steps take 6× longer: a core is held
+  for (int i = 0; i < 3; ++i) tuner.run(step);  // 2 probes with 1 thread, 1 with the team
+  REQUIRE(tuner.settled());
+  REQUIRE(tuner.threads() == 1);
+  // The interval is doubled: 8 steps, not 4, until the next measurement.
+  for (int i = 0; i < 7; ++i) tuner.run(step);
+  CHECK(tuner.settled());
+  tuner.run(step);
+  CHECK_FALSE(tuner.settled());
+  for (int i = 0; i < 3; ++i) tuner.run(step);
+  REQUIRE(tuner.settled());
+  REQUIRE(tuner.threads() == 1);
+  // Now 16 steps. One thread's steps become 6× slower (the machine got busier
+  // still): more threads would not help, so no measurement before the interval.
+  step.fast_threads = 2;
+  for (int i = 0; i < 15; ++i) tuner.run(step);
+  CHECK(tuner.settled());
+  tuner.run(step);
+  CHECK_FALSE(tuner.settled());
+  // The core is back (the team's steps are the fast ones): the team wins, and
+  // the interval is 4 steps again.
+  for (int i = 0; i < 4; ++i) tuner.run(step);
+  REQUIRE(tuner.settled());
+  CHECK(tuner.threads() == 2);
+  for (int i = 0; i < 3; ++i) tuner.run(step);
+  CHECK(tuner.settled());
+  tuner.run(step);
+  CHECK_FALSE(tuner.settled());
   omp_set_num_threads(saved);
 }
 
