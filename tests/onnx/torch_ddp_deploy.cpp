@@ -67,7 +67,7 @@ constexpr std::size_t samples = 8;  // torch_ddp_train.py's SAMPLES
 TEST_CASE("torch_ddp_deploy: the trained MLP predicts PyTorch's logits") {
   const ctnn_torch::data_set data(CTNN_TORCH_DDP_DIR "/torch_ddp_mlp.npz");
   REQUIRE(data.input(0).size() == samples * 784);
-  auto m = std::make_unique<ctnn::model<imported, samples, float>>();
+  auto m = std::make_unique<ctnn::model<imported, samples, float>>(ctnn::uninitialized);
   torch_ddp_mlp::load(*m);
   data.check(0, m->predict(ctnn::feed<"image">(data.input(0))));
 }

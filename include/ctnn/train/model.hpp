@@ -36,6 +36,13 @@ struct batch {
   static constexpr std::size_t size = B;
 };
 
+/// `ctnn::model<...> m(ctnn::uninitialized)`: parameters and state left at
+/// zero instead of drawn, for values loaded right after.
+struct uninitialized_t {
+  explicit uninitialized_t() = default;
+};
+inline constexpr uninitialized_t uninitialized{};
+
 /// Where a named parameter lives, found at compile time.
 struct param_location {
   bool found = false;
@@ -282,16 +289,19 @@ class model {
   /// Parameters initialized by name as each declares (by default He-normal
   /// weights, zero biases), each from a generator seeded with `seed` and the
   /// parameter's name, so the result does not depend on the order of the layers.
-  explicit model(std::uint64_t seed = 0)
+  explicit model(std::uint64_t seed = 0) : model(uninitialized) { initialize(seed); }
+
+  /// Every parameter and state tensor zero, for a model whose values are
+  /// all loaded next (a checkpoint, embedded weights): drawing initial values
+  /// that the load overwrites costs most of such a program's start-up.
+  explicit model(uninitialized_t)
       : params_(P.params.floats),
         grads_(P.params.floats),
         state_(P.params.state_floats),
         train_(training_elems),
         infer_(Graph::template inference_workspace<B>),
         infer1_(Graph::template inference_workspace<1>),
-        zero_grad_(largest_input_gradient()) {
-    initialize(seed);
-  }
+        zero_grad_(largest_input_gradient()) {}
 
   /// Sets every parameter and state tensor to its declared initial values
   /// (ctnn/train/initialize.hpp); the same seed gives the same values.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,15 @@ TEST_CASE("checkpoint round trip: identical parameters, state and predictions", 
   const std::vector<float> expected(p.begin(), p.end());
   const auto q = fresh.predict(ctnn::feed<"x">(xs));
   CHECK(std::vector<float>(q.begin(), q.end()) == expected);
+
+  // A model built without drawing initial values: all zero until the load.
+  ctnn::model<ck::net, ck::B> blank(ctnn::uninitialized);
+  const auto zeros = ck::snapshot(blank);
+  CHECK(std::all_of(zeros.begin(), zeros.end(), [](float v) { return v == 0.0f; }));
+  ctnn::load_checkpoint(file, blank);
+  CHECK(ck::snapshot(blank) == ck::snapshot(t.model()));
+  const auto r = blank.predict(ctnn::feed<"x">(xs));
+  CHECK(std::vector<float>(r.begin(), r.end()) == expected);
 
   // Saving again replaces the file.
   ck::train_a_little(t);
