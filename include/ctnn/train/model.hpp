@@ -21,6 +21,7 @@
 #include "ctnn/core/fixed_string.hpp"
 #include "ctnn/core/tensor_view.hpp"
 #include "ctnn/graph/feed.hpp"
+#include "ctnn/graph/dense_chain.hpp"
 #include "ctnn/graph/feed_check.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/kernels/finite.hpp"
@@ -573,6 +574,22 @@ class model {
     return n;
   }
 
+  // One sample through output K's dense chain in one kernel
+  // (graph/dense_chain.hpp), into the output's inference slot.
+  template <std::size_t K>
+  void run_dense_chain(T* base) {
+    using chain = detail::dense_chain_plan<Graph, K, T>;
+    [&]<std::size_t... C>(std::index_sequence<C...>) {
+      const T* const weights[] = {param_ptr<chain::ids[C], 0>()...};
+      const T* const biases[] = {param_ptr<chain::ids[C], 1>()...};
+      constexpr std::size_t input = P.nodes[chain::ids[0]].input[0];
+      kernels::dense_chain_forward<
+          T, kernels::chain_layer<P.nodes[P.nodes[chain::ids[C]].input[0]].out.size(), P.nodes[chain::ids[C]].out.size(),
+                                  typename Graph::template node_at<chain::ids[C]>::op::activation>...>(
+          leaf_data_[leaf_slot<input>], weights, biases, base + P.infer_offset[chain::ids[chain::length - 1]]);
+    }(std::make_index_sequence<chain::length>{});
+  }
+
   template <std::size_t K, std::size_t Bn, class... F>
   std::span<const T> infer(T* base, const F&... feeds) {
     static_assert(K < Graph::output_count, "ctnn::model::predict: the output index is past the network's outputs");
@@ -580,7 +597,12 @@ class model {
       reject_feeds<K, Bn, F...>();
       return {};
     } else {
-      run_forward<false, Bn, K>(base, base, feeds...);
+      if constexpr (Bn == 1 && detail::dense_chain_plan<Graph, K, T>::fusable) {
+        bind_feeds<false, 1, K>(base, feeds...);
+        run_dense_chain<K>(base);
+      } else {
+        run_forward<false, Bn, K>(base, base, feeds...);
+      }
       constexpr std::size_t id = Graph::output_ids[K];
       return {base + Bn * P.infer_offset[id], Bn * P.nodes[id].out.size()};
     }
