@@ -20,6 +20,13 @@ struct is_dense_with_bias : std::false_type {};
 template <fixed_string Name, std::size_t Out, class Act, class WeightInit, class BiasInit>
 struct is_dense_with_bias<dense_op<Name, Out, true, Act, WeightInit, BiasInit>> : std::true_type {};
 
+template <class Graph, std::size_t I>
+constexpr bool is_flat_dense_node() {
+  using node = typename Graph::template node_at<I>;
+  if constexpr (is_dense_with_bias<typename node::op>::value) return node::spec::rows == 1;
+  else return false;
+}
+
 /// The weights of a fused chain stay within this many bytes (an L1 cache):
 /// beyond it the layers stream their weights from L2, the GEMM path's case.
 inline constexpr std::size_t dense_chain_max_bytes = 48 * 1024;
@@ -44,11 +51,7 @@ struct dense_chain_plan {
   }();
   // Per node: a dense layer with a bias, on one sample's flat vector.
   static constexpr std::array<bool, Graph::node_count> dense_flat = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<bool, Graph::node_count>{[] {
-      using node = typename Graph::template node_at<I>;
-      if constexpr (is_dense_with_bias<typename node::op>::value) return node::spec::rows == 1;
-      else return false;
-    }()...};
+    return std::array<bool, Graph::node_count>{is_flat_dense_node<Graph, I>()...};
   }(std::make_index_sequence<Graph::node_count>{});
 
   static constexpr bool fusable = [] {
