@@ -24,7 +24,6 @@ namespace {
 
 namespace chains {
 inline constexpr auto x = ctnn::input<"x", ctnn::shape<20>>;
-inline constexpr auto t = ctnn::input<"t", ctnn::shape<1>>;
 // Widths of one, two and four vectors under every instruction set, three
 // activations, an odd input width and a 32-wide output.
 inline constexpr auto deep = ctnn::dense<"d4", 32>(ctnn::sigmoid(
