@@ -5,7 +5,9 @@
 # unless a checkpoint is given, then runs every method of ctnn_explain on it
 # and writes the page from its report.json. Then the autoencoders and the VAE:
 # ctnn_generative autoencoder, denoising and vae with their defaults (about
-# half a minute each), their pictures and curves (scripts/plot_generative.py).
+# half a minute each), their pictures and curves (scripts/plot_generative.py);
+# and the GAN, ctnn_generative gan with its defaults (several minutes), its
+# samples scored by the same LeNet.
 #   bash scripts/gallery.sh                  train, then explain
 #   bash scripts/gallery.sh out/lenet.npz    explain this checkpoint
 # BUILD (default build) is the build directory; JOBS (default 2) its jobs.
@@ -36,6 +38,13 @@ for command in autoencoder denoising vae; do
   cp "out/gallery_$command/curves.png" "docs/gallery/${command}_curves.png"
 done
 
+"$build"/dsl/apps/ctnn_generative gan --quiet --classifier "$checkpoint" --out out/gallery_gan
+cp out/gallery_gan/gan_samples.png docs/gallery/
+cp out/gallery_gan/samples_epoch_1.png docs/gallery/gan_samples_epoch_1.png
+/usr/bin/python3 scripts/plot_generative.py out/gallery_gan
+cp out/gallery_gan/curves.png docs/gallery/gan_curves.png
+
 /usr/bin/python3 scripts/gallery_page.py out/gallery_report.json docs/gallery.md \
-  out/gallery_autoencoder/report.json out/gallery_denoising/report.json out/gallery_vae/report.json
+  out/gallery_autoencoder/report.json out/gallery_denoising/report.json out/gallery_vae/report.json \
+  out/gallery_gan/report.json
 echo "gallery.sh: wrote docs/gallery.md"

@@ -1,12 +1,52 @@
 #!/usr/bin/env python3
 """Writes docs/gallery.md from ctnn_explain's report.json and ctnn_generative's
-three (autoencoder, denoising, vae), as scripts/gallery.sh runs them."""
+four (autoencoder, denoising, vae, gan), as scripts/gallery.sh runs them."""
 import json
 import sys
+
+
+def gan_section(gan):
+    """The GAN's part of the page, from its report.json (run with --classifier)."""
+    q = gan["quality"]
+    first, last = gan["epochs"][0], gan["epochs"][-1]
+    return [
+        "## GAN",
+        "",
+        "Written by `ctnn_generative gan` (dsl/models/gan.hpp): a DCGAN, the generator a code of "
+        f'{gan["model"]["code"]} → transposed convolutions to 7×7, 14×14 and 28×28 (batch norm and ReLU between, '
+        "sigmoid pixels), the discriminator two stride-2 convolutions with leaky ReLU and one logit; "
+        f'{len(gan["epochs"])} epochs of Adam (lr {gan["recipe"]["lr"]:g}, β1 {gan["recipe"]["beta1"]:g}).',
+        "",
+        "![gan samples](gallery/gan_samples.png)",
+        "",
+        "64 samples from fixed codes after the last epoch: shirts, pullovers, dresses, trousers, sneakers, ankle boots "
+        "and bags, sharper-edged than the VAE's but with a mottled, grainy texture and some broken shapes. A LeNet "
+        f'(`ctnn_train --model lenet`, {q["classifier"]}) classifies '
+        
+        f'{q["generated"]["images"]:,} samples with a mean largest probability of '
+        f'{q["generated"]["mean_max_probability"]:.3f} ({q["real"]["mean_max_probability"]:.3f} on the test images) '
+        f'and spreads them over the classes with an entropy of {q["generated"]["class_entropy"]:.3f} nats '
+        f'({q["real"]["class_entropy"]:.3f} for the test images, ln 10 = 2.303 at most): every class is drawn, '
+        "less clearly than the real thing.",
+        "",
+        "![gan samples after one epoch](gallery/gan_samples_epoch_1.png)",
+        "",
+        "The same codes after the first epoch: outlines of tops, shoes and bags in noise.",
+        "",
+        "![gan curves](gallery/gan_curves.png)",
+        "",
+        f'The two losses per step and per epoch, and the discriminator\'s mean probability of "real": from '
+        f'{first["d_real"]:.2f} (real) and {first["d_fake"]:.2f} (generated) in the first epoch to '
+        f'{last["d_real"]:.2f} and {last["d_fake"]:.2f} in the last, as the generator catches up; the samples\' '
+        "class entropy (right axis) stays near its maximum from the first epoch on.",
+        "",
+    ]
+
 
 report_path, page_path = sys.argv[1], sys.argv[2]
 r = json.load(open(report_path))
 ae, dae, vae = (json.load(open(p)) for p in sys.argv[3:6])
+gan = json.load(open(sys.argv[6]))
 
 sal, occ, cm, dream, fil, fgsm = (r[k] for k in ("saliency", "occlusion", "class_model", "dream", "filters", "fgsm"))
 rates = {f'{x["epsilon"]:g}': x["success_rate"] for x in fgsm["rates"]}
@@ -149,4 +189,5 @@ lines += [
     f'{len(vae["epochs"])}th.',
     "",
 ]
+lines += gan_section(gan)
 open(page_path, "w").write("\n".join(lines))

@@ -8,6 +8,7 @@
 #include <ctnn/ctnn.hpp>
 #include <models/alexnet.hpp>
 #include <models/autoencoder.hpp>
+#include <models/gan.hpp>
 #include <models/googlenet.hpp>
 #include <models/init_experiment.hpp>
 #include <models/lenet.hpp>
@@ -73,6 +74,14 @@ int main() {
       "VAE", "dsl/models/vae.hpp",
       "encoder to the mean and log-variance of a 16-dimensional code, z = mean + exp(log_var / 2) eps, decoder "
       "to 784 Bernoulli logits; loss sigmoid cross-entropy + gaussian_kl (ctnn_generative vae).");
+  section<ctnn::models::gan::generator>(
+      "DCGAN generator", "dsl/models/gan.hpp",
+      "a code of 64 as [64, 1, 1], transposed convolutions to 7×7, 14×14 and 28×28 with batch norm and ReLU "
+      "between, sigmoid pixels; no loss: trained through the discriminator (ctnn_generative gan).");
+  section<ctnn::models::gan::discriminator>(
+      "DCGAN discriminator", "dsl/models/gan.hpp",
+      "two 4×4 stride-2 convolutions with leaky ReLU 0.2, one logit, sigmoid cross-entropy against 1 (real) or "
+      "0 (generated); the image requires_grad (ctnn_generative gan).");
   section<ctnn::models::init_experiment::tanh_xavier>(
       "Initialization experiment (one of five)", "dsl/models/init_experiment.hpp",
       "10 tanh layers of 500 units without biases; the other four differ only in activation and initializer.");
