@@ -32,6 +32,7 @@
 // not compared with the twin: <models/char_transformer.hpp> (attention and layer_norm, which the twin lacks)
 // not compared with the twin: <models/autoencoder.hpp> (dense_transposed, which the twin lacks)
 // not compared with the twin: <models/vae.hpp> (gaussian_kl, which the twin lacks)
+// not compared with the twin: <models/stn_lenet.hpp> (affine_grid and bilinear_sampler, which the twin lacks)
 
 namespace {
 
