@@ -6,6 +6,8 @@
 # and writes the page from its report.json. Then the autoencoders and the VAE:
 # ctnn_generative autoencoder, denoising and vae with their defaults (about
 # half a minute each), their pictures and curves (scripts/plot_generative.py).
+# Last, ctnn_spatial with its defaults (LeNet against STN-LeNet on distorted
+# images, about four minutes on one core): its picture and curves.
 #   bash scripts/gallery.sh                  train, then explain
 #   bash scripts/gallery.sh out/lenet.npz    explain this checkpoint
 # BUILD (default build) is the build directory; JOBS (default 2) its jobs.
@@ -14,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build="${BUILD:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "${JOBS:-2}" --target ctnn_explain ctnn_generative
+cmake --build "$build" -j "${JOBS:-2}" --target ctnn_explain ctnn_generative ctnn_spatial
 
 checkpoint="${1:-}"
 if [[ -z "$checkpoint" ]]; then
@@ -36,6 +38,12 @@ for command in autoencoder denoising vae; do
   cp "out/gallery_$command/curves.png" "docs/gallery/${command}_curves.png"
 done
 
+"$build"/dsl/apps/ctnn_spatial --threads 1 --quiet --out out/gallery_spatial
+cp out/gallery_spatial/spatial_transformer.png docs/gallery/
+/usr/bin/python3 scripts/plot_spatial.py out/gallery_spatial
+cp out/gallery_spatial/curves.png docs/gallery/spatial_curves.png
+
 /usr/bin/python3 scripts/gallery_page.py out/gallery_report.json docs/gallery.md \
-  out/gallery_autoencoder/report.json out/gallery_denoising/report.json out/gallery_vae/report.json
+  out/gallery_autoencoder/report.json out/gallery_denoising/report.json out/gallery_vae/report.json \
+  out/gallery_spatial/report.json
 echo "gallery.sh: wrote docs/gallery.md"

@@ -60,7 +60,7 @@ struct options {
   fs::path data = ctnn::io::fashion_mnist_dir();
   int epochs = 5;
   double lr = 1e-3;
-  double loc_lr = 0.1;  // the localization network's learning rate, as a share of --lr
+  double loc_lr = 1;    // the localization network's learning rate, as a share of --lr
   double angle = 45;    // degrees, either way
   double shift = 3;     // pixels, either way, per axis
   std::uint64_t seed = 1;
@@ -255,7 +255,7 @@ std::optional<int> read_command_line(int argc, char** argv, options& o) {
   add_flag_with_value(app, "--lr", "X", "Adam's learning rate, both networks (default 0.001)",
                       [&](const std::string& t) { o.lr = number("--lr", t, 1e-7, 0.5); });
   add_flag_with_value(app, "--loc-lr", "SHARE",
-                      "the localization network's learning rate as a share of --lr (default 0.1)",
+                      "the localization network's learning rate as a share of --lr (default 1: the same)",
                       [&](const std::string& t) { o.loc_lr = number("--loc-lr", t, 0, 10); });
   add_flag_with_value(app, "--angle", "DEGREES", "rotations drawn from ±DEGREES (default 45)",
                       [&](const std::string& t) { o.angle = number("--angle", t, 0, 180); });
