@@ -163,8 +163,8 @@ lines += [
     "![spatial transformer](gallery/spatial_transformer.png)",
     "",
     "Distorted test images (first and third rows) and what the learned transformer makes of each (the row below "
-    "it): the garments are turned back towards upright and moved to the middle, and zoomed so that they fill the "
-    "frame; what was cut off by the distortion stays black.",
+    "it): the garments are turned back towards upright, the trousers and tops most clearly, and shrunk a little, "
+    "so that less of them falls outside LeNet's view; what the distortion cut off stays black.",
     "",
     "![spatial curves](gallery/spatial_curves.png)",
     "",

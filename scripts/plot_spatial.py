@@ -46,6 +46,8 @@ def main(argv):
                   "o", color=colour)
         right.plot([int(r["epoch"]) for r in epochs], [float(r[f"{key}_test_accuracy"]) for r in epochs], "o-",
                    color=colour, label=label)
+    # The first few steps (loss ~2.3 and above) would flatten the rest.
+    left.set_ylim(0, 1.5 * max(float(r[f"{k}_train_loss"]) for r in epochs for k, _ in NETWORKS))
     left.set_xlabel("step")
     left.set_ylabel("softmax cross-entropy")
     left.set_title("training loss (dots: epoch means)")
