@@ -5,7 +5,8 @@
 // and PyTorch's F.affine_grid / F.grid_sample (align_corners=False, zeros
 // outside) on the data of tests/data/spatial_reference.npz (written by
 // make_spatial_reference.py next to it): values and gradients to 1e-10 in
-// double, 2e-5 in float.
+// double, 2e-5 in float. Training steps and predictions through both ops
+// make no heap allocation (this executable counts every operator new).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "../../gradcheck/support.hpp"
+#include "../../support/count_allocations.hpp"
 
 using Catch::Detail::Approx;
 
@@ -292,4 +294,17 @@ TEST_CASE("spatial transformer: PyTorch's F.affine_grid and F.grid_sample", "[sp
   compare_affine<float>(2e-5);
   compare_grid<double>(1e-10);
   compare_grid<float>(2e-5);
+}
+
+TEST_CASE("spatial transformer: no heap allocation in step and predict", "[spatial][alloc]") {
+  ctnn::trainer<nets::localized, ctnn::batch<gc::B>, ctnn::optim::adam> t({.lr = 1e-3f}, 1);
+  std::vector<float> x(gc::B * Hin * Win, 0.5f), target(gc::B * 5, 0.1f);
+  ctnn::model<nets::affine, B, float> m;
+  std::vector<float> image(B * C * Hin * Win, 0.5f), theta(B * 6, 0.3f);
+  t.step(ctnn::feed<"image">(x), ctnn::feed<"t">(target));  // the first call may set up
+  const long before = ctnn_test::allocations.load();
+  for (int i = 0; i < 3; ++i) t.step(ctnn::feed<"image">(x), ctnn::feed<"t">(target));
+  const auto y = m.predict<0>(ctnn::feed<"image">(image), ctnn::feed<"theta">(theta));
+  CHECK(ctnn_test::allocations.load() == before);
+  CHECK(y.size() == B * C * H * W);
 }
