@@ -95,16 +95,15 @@ void distort(const float* in, float* out, double degrees, double dx, double dy) 
   sampler_spec::forward<1, float>(r);
 }
 
-// The whole set distorted, one draw per image from `seed`.
-std::vector<float> distorted(const ctnn::io::dataset& d, const options& o, std::uint64_t seed) {
+// The whole set distorted into `out`, one draw per image from `seed`.
+void distort_all(const ctnn::io::dataset& d, const options& o, std::uint64_t seed, std::vector<float>& out) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> angle(-o.angle, o.angle), shift(-o.shift, o.shift);
-  std::vector<float> out(d.count * P);
+  out.resize(d.count * P);
   for (std::size_t i = 0; i < d.count; ++i) {
     const double a = angle(rng), dx = shift(rng), dy = shift(rng);
     distort(d.images.data() + i * P, out.data() + i * P, a, dx, dy);
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -172,8 +171,9 @@ run_log train(Trainer& trainer, std::string_view name, const options& o, const c
   std::array<std::uint8_t, B> labels{};
   const std::size_t steps = train_set.count / B;
   progress_line bar(o.quiet, name, o.epochs, steps);
+  std::vector<float> images;  // the epoch's distorted training set, one buffer for all epochs
   for (int e = 0; e < o.epochs; ++e) {
-    const std::vector<float> images = distorted(train_set, o, o.seed * 1000003 + std::uint64_t(e));
+    distort_all(train_set, o, o.seed * 1000003 + std::uint64_t(e), images);
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::mt19937_64 shuffle_rng(o.seed + std::uint64_t(e) * 7919);
     std::shuffle(order.begin(), order.end(), shuffle_rng);
@@ -308,7 +308,8 @@ int main(int argc, char** argv) {
   }
   namespace lenet = ctnn::models::lenet;
   namespace stn = ctnn::models::stn_lenet;
-  const std::vector<float> test_images = distorted(test, o, test_distortion_seed);
+  std::vector<float> test_images;
+  distort_all(test, o, test_distortion_seed, test_images);
   std::printf("distorted Fashion-MNIST: rotations within ±%g°, shifts within ±%g pixels; %zu training images "
               "(distorted afresh each epoch), %zu test images (distorted once)\n",
               o.angle, o.shift, train_set.count, test.count);
