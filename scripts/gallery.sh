@@ -7,7 +7,9 @@
 # ctnn_generative autoencoder, denoising and vae with their defaults (about
 # half a minute each), their pictures and curves (scripts/plot_generative.py);
 # and the GAN, ctnn_generative gan with its defaults (several minutes), its
-# samples scored by the same LeNet.
+# samples scored by the same LeNet. Last, ctnn_spatial with its defaults
+# (LeNet against STN-LeNet on distorted images, about four minutes on one
+# core): its picture and curves.
 #   bash scripts/gallery.sh                  train, then explain
 #   bash scripts/gallery.sh out/lenet.npz    explain this checkpoint
 # BUILD (default build) is the build directory; JOBS (default 2) its jobs.
@@ -16,7 +18,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build="${BUILD:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "${JOBS:-2}" --target ctnn_explain ctnn_generative
+cmake --build "$build" -j "${JOBS:-2}" --target ctnn_explain ctnn_generative ctnn_spatial
 
 checkpoint="${1:-}"
 if [[ -z "$checkpoint" ]]; then
@@ -44,7 +46,12 @@ cp out/gallery_gan/samples_epoch_1.png docs/gallery/gan_samples_epoch_1.png
 /usr/bin/python3 scripts/plot_generative.py out/gallery_gan
 cp out/gallery_gan/curves.png docs/gallery/gan_curves.png
 
+"$build"/dsl/apps/ctnn_spatial --threads 1 --quiet --out out/gallery_spatial
+cp out/gallery_spatial/spatial_transformer.png docs/gallery/
+/usr/bin/python3 scripts/plot_spatial.py out/gallery_spatial
+cp out/gallery_spatial/curves.png docs/gallery/spatial_curves.png
+
 /usr/bin/python3 scripts/gallery_page.py out/gallery_report.json docs/gallery.md \
   out/gallery_autoencoder/report.json out/gallery_denoising/report.json out/gallery_vae/report.json \
-  out/gallery_gan/report.json
+  out/gallery_gan/report.json out/gallery_spatial/report.json
 echo "gallery.sh: wrote docs/gallery.md"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes docs/gallery.md from ctnn_explain's report.json and ctnn_generative's
-four (autoencoder, denoising, vae, gan), as scripts/gallery.sh runs them."""
+"""Writes docs/gallery.md from ctnn_explain's report.json, ctnn_generative's
+four (autoencoder, denoising, vae, gan) and ctnn_spatial's, as
+scripts/gallery.sh runs them."""
 import json
 import sys
 
@@ -46,7 +47,7 @@ def gan_section(gan):
 report_path, page_path = sys.argv[1], sys.argv[2]
 r = json.load(open(report_path))
 ae, dae, vae = (json.load(open(p)) for p in sys.argv[3:6])
-gan = json.load(open(sys.argv[6]))
+gan, stn = json.load(open(sys.argv[6])), json.load(open(sys.argv[7]))
 
 sal, occ, cm, dream, fil, fgsm = (r[k] for k in ("saliency", "occlusion", "class_model", "dream", "filters", "fgsm"))
 rates = {f'{x["epsilon"]:g}': x["success_rate"] for x in fgsm["rates"]}
@@ -190,4 +191,26 @@ lines += [
     "",
 ]
 lines += gan_section(gan)
+plain, transformed = stn["lenet"], stn["stn_lenet"]
+lines += [
+    "## Spatial transformer",
+    "",
+    "Written by `ctnn_spatial` (dsl/apps/spatial.cpp, dsl/models/stn_lenet.hpp): Fashion-MNIST with each image "
+    f'rotated within ±{stn["distortion"]["max_degrees"]:g}° and shifted within '
+    f'±{stn["distortion"]["max_shift_pixels"]:g} pixels; LeNet, and LeNet behind a localization network, '
+    "affine_grid and bilinear_sampler, trained with the same recipe "
+    f'({stn["recipe"]["epochs"]} epochs of Adam).',
+    "",
+    "![spatial transformer](gallery/spatial_transformer.png)",
+    "",
+    "Distorted test images (first and third rows) and what the learned transformer makes of each (the row below "
+    "it): the garments are turned back towards upright, the trousers and tops most clearly, and shrunk a little, "
+    "so that less of them falls outside LeNet's view; what the distortion cut off stays black.",
+    "",
+    "![spatial curves](gallery/spatial_curves.png)",
+    "",
+    f'Accuracy on the distorted test set: LeNet {plain["test_accuracy"]:.4f}, STN-LeNet '
+    f'{transformed["test_accuracy"]:.4f} after the last epoch.',
+    "",
+]
 open(page_path, "w").write("\n".join(lines))

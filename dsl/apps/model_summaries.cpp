@@ -16,6 +16,7 @@
 #include <models/mlp.hpp>
 #include <models/resnet.hpp>
 #include <models/row_lstm.hpp>
+#include <models/stn_lenet.hpp>
 #include <models/tiny_mlp.hpp>
 #include <models/vae.hpp>
 #include <models/vgg16.hpp>
@@ -63,6 +64,10 @@ int main() {
   section<ctnn::models::lenet_aux::network>(
       "LeNet with an auxiliary classifier", "dsl/models/lenet_aux.hpp",
       "LeNet plus a side classifier ip1_side on pool1; loss L + 0.3 l1 (deep supervision, seed 001).");
+  section<ctnn::models::stn_lenet::network>(
+      "STN-LeNet", "dsl/models/stn_lenet.hpp",
+      "LeNet behind a spatial transformer: a localization network gives a 2x3 affine matrix (starting at the "
+      "identity), affine_grid and bilinear_sampler read the image through it (ctnn_spatial).");
   section<ctnn::models::row_lstm::network>(
       "Row-by-row LSTM", "dsl/models/row_lstm.hpp",
       "a Fashion-MNIST image as 28 steps of 28 pixels into an LSTM of 128, fc 10 on its final state.");

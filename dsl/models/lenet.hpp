@@ -15,9 +15,18 @@
 namespace ctnn::models::lenet {
 
 inline constexpr auto image = ctnn::input<"image", ctnn::shape<1, 28, 28>>;
-inline constexpr auto features =
-    ctnn::max_pool<2>(ctnn::conv2d<"conv2", 50, 5>(ctnn::max_pool<2>(ctnn::conv2d<"conv1", 20, 5>(image))));
-inline constexpr auto logits = ctnn::dense<"ip2", 10>(ctnn::relu(ctnn::dense<"ip1", 500>(ctnn::flatten(features))));
+/// LeNet's layers on any [1, 28, 28] image (the STN-LeNet of stn_lenet.hpp
+/// puts them after its spatial transformer): the features and the logits.
+template <ctnn::graph_value X>
+constexpr auto features_of(const X& x) {
+  return ctnn::max_pool<2>(ctnn::conv2d<"conv2", 50, 5>(ctnn::max_pool<2>(ctnn::conv2d<"conv1", 20, 5>(x))));
+}
+template <ctnn::graph_value X>
+constexpr auto logits_of(const X& x) {
+  return ctnn::dense<"ip2", 10>(ctnn::relu(ctnn::dense<"ip1", 500>(ctnn::flatten(features_of(x)))));
+}
+inline constexpr auto features = features_of(image);
+inline constexpr auto logits = logits_of(image);
 using network =
     decltype(ctnn::network(ctnn::softmax_cross_entropy(logits, ctnn::label<"class", 10>), ctnn::outputs(logits)));
 

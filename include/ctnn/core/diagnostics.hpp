@@ -507,6 +507,23 @@ struct sequence_lengths_differ {
                 "with the label's number of steps; the arguments are <loss, scores shape, label, label steps>");
 };
 
+/// affine_grid<H, W>(theta) reads one 2×3 affine matrix per sample.
+template <std::size_t Height, std::size_t Width, class ThetaShape>
+struct affine_theta_is_not_six_values {
+  static_assert(ThetaShape::size == 6 && Height > 0 && Width > 0,
+                "CTNN_AFFINE_GRID_THETA: affine_grid<H, W>(theta) takes 6 values per sample (a 2x3 affine matrix, "
+                "row by row) and a grid of at least 1x1 points; the arguments are <H, W, theta shape>");
+};
+
+/// bilinear_sampler(image, grid) reads an image [C, H_in, W_in] at the
+/// points of a grid [H, W, 2] of normalized (x, y) coordinates.
+template <class ImageShape, class GridShape>
+struct sampler_shapes_do_not_fit {
+  static_assert(ImageShape::rank == 3 && GridShape::rank == 3 && GridShape::dims[GridShape::rank - 1] == 2,
+                "CTNN_SAMPLER_SHAPE: bilinear_sampler(image, grid) takes an image [C, H_in, W_in] and a grid "
+                "[H, W, 2] of (x, y) points in [-1, 1]; the arguments are <image shape, grid shape>");
+};
+
 /// Forces instantiation of a diagnostic (and so its static_assert).
 template <class Diagnostic>
 inline constexpr bool check = sizeof(Diagnostic) > 0;

@@ -33,6 +33,7 @@
 // not compared with the twin: <models/autoencoder.hpp> (dense_transposed, which the twin lacks)
 // not compared with the twin: <models/vae.hpp> (gaussian_kl, which the twin lacks)
 // not compared with the twin: <models/gan.hpp> (conv2d_transpose and batch_norm, which the twin lacks)
+// not compared with the twin: <models/stn_lenet.hpp> (affine_grid and bilinear_sampler, which the twin lacks)
 
 namespace {
 
