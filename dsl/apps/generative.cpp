@@ -46,6 +46,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "fashion_mnist_splits.hpp"
 
 namespace fs = std::filesystem;
 namespace ae = ctnn::models::autoencoder;
@@ -726,23 +727,10 @@ int main(int argc, char** argv) {
 #if defined(_OPENMP)
   if (o.threads > 0) omp_set_num_threads(o.threads);
 #endif
-  ctnn::io::dataset train, test;
-  try {
-    train = ctnn::io::load_fashion_mnist(o.data, ctnn::io::split::train);
-    test = ctnn::io::load_fashion_mnist(o.data, ctnn::io::split::test);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ctnn_generative: %s\n", e.what());
-    return 1;
-  }
-  if (o.limit && o.limit < train.count) {
-    train.count = o.limit;
-    train.images.resize(o.limit * P);
-    train.labels.resize(o.limit);
-  }
-  if (train.count < B) {
-    std::fprintf(stderr, "ctnn_generative: --data: %zu training images, fewer than one batch of %zu\n", train.count, B);
-    return 1;
-  }
+  auto splits = ctnn_apps::load_fashion_mnist_splits("ctnn_generative", o.data, o.limit, B);
+  if (!splits) return 1;
+  ctnn::io::dataset& train = splits->train;
+  const ctnn::io::dataset& test = splits->test;
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec) {

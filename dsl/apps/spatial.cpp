@@ -45,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "fashion_mnist_splits.hpp"
 
 namespace fs = std::filesystem;
 using ctnn_apps::parse_number;
@@ -282,24 +283,10 @@ int main(int argc, char** argv) {
 #if defined(_OPENMP)
   if (o.threads > 0) omp_set_num_threads(o.threads);
 #endif
-  ctnn::io::dataset train_set, test;
-  try {
-    train_set = ctnn::io::load_fashion_mnist(o.data, ctnn::io::split::train);
-    test = ctnn::io::load_fashion_mnist(o.data, ctnn::io::split::test);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ctnn_spatial: %s\n", e.what());
-    return 1;
-  }
-  if (o.limit && o.limit < train_set.count) {
-    train_set.count = o.limit;
-    train_set.images.resize(o.limit * P);
-    train_set.labels.resize(o.limit);
-  }
-  if (train_set.count < B) {
-    std::fprintf(stderr, "ctnn_spatial: --data: %zu training images, fewer than one batch of %zu\n", train_set.count,
-                 B);
-    return 1;
-  }
+  auto splits = ctnn_apps::load_fashion_mnist_splits("ctnn_spatial", o.data, o.limit, B);
+  if (!splits) return 1;
+  ctnn::io::dataset& train_set = splits->train;
+  const ctnn::io::dataset& test = splits->test;
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec) {

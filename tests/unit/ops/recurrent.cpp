@@ -15,43 +15,16 @@
 
 #include <catch2/catch.hpp>
 #include <ctnn/ctnn.hpp>
+#include "../../support/reference_data.hpp"
 
 namespace {
 
 constexpr std::size_t B = 2, T = 6, D = 3, H = 5;
 
-const std::vector<ctnn::io::npy_array>& reference() {
-  static const std::vector<ctnn::io::npy_array> arrays =
-      ctnn::io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/recurrent_reference.npz");
-  return arrays;
-}
-
-std::vector<double> array(const std::string& name) {
-  for (const auto& a : reference())
-    if (a.name == name) {
-      REQUIRE(a.dtype == "<f8");
-      std::vector<double> v(a.size());
-      std::memcpy(v.data(), a.bytes.data(), a.bytes.size());
-      return v;
-    }
-  FAIL("no array " << name << " in recurrent_reference.npz");
-  return {};
-}
-
-template <class T>
-std::vector<T> as(const std::vector<double>& v) {
-  return std::vector<T>(v.begin(), v.end());
-}
-
-// max |a − b| / max(1, max |b|)
-template <class T>
-double deviation(std::span<const T> a, const std::vector<double>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 1;
-  for (double v : b) scale = std::max(scale, std::abs(v));
-  for (std::size_t i = 0; i < b.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
-  return worst / scale;
-}
+const std::vector<ctnn::io::npy_array>& reference() { return ctnn_test::reference_arrays("recurrent_reference.npz"); }
+std::vector<double> array(const std::string& name) { return ctnn_test::reference_array("recurrent_reference.npz", name); }
+using ctnn_test::as;
+using ctnn_test::deviation;
 
 // Runs case `name` through model type Net (inputs "x" and, when present,
 // "h0" and "c0", all requires_grad; target "t") and compares everything.
