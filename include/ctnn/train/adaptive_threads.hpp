@@ -5,7 +5,9 @@
 /// 20× slower when another process keeps one core busy: every GEMM ends at a
 /// barrier that waits for the thread the scheduler has put aside. No setting
 /// is right for both, so the choice is measured: the steps are run a few at a
-/// time with each candidate team size, the fastest wins, and the measurement
+/// time with each candidate team size, the one whose median step is fastest
+/// wins (not the best step: with a core shared, the team's steps are fast
+/// while the other process waits for its turn and slow the rest of the time), and the measurement
 /// is repeated every `interval` steps so that a core freed by another
 /// process is noticed, and at once when steps of the team become much slower
 /// than measured (a core taken). The probing steps are real training steps:
@@ -32,15 +34,17 @@ namespace ctnn {
 class adaptive_threads {
  public:
   /// Candidates 1 and `max_threads` (≥ 1), in that order; `probe_steps`
-  /// timed steps per candidate, the best of them counting (the least
-  /// disturbed); a new measurement after `interval` steps with the chosen
-  /// size (longer while one thread keeps winning).
+  /// timed steps per candidate, their median counting (the faster, of two); a new measurement
+  /// after `interval` steps with the chosen size (longer while one thread
+  /// keeps winning).
   explicit adaptive_threads(int max_threads, std::size_t probe_steps = 6, std::size_t interval = 1000)
       : probe_steps_(probe_steps), interval_(interval) {
     if (max_threads < 1) throw std::invalid_argument("ctnn::adaptive_threads: max_threads must be at least 1");
     if (probe_steps < 1) throw std::invalid_argument("ctnn::adaptive_threads: probe_steps must be at least 1");
     candidates_ = max_threads == 1 ? std::vector<int>{1} : std::vector<int>{1, max_threads};
     best_time_.assign(candidates_.size(), 0.0);
+    median_time_.assign(candidates_.size(), 0.0);
+    samples_.assign(probe_steps, 0.0);
     chosen_ = candidates_.front();
     probing_ = candidates_.size() > 1;
   }
@@ -85,29 +89,39 @@ class adaptive_threads {
   /// The team size chosen by the last measurement.
   int threads() const { return chosen_; }
   /// Best step time per candidate in the last measurement, seconds (0: not measured).
-  double best_time(int threads) const {
-    for (std::size_t c = 0; c < candidates_.size(); ++c)
-      if (candidates_[c] == threads) return best_time_[c];
-    return 0.0;
-  }
+  double best_time(int threads) const { return of(best_time_, threads); }
+  /// Median step time per candidate in the last measurement, seconds (0: not
+  /// measured); the fastest median wins.
+  double median_time(int threads) const { return of(median_time_, threads); }
   /// Whether the steps now run with the chosen size (not measuring).
   bool settled() const { return !probing_; }
 
  private:
+  double of(const std::vector<double>& times, int threads) const {
+    for (std::size_t c = 0; c < candidates_.size(); ++c)
+      if (candidates_[c] == threads) return times[c];
+    return 0.0;
+  }
   void record(double seconds) {
     double& best = best_time_[probe_index_];
     best = probe_count_ == 0 ? seconds : std::min(best, seconds);
-    // A team's step half as slow again as one thread's best, and none of
-    // its steps faster than that best: a core is taken, and more such steps
-    // would only cost more.
-    const bool gave_up = probe_index_ > 0 && seconds > 1.5 * best_time_[0] && best > best_time_[0];
-    if (!gave_up && ++probe_count_ < probe_steps_) return;
+    samples_[probe_count_++] = seconds;
+    // A team's step half as slow again as one thread's median, and none of
+    // its steps faster than that median: a core is taken, and more such
+    // steps would only cost more.
+    const bool gave_up = probe_index_ > 0 && seconds > 1.5 * median_time_[0] && best > median_time_[0];
+    if (!gave_up && probe_count_ < probe_steps_) return;
+    // The upper median (with half the steps slow, the slow ones); of one or
+    // two steps, the faster (a step can always be slowed by a preemption).
+    const auto middle = samples_.begin() + std::ptrdiff_t(probe_count_ >= 3 ? probe_count_ / 2 : 0);
+    std::nth_element(samples_.begin(), middle, samples_.begin() + std::ptrdiff_t(probe_count_));
+    median_time_[probe_index_] = *middle;
     probe_count_ = 0;
     if (!gave_up && ++probe_index_ < candidates_.size()) return;
     // Ties go to the larger team.
     std::size_t win = 0;
     for (std::size_t c = 1; c < candidates_.size(); ++c)
-      if (best_time_[c] <= best_time_[win]) win = c;
+      if (median_time_[c] <= median_time_[win]) win = c;
     chosen_ = candidates_[win];
     backoff_ = chosen_ == 1 && candidates_.size() > 1 ? std::min<std::size_t>(backoff_ * 2, max_backoff) : 1;
     probing_ = false;
@@ -119,7 +133,7 @@ class adaptive_threads {
   // One thread's slowdown is not one more threads could help.
   void watch(double seconds) {
     if (probing_ || chosen_ == 1) return;
-    slow_run_ = seconds > 2.0 * best_time(chosen_) ? slow_run_ + 1 : 0;
+    slow_run_ = seconds > 2.0 * median_time(chosen_) ? slow_run_ + 1 : 0;
     if (slow_run_ >= probe_steps_) restart_probe();
   }
   void restart_probe() {
@@ -132,7 +146,8 @@ class adaptive_threads {
   static constexpr std::size_t max_backoff = 32;
   std::size_t probe_steps_, interval_, backoff_ = 1;
   std::vector<int> candidates_;
-  std::vector<double> best_time_;
+  std::vector<double> best_time_, median_time_;
+  std::vector<double> samples_;  // the current candidate's probe steps
   int chosen_ = 1;
   bool probing_ = true;
   std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0, slow_run_ = 0;
