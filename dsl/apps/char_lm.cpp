@@ -38,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "output_directory.hpp"
 
 namespace fs = std::filesystem;
 namespace lm = ctnn::models::char_lm;
@@ -358,12 +359,7 @@ int train_and_report(const options& o, const text& t) {
   std::printf("adam: lr %g, %zu chunks of warm-up; gradients clipped at norm %g\n", lr, warmup, o.clip_norm);
   std::fflush(stdout);
 
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) {
-    std::fprintf(stderr, "ctnn_char_lm: --out: cannot create '%s': %s\n", o.out.c_str(), ec.message().c_str());
-    return 1;
-  }
+  if (!ctnn_apps::make_output_directory("ctnn_char_lm", o.out)) return 1;
 
   ctnn::training_options training_options;
   training_options.clip_norm = o.clip_norm;

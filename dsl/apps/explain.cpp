@@ -26,6 +26,7 @@
 #include <ctnn/train/checkpoint.hpp>
 
 #include "command_line.hpp"
+#include "output_directory.hpp"
 #include "explain_font.hpp"
 #include "explain_methods.hpp"
 
@@ -360,13 +361,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   o.count = std::min(o.count, test.count);
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec || !fs::is_directory(o.out)) {
-    std::fprintf(stderr, "ctnn_explain: --out: cannot create the directory '%s'%s%s\n", o.out.c_str(), ec ? ": " : "",
-                 ec ? ec.message().c_str() : "");
-    return 1;
-  }
+  if (!ctnn_apps::make_output_directory("ctnn_explain", o.out)) return 1;
   std::printf("checkpoint: %s, test images: %zu, out: %s\n", o.checkpoint.c_str(), o.count, o.out.c_str());
   json_value report;
   report["checkpoint"] = o.checkpoint.string();

@@ -46,6 +46,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "output_directory.hpp"
 #include "fashion_mnist_splits.hpp"
 
 namespace fs = std::filesystem;
@@ -731,12 +732,7 @@ int main(int argc, char** argv) {
   if (!splits) return 1;
   ctnn::io::dataset& train = splits->train;
   const ctnn::io::dataset& test = splits->test;
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) {
-    std::fprintf(stderr, "ctnn_generative: --out: cannot create '%s': %s\n", o.out.c_str(), ec.message().c_str());
-    return 1;
-  }
+  if (!ctnn_apps::make_output_directory("ctnn_generative", o.out)) return 1;
   nlohmann::json report = {{"app", "ctnn_generative"},
                            {"command", o.command},
                            {"data", {{"directory", o.data.string()}, {"training", train.count}, {"test", test.count}}},

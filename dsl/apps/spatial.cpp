@@ -45,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_line.hpp"
+#include "output_directory.hpp"
 #include "fashion_mnist_splits.hpp"
 
 namespace fs = std::filesystem;
@@ -287,12 +288,7 @@ int main(int argc, char** argv) {
   if (!splits) return 1;
   ctnn::io::dataset& train_set = splits->train;
   const ctnn::io::dataset& test = splits->test;
-  std::error_code ec;
-  fs::create_directories(o.out, ec);
-  if (ec) {
-    std::fprintf(stderr, "ctnn_spatial: --out: cannot create '%s': %s\n", o.out.c_str(), ec.message().c_str());
-    return 1;
-  }
+  if (!ctnn_apps::make_output_directory("ctnn_spatial", o.out)) return 1;
   namespace lenet = ctnn::models::lenet;
   namespace stn = ctnn::models::stn_lenet;
   std::vector<float> test_images;
