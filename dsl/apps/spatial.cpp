@@ -210,7 +210,7 @@ template <class Model>
 ctnn::io::picture transformer_picture(Model& m, const std::vector<float>& test_images, std::size_t count,
                                       std::size_t cols) {
   std::vector<float> x(B * P, 0.0f);
-  count = std::min(count, B);
+  count = std::min({count, B, test_images.size() / P});  // a test set can hold fewer
   std::copy_n(test_images.data(), count * P, x.data());
   const auto y = m.template predict<1>(ctnn::feed<"image">(x));
   std::vector<float> rows;
