@@ -84,7 +84,7 @@ struct stage_buffer {
 template <std::size_t K, class T, class First, class... Rest>
 inline void run(const T* x, const T* const* weights, const T* const* biases, T* out) {
   if constexpr (sizeof...(Rest) == 0) {
-    if constexpr (First::out == 1 && First::out % lanes<T> != 0) dot_forward<First>(x, weights[K], biases[K], out);
+    if constexpr (First::out == 1) dot_forward<First>(x, weights[K], biases[K], out);
     else layer_forward<First>(x, weights[K], biases[K], out);
   } else {
     stage_buffer<T, First::out> h;
