@@ -16,8 +16,15 @@
 /// With a core held by another process a step of the team costs tens of
 /// one-thread steps, so probing it is what such a run pays for: one thread is
 /// measured first, a team's probe gives up at its first step 1.5 times as
-/// slow as one thread's best (unless an earlier step beat that best), and while the team keeps losing the interval between
-/// probes doubles (up to 32 times).
+/// slow as one thread's median (unless an earlier step beat that median), and while the team keeps losing the interval between
+/// probes doubles (up to 32 times). A team wins only when its median step is
+/// at least 10% shorter than one thread's: a smaller gain is within what a
+/// shared core or two cores far apart make of the same step from one probe
+/// to the next, and a wrong team costs far more than a wrong single thread.
+/// Once chosen, a team is watched window by window (twice the probe's
+/// steps): a window whose mean step is longer than one thread's median
+/// (a core shared part of the time: fast steps between slow ones) sends it
+/// back to measuring.
 #pragma once
 
 #include <algorithm>
@@ -118,39 +125,51 @@ class adaptive_threads {
     median_time_[probe_index_] = *middle;
     probe_count_ = 0;
     if (!gave_up && ++probe_index_ < candidates_.size()) return;
-    // Ties go to the larger team.
     std::size_t win = 0;
     for (std::size_t c = 1; c < candidates_.size(); ++c)
-      if (median_time_[c] <= median_time_[win]) win = c;
+      if (median_time_[c] <= team_margin * median_time_[0] && median_time_[c] <= median_time_[win]) win = c;
     chosen_ = candidates_[win];
     backoff_ = chosen_ == 1 && candidates_.size() > 1 ? std::min<std::size_t>(backoff_ * 2, max_backoff) : 1;
     probing_ = false;
     since_probe_ = 0;
   }
   // Between measurements: `probe_steps` steps of the team in a row slower
-  // than twice the measured best mean the conditions changed (another process
-  // took a core): measure again now rather than at the end of the interval.
+  // than twice its measured median mean the conditions changed (another
+  // process took a core), and so does a window of 2·probe_steps steps whose
+  // mean is longer than one thread's median (the core is shared part of the
+  // time): measure again now rather than at the end of the interval.
   // One thread's slowdown is not one more threads could help.
   void watch(double seconds) {
     if (probing_ || chosen_ == 1) return;
     slow_run_ = seconds > 2.0 * median_time(chosen_) ? slow_run_ + 1 : 0;
+    window_time_ += seconds;
+    if (++window_steps_ == 2 * probe_steps_) {
+      const bool losing = window_time_ > double(window_steps_) * median_time_[0];
+      window_time_ = 0.0;
+      window_steps_ = 0;
+      if (losing) return restart_probe();
+    }
     if (slow_run_ >= probe_steps_) restart_probe();
   }
   void restart_probe() {
     slow_run_ = 0;
+    window_steps_ = 0;
+    window_time_ = 0.0;
     probing_ = true;
     probe_index_ = 0;
     probe_count_ = 0;
   }
 
   static constexpr std::size_t max_backoff = 32;
+  static constexpr double team_margin = 0.9;  // a team's median must be at most this × one thread's
   std::size_t probe_steps_, interval_, backoff_ = 1;
   std::vector<int> candidates_;
   std::vector<double> best_time_, median_time_;
   std::vector<double> samples_;  // the current candidate's probe steps
   int chosen_ = 1;
   bool probing_ = true;
-  std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0, slow_run_ = 0;
+  std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0, slow_run_ = 0, window_steps_ = 0;
+  double window_time_ = 0.0;  // the steps of the current watch window, seconds
 };
 
 }  // namespace ctnn

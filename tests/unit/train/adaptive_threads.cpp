@@ -18,10 +18,11 @@ namespace {
 struct fake_step {
   int fast_threads;
   int slow_us = 12000;
+  int fast_us = 2000;
   int calls = 0;
   int operator()() {
     ++calls;
-    const auto us = omp_get_max_threads() == fast_threads ? 2000 : slow_us;
+    const auto us = omp_get_max_threads() == fast_threads ? fast_us : slow_us;
     const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
     while (std::chrono::steady_clock::now() < end) {
     }
@@ -54,10 +55,13 @@ TEST_CASE("adaptive_threads keeps the team size whose steps are faster", "[train
 TEST_CASE("adaptive_threads measures again after its interval", "[train][threads]") {
   const int saved = omp_get_max_threads();
   ctnn::adaptive_threads tuner(2, 2, 5);
-  fake_step step{2, 3500};
+  fake_step step{2, 6000};
   for (int i = 0; i < 4; ++i) tuner.run(step);
   REQUIRE(tuner.threads() == 2);
-  step.fast_threads = 1;  // now 1 thread is faster, but 2 are not twice as slow:
+  // Now 1 thread is faster, but 2 are neither twice as slow as they were
+  // nor slower than one thread was:
+  step.fast_threads = 1;
+  step.slow_us = 3500;
   for (int i = 0; i < 4; ++i) tuner.run(step);
   CHECK(tuner.settled());  // only the interval notices
   tuner.run(step);         // the interval runs out
@@ -142,6 +146,47 @@ TEST_CASE("adaptive_threads goes by the median step, not the luckiest", "[train]
   CHECK(tuner.best_time(2) < tuner.best_time(1));  // the team's best step beats one thread's
   CHECK(tuner.median_time(2) > tuner.median_time(1));
   CHECK(tuner.threads() == 1);
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("adaptive_threads keeps one thread unless the team is clearly faster", "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  ctnn::adaptive_threads tuner(2, 3, 1000);
+  fake_step step{2, 10000, 9500};  // the team's steps 5% shorter: within a probe's noise
+  for (int i = 0; i < 6; ++i) tuner.run(step);
+  REQUIRE(tuner.settled());
+  CHECK(tuner.median_time(2) < tuner.median_time(1));
+  CHECK(tuner.threads() == 1);
+  omp_set_num_threads(saved);
+}
+
+// The team's probe fell in a spell when the other process waited (every
+// step 5 ms, one thread's 10 ms); after it, the team's steps alternate
+// between 5 and 40 ms: never two slow ones in a row, but 22.5 ms on average.
+struct spell_step {
+  int calls = 0;
+  int operator()() {
+    const int us = omp_get_max_threads() == 1 ? 10000 : (calls < 6 || calls % 2 == 0 ? 5000 : 40000);
+    ++calls;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+    return omp_get_max_threads();
+  }
+};
+
+TEST_CASE("adaptive_threads gives a team up when its steps take longer than one thread's on average",
+          "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  ctnn::adaptive_threads tuner(2, 3, 1000);
+  spell_step step;
+  for (int i = 0; i < 6; ++i) tuner.run(step);  // 3 probes with 1 thread, 3 with 2
+  REQUIRE(tuner.settled());
+  REQUIRE(tuner.threads() == 2);
+  for (int i = 0; i < 5; ++i) tuner.run(step);
+  CHECK(tuner.settled());  // no two slow steps in a row, and the window of 6 is not full
+  tuner.run(step);
+  CHECK_FALSE(tuner.settled());  // its mean, 22.5 ms, is longer than one thread's 10 ms
   omp_set_num_threads(saved);
 }
 
