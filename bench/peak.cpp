@@ -6,7 +6,13 @@
 #include <ctnn/kernels/simd.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "common.hpp"
 
@@ -54,7 +60,38 @@ void read_bandwidth(benchmark::State& state) {
   state.SetBytesProcessed(std::int64_t(state.iterations()) * state.range(0));
 }
 
+/// A cache line passed back and forth between two threads, as a parallel
+/// step's threads pass what one wrote and the other reads: the round trip's
+/// time says how far apart the two cores are (one core complex sharing an
+/// L3: about 100 ns; two dies: 400 ns and more). On a virtual machine it can
+/// change from one session to the next, and with it what a second thread buys.
+void core_to_core(benchmark::State& state) {
+  constexpr int trips = 20000;
+  alignas(64) std::atomic<int> turn{0};
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(2)
+    {
+#if defined(_OPENMP)
+      const int me = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+      const int me = 0, team = 1;
+#endif
+      if (team == 2)
+        for (int i = 0; i < trips; ++i) {
+          while (turn.load(std::memory_order_acquire) != me) {
+          }
+          turn.store(1 - me, std::memory_order_release);
+        }
+    }
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  state.counters["round_trip_ns"] = seconds * 1e9 / (double(state.iterations()) * trips);
+}
+
 const int registered = [] {
+  benchmark::RegisterBenchmark("core_to_core", core_to_core)->UseRealTime();
   benchmark::RegisterBenchmark("read_bandwidth", read_bandwidth)->Arg((784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10) * 4);
   // A peak is a maximum: the report takes the best repetition's FLOP/s, so a
   // moment of interference lowers it less than it would a median.

@@ -127,6 +127,14 @@ def peaks(counters):
     return peak(1), peak(2)
 
 
+def core_round_trip(counters):
+    """The median cross-core round trip of a cache line, ns, or None."""
+    for name, c in counters.items():
+        if name.startswith("core_to_core") and not name.endswith("@max") and "round_trip_ns" in c:
+            return c["round_trip_ns"]
+    return None
+
+
 def network_rows(times, peak1, peak2):
     """(task, threads, static, runtime, eigen, eigen_variant, torch, torch_variant, floor) of each network
     row, and the sequence rows among them."""
@@ -301,6 +309,12 @@ def main(bench_json, cost_csv, out_md, out_png, busy_json=None, avx2_json=None):
           f"{(peak2 or 0) / 1e9:.1f} GFLOP/s on 2 threads. On a virtual machine the second core is not "
           "always a whole one (its neighbours on the host vary): the 2-thread peak of the same run says what "
           "it was, and the 2-thread rows are only as steady as it.")
+    trip = core_round_trip(counters)
+    if trip:
+        w(f"- Cross-core round trip of a cache line (core_to_core, median): {trip:.0f} ns. About 100 ns is two "
+          "cores of one core complex sharing an L3; 400 ns and more is two dies, where every value one thread "
+          "writes and the other reads (a step's updated weights, its gradients) crosses between them: the "
+          "2-thread rows then gain little, or lose.")
     w("- LibTorch runs in its best configuration: intra-op threads = the row's thread count, OpenBLAS "
       "single-threaded (OPENBLAS_NUM_THREADS=1), inference under c10::InferenceMode; for batch-1 inference the "
       "faster of nn::Sequential and functional calls into preallocated outputs (addmm_out) is shown.")
