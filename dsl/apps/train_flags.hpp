@@ -175,8 +175,8 @@ inline void add_flags(CLI::App& app, options& o) {
                       text("OpenMP threads for training steps (default auto: measured every 1000\n"
                            "steps, 1 or the hardware's ",
                            std::to_string(d.max_threads),
-                           ", whichever steps faster; a core another\n"
-                           "process keeps busy makes two threads many times slower)"),
+                           ", the team only if it steps at least 10% faster;\n"
+                           "a core another process keeps busy makes two threads many times slower)"),
                       [&o](const std::string& t) { o.threads = parse_threads(o, t); });
   add_flag_with_value(app, "--optimizer", "NAME",
                       text("sgd | nesterov | adam | rmsprop | adagrad (default ", lenet.optimizer,
