@@ -12,6 +12,13 @@
 
 namespace {
 
+// Keeps the thread busy for `us` microseconds, as a step's arithmetic would.
+void spin_for(int us) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
 // A step that takes `fast` or `slow` microseconds depending on the team size:
 // milliseconds, so that a test process preempted for a time slice (a few
 // ms, when other tests share the cores) does not swap which one is slower.
@@ -23,9 +30,7 @@ struct fake_step {
   int operator()() {
     ++calls;
     const auto us = omp_get_max_threads() == fast_threads ? fast_us : slow_us;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
-    while (std::chrono::steady_clock::now() < end) {
-    }
+    spin_for(us);
     return omp_get_max_threads();
   }
 };
@@ -130,9 +135,7 @@ struct shared_core_step {
   int operator()() {
     const int us = omp_get_max_threads() == 1 ? 10000 : (calls % 2 == 0 ? 5000 : 40000);
     ++calls;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
-    while (std::chrono::steady_clock::now() < end) {
-    }
+    spin_for(us);
     return omp_get_max_threads();
   }
 };
@@ -168,9 +171,7 @@ struct spell_step {
   int operator()() {
     const int us = omp_get_max_threads() == 1 ? 10000 : (calls < 6 || calls % 2 == 0 ? 5000 : 40000);
     ++calls;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
-    while (std::chrono::steady_clock::now() < end) {
-    }
+    spin_for(us);
     return omp_get_max_threads();
   }
 };
