@@ -6,7 +6,12 @@
 #include <cmath>
 #include <cstddef>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/team_slice.hpp"
 
 namespace ctnn::kernels {
 
@@ -27,6 +32,29 @@ bool all_finite(const T* p, std::size_t n) {
     acc += v - v;
   }
   return !std::isnan(xsimd::hadd(acc));
+}
+
+/// all_finite, on the OpenMP team for buffers of at least team_pass_min
+/// values: each thread checks the slice (team_slice) that the optimizer's
+/// update then gives it, so no thread reads gradients only to hand them to
+/// the other core (on one thread, the check read the whole buffer, half of
+/// it written by the other core).
+template <class T>
+bool all_finite_on_team(const T* p, std::size_t n) {
+#if defined(_OPENMP)
+  if (n >= team_pass_min && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    constexpr std::size_t L = lanes<T>;
+    const std::size_t vectors = n / L;
+    bool finite = true;
+#pragma omp parallel reduction(&& : finite)
+    {
+      const auto [begin, end] = team_slice(vectors, std::size_t(omp_get_thread_num()), std::size_t(omp_get_num_threads()));
+      finite = all_finite(p + begin * L, (end - begin) * L);
+    }
+    return finite && all_finite(p + vectors * L, n - vectors * L);
+  }
+#endif
+  return all_finite(p, n);
 }
 
 /// The index of the first value of p[0..n) that is NaN or ±inf, or n.

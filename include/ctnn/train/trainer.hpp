@@ -66,7 +66,7 @@ class trainer {
     const T loss = model_.forward_backward(feeds...);
     T* w = model_.parameters().data();
     T* g = model_.gradients().data();
-    if (!std::isfinite(loss) || !kernels::all_finite(g, Graph::param_buffer_size)) reject(loss, feeds...);
+    if (!std::isfinite(loss) || !kernels::all_finite_on_team(g, Graph::param_buffer_size)) reject(loss, feeds...);
     apply_regularization_options<Graph>(options_, w, g);
     const bool multiplied = multipliers_.active();
     if (multiplied) multipliers_.before_update(w, g);

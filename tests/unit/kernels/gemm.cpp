@@ -205,6 +205,38 @@ TEST_CASE("gemm, dynamic sizes, double", "[kernels][gemm]") { on_threads<double>
 TEST_CASE("gemm, static sizes, float", "[kernels][gemm]") { on_threads<float>(static_sweep<float>); }
 TEST_CASE("gemm, static sizes, double", "[kernels][gemm]") { on_threads<double>(static_sweep<double>); }
 
+// A team splits a product over row blocks or column panels, never over k:
+// each element is summed in the same order on any team size. The MLP's fc1
+// products, each large enough to split (the forward and the weight gradient
+// over columns, the input gradient over column panels of A·Bᵀ).
+TEST_CASE("gemm: the same bits on one thread and on a team", "[kernels][gemm][threads]") {
+  constexpr std::size_t M = 64, N = 256, K = 784;
+  std::mt19937 g(11);
+  std::uniform_real_distribution<float> d(-1, 1);
+  std::vector<float> X(M * K), W(K * N), G(M * N), bias(N);
+  for (auto* v : {&X, &W, &G, &bias})
+    for (auto& x : *v) x = d(g);
+  const auto products = [&] {
+    std::vector<float> y(M * N), dw(K * N), dx(M * K);
+    k::gemm_nn<M, N, K>(X.data(), W.data(), y.data(), bias_relu<float>{bias.data()});
+    k::gemm_tn<K, N, M>(X.data(), G.data(), dw.data());
+    k::gemm_nt<M, K, N>(G.data(), W.data(), dx.data());
+    return std::tuple{y, dw, dx};
+  };
+  const int saved = threads_available();
+  set_threads(1);
+  const auto one = products();
+  for (int t : {2, 3}) {
+    INFO("threads " << t);
+    set_threads(t);
+    const auto team = products();
+    CHECK(std::get<0>(team) == std::get<0>(one));
+    CHECK(std::get<1>(team) == std::get<1>(one));
+    CHECK(std::get<2>(team) == std::get<2>(one));
+  }
+  set_threads(saved);
+}
+
 TEST_CASE("gemm, the template-argument spelling of the static graph", "[kernels][gemm]") {
   std::mt19937 g(3);
   std::uniform_real_distribution<float> d(-1, 1);

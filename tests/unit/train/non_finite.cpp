@@ -13,6 +13,10 @@
 
 #include <ctnn/ctnn.hpp>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 namespace {
 
 constexpr std::size_t B = 4;
@@ -174,4 +178,33 @@ TEST_CASE("the finite check: NaN and ±inf anywhere, in vector bodies and tails"
     f.assign(n, std::numeric_limits<float>::max());
     CHECK(ctnn::kernels::all_finite(f.data(), n));
   }
+}
+
+// Large buffers are checked by the team, each thread its slice (the one the
+// optimizer then updates) and the scalar tail after: a bad value is found in
+// every slice, at its edges, and in the tail, on any team size.
+TEST_CASE("the finite check on a team: every slice and the tail", "[non_finite][threads]") {
+  const std::size_t n = ctnn::kernels::team_pass_min + 16 * 3 + 5;  // a tail past the last vector
+  std::vector<float> f(n, 0.25f);
+#if defined(_OPENMP)
+  const int saved = omp_get_max_threads();
+  for (int t : {1, 2, 3}) {
+    omp_set_num_threads(t);
+#else
+  for (int t : {1}) {
+#endif
+    INFO("threads " << t);
+    CHECK(ctnn::kernels::all_finite_on_team(f.data(), n));
+    for (std::size_t at : {std::size_t(0), n / 3, n / 2 - 1, n / 2, n / 2 + 1, 2 * n / 3, n - 6, n - 1}) {
+      INFO("NaN at " << at << " of " << n);
+      f[at] = quiet_nan;
+      CHECK_FALSE(ctnn::kernels::all_finite_on_team(f.data(), n));
+      f[at] = -std::numeric_limits<float>::infinity();
+      CHECK_FALSE(ctnn::kernels::all_finite_on_team(f.data(), n));
+      f[at] = 0.25f;
+    }
+  }
+#if defined(_OPENMP)
+  omp_set_num_threads(saved);
+#endif
 }

@@ -35,6 +35,7 @@
 #include <type_traits>
 
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/team_slice.hpp"
 
 namespace ctnn::optim {
 
@@ -128,7 +129,7 @@ inline void fused_pass(Body body) {
 }
 
 /// Buffers at least this long are updated by the whole OpenMP team.
-inline constexpr std::size_t parallel_pass_min = std::size_t(1) << 16;
+inline constexpr std::size_t parallel_pass_min = kernels::team_pass_min;
 
 /// fused_pass for an elementwise body (element i reads and writes only
 /// index i: no reductions), split over the OpenMP team for large N: the
@@ -143,8 +144,8 @@ inline void parallel_fused_pass(Body body) {
 #pragma omp parallel
       {
         const std::size_t t = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
-        const std::size_t end = vectors * (t + 1) / nt * L;
-        for (std::size_t i = vectors * t / nt * L; i < end; i += L) body.template operator()<kernels::vec<T>>(i);
+        const auto [begin, end] = kernels::team_slice(vectors, t, nt);
+        for (std::size_t i = begin * L; i < end * L; i += L) body.template operator()<kernels::vec<T>>(i);
       }
       for (std::size_t i = vectors * L; i < N; ++i) body.template operator()<T>(i);
       return;
