@@ -50,8 +50,10 @@ TEST_CASE("vector tanh is within 3 ulp everywhere and keeps the sign", "[kernels
       if (e > worst) worst = e, worst_at = s;
     }
   }
-  INFO("worst error " << worst << " ulp at x = " << worst_at);
+  INFO("worst error " << worst << " ulp at x = " << worst_at << ", simd " << ctnn::kernels::simd_name());
   CHECK(worst <= 3.0);
+  // The AVX-512 form's fitted polynomials: 1.65 ulp over every float.
+  if constexpr (V::size == 16) CHECK(worst <= 1.7);
   CHECK(worst > 0.0);  // the sweep really compared something
 }
 
