@@ -2,8 +2,11 @@
 /// A chain of small dense layers, x → act(x·W₁ + b₁) → act(·W₂ + b₂) → …,
 /// for one sample in one function: each layer's outputs are accumulated in
 /// registers (its width is a few vectors), its activation applied there, and
-/// only the 16–128 values the next layer broadcasts go through a buffer on
-/// the stack. The layered path runs the same arithmetic one GEMM call per
+/// the next layer takes them from the registers lane by lane (broadcast_lane:
+/// two shuffles, where a broadcast from memory would take a load port that
+/// the weights' loads keep busy), or through a buffer on the stack when they
+/// and its accumulators would not fit the register file together (AVX2's 16
+/// registers and 64-wide layers; a one-output last layer). The layered path runs the same arithmetic one GEMM call per
 /// layer, with a call, a loop set-up and a store and reload in between; for
 /// a network like the 16-64-64-1 embedded MLP that overhead is a tenth of
 /// its time. The sums are taken in another order, so results agree with the
@@ -11,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 #include "ctnn/kernels/gemm_detail.hpp"
 #include "ctnn/kernels/simd.hpp"
@@ -39,35 +43,49 @@ constexpr bool chain_width_fits(std::size_t out, bool last) {
 
 namespace detail::chain {
 
-// y[0, Out) = act(x[0, In)·W + b), W row-major [In, Out]. The depth is split
-// into S interleaved sums so that S·NV accumulators (at least 8) hide the
-// FMA latency; they are added at the end.
-template <class Layer, class T>
-inline void layer_forward(const T* x, const T* w, const T* b, T* y) {
+// The S interleaved sums of a layer with NV output vectors: S·NV (at least
+// 8) accumulators hide the FMA latency; they are added at the end.
+template <std::size_t NV>
+inline constexpr std::size_t interleaved_sums = NV >= 8 || NV == 0 ? 1 : 8 / NV;
+
+// y = act(x·W + b) for Layer, W row-major [In, Out], into NV vectors: the
+// sum over the depth split into S interleaved sums (input i into sum i % S).
+// x_of<i>() is input i in every lane.
+template <class Layer, class T, class XOf>
+inline void layer_sums(XOf x_of, const T* w, const T* b, vec<T> (&y)[Layer::out / lanes<T>]) {
   using V = vec<T>;
-  constexpr std::size_t L = lanes<T>, In = Layer::in, Out = Layer::out, NV = Out / L;
-  constexpr std::size_t S = NV >= 8 ? 1 : 8 / NV;
+  constexpr std::size_t L = lanes<T>, Out = Layer::out, NV = Out / L, S = interleaved_sums<NV>;
   V acc[S][NV];
   for (std::size_t j = 0; j < NV; ++j) {
     acc[0][j] = V::load_unaligned(b + j * L);
     for (std::size_t s = 1; s < S; ++s) acc[s][j] = V(T(0));
   }
-  std::size_t i = 0;
-  for (; i + S <= In; i += S)
-    for (std::size_t s = 0; s < S; ++s) {
-      const V xi(x[i + s]);
-      for (std::size_t j = 0; j < NV; ++j) acc[s][j] = kernels::fma(xi, V::load_unaligned(w + (i + s) * Out + j * L), acc[s][j]);
-    }
-  for (std::size_t s = 0; i < In; ++i, ++s) {
-    const V xi(x[i]);
-    for (std::size_t j = 0; j < NV; ++j) acc[s][j] = kernels::fma(xi, V::load_unaligned(w + i * Out + j * L), acc[s][j]);
-  }
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          const V xi = x_of.template operator()<I>();
+          for (std::size_t j = 0; j < NV; ++j)
+            acc[I % S][j] = kernels::fma(xi, V::load_unaligned(w + I * Out + j * L), acc[I % S][j]);
+        }(),
+        ...);
+  }(std::make_index_sequence<Layer::in>{});
   for (std::size_t j = 0; j < NV; ++j) {
     V sum = acc[0][j];
     for (std::size_t s = 1; s < S; ++s) sum += acc[s][j];
-    Layer::activation::apply(sum).store_unaligned(y + j * L);
+    y[j] = Layer::activation::apply(sum);
   }
 }
+
+// Whether a layer takes its inputs from the previous layer's output vectors
+// in registers: those vectors, its accumulators and a few temporaries fit
+// the register file (AVX-512's 32 vector registers; AVX2's 16 do not hold
+// the 64-wide layers, which then go through a buffer on the stack).
+template <class Layer, class T>
+inline constexpr bool inputs_in_registers = [] {
+  constexpr std::size_t L = lanes<T>, NV = Layer::out / L;
+  constexpr std::size_t registers = sizeof(vec<T>) >= 64 ? 32 : 16;
+  return Layer::in % L == 0 && Layer::in / L + interleaved_sums<NV> * NV + 4 <= registers;
+}();
 
 // y[0] = act(x·w + b) for a one-output layer (w is one contiguous column).
 template <class Layer, class T>
@@ -82,14 +100,43 @@ struct stage_buffer {
 };
 
 template <std::size_t K, class T, class First, class... Rest>
-inline void run(const T* x, const T* const* weights, const T* const* biases, T* out) {
-  if constexpr (sizeof...(Rest) == 0) {
-    if constexpr (First::out == 1) dot_forward<First>(x, weights[K], biases[K], out);
-    else layer_forward<First>(x, weights[K], biases[K], out);
+inline void run(const T* x, const T* const* weights, const T* const* biases, T* out);
+
+// Layers K, K+1, ... of the chain from the previous layer's outputs h, in
+// registers.
+template <std::size_t K, class T, std::size_t NH, class First, class... Rest>
+inline void run_from(const vec<T> (&h)[NH], const T* const* weights, const T* const* biases, T* out) {
+  constexpr std::size_t L = lanes<T>;
+  if constexpr (First::out == 1 || !inputs_in_registers<First, T>) {
+    stage_buffer<T, NH * L> x;
+    for (std::size_t v = 0; v < NH; ++v) h[v].store_aligned(x.values + v * L);
+    run<K, T, First, Rest...>(x.values, weights, biases, out);
   } else {
-    stage_buffer<T, First::out> h;
-    layer_forward<First>(x, weights[K], biases[K], h.values);
-    run<K + 1, T, Rest...>(h.values, weights, biases, out);
+    vec<T> y[First::out / L];
+    layer_sums<First>([&]<std::size_t I>() { return broadcast_lane<I % L>(h[I / L]); }, weights[K], biases[K], y);
+    if constexpr (sizeof...(Rest) == 0) {
+      for (std::size_t v = 0; v < First::out / L; ++v) y[v].store_unaligned(out + v * L);
+    } else {
+      run_from<K + 1, T, First::out / L, Rest...>(y, weights, biases, out);
+    }
+  }
+}
+
+// Layers K, K+1, ... of the chain from the inputs x in memory.
+template <std::size_t K, class T, class First, class... Rest>
+inline void run(const T* x, const T* const* weights, const T* const* biases, T* out) {
+  constexpr std::size_t L = lanes<T>;
+  if constexpr (First::out == 1) {
+    static_assert(sizeof...(Rest) == 0, "a one-output layer ends the chain");
+    dot_forward<First>(x, weights[K], biases[K], out);
+  } else {
+    vec<T> y[First::out / L];
+    layer_sums<First>([&]<std::size_t I>() { return vec<T>(x[I]); }, weights[K], biases[K], y);
+    if constexpr (sizeof...(Rest) == 0) {
+      for (std::size_t v = 0; v < First::out / L; ++v) y[v].store_unaligned(out + v * L);
+    } else {
+      run_from<K + 1, T, First::out / L, Rest...>(y, weights, biases, out);
+    }
   }
 }
 

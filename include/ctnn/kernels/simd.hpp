@@ -123,6 +123,45 @@ inline void store_partial(T* p, vec<T> v, std::size_t n) {
   std::memcpy(p, t, n * sizeof(T));
 }
 
+// --- one lane to every lane -----------------------------------------------------
+
+/// Every lane of the result is lane K of v: two shuffles with immediate
+/// operands (within 128-bit blocks, then across them), no load. A layer
+/// whose inputs are the previous layer's outputs still in registers takes
+/// them this way instead of storing them and broadcasting each from memory.
+template <std::size_t K, class T>
+inline vec<T> broadcast_lane(vec<T> v) {
+  static_assert(K < lanes<T>);
+#if defined(__AVX512F__)
+  if constexpr (sizeof(vec<T>) == 64) {
+    if constexpr (std::is_same_v<T, float>) {
+      constexpr int e = int(K % 4), q = int(K / 4);
+      const __m512 t = _mm512_shuffle_ps(v, v, _MM_SHUFFLE(e, e, e, e));
+      return _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(q, q, q, q));
+    } else {
+      constexpr int q = int(K / 2);
+      const __m512d t = _mm512_permute_pd(v, K % 2 ? 0xFF : 0x00);
+      return _mm512_shuffle_f64x2(t, t, _MM_SHUFFLE(q, q, q, q));
+    }
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (sizeof(vec<T>) == 32) {
+    if constexpr (std::is_same_v<T, float>) {
+      constexpr int e = int(K % 4);
+      const __m256 t = _mm256_permute_ps(v, _MM_SHUFFLE(e, e, e, e));
+      return _mm256_permute2f128_ps(t, t, K / 4 ? 0x11 : 0x00);
+    } else {
+      constexpr int k = int(K);
+      return _mm256_permute4x64_pd(v, _MM_SHUFFLE(k, k, k, k));
+    }
+  }
+#endif
+  alignas(64) T t[lanes<T>];
+  v.store_aligned(t);
+  return vec<T>(t[K]);
+}
+
 // --- even and odd lanes ------------------------------------------------------------
 // xsimd 8.1 has no deinterleave, and its zip_lo/zip_hi interleave within each
 // 128-bit half on AVX, so these two are written per instruction set.
