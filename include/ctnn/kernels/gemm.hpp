@@ -362,6 +362,81 @@ inline void gemm_tn(SM m, SN n, SK k, const T* A, const T* B, T* C) {
                                               no_epilogue{});
 }
 
+/// A dense layer's forward sums its depth as two fixed halves
+/// (gemm_nn_depth_halves) when its weight holds at least this many values
+/// (256 KiB of float: a weight worth keeping on one core), the depth is at
+/// least this deep, and the product over the batch has at least this much
+/// work (m·n·k).
+inline constexpr std::size_t depth_halves_min_weight = std::size_t(1) << 16;
+inline constexpr std::size_t depth_halves_min_k = 256;
+inline constexpr double depth_halves_min_work = 4.0e6;
+
+/// Where gemm_nn_depth_halves splits a depth of k: the boundary of the two
+/// row halves that the weight gradient Aᵀ·G (k rows) takes on two threads,
+/// so that one thread sums a half of the depth in the forward and writes
+/// the gradient of the same weight rows in the backward.
+template <class T>
+constexpr std::size_t depth_half(std::size_t k) {
+  constexpr std::size_t mr = detail::gemm::config<T, true>::MR;
+  return (k + mr - 1) / mr / 2 * mr;
+}
+
+/// C[M,N] = ep(A[M,K]·B[K,N]) summed as two fixed halves of the depth,
+/// A[:, :K0]·B[:K0] into C and A[:, K0:]·B[K0:] into `partial` (M·N values),
+/// then added and the epilogue applied, on two threads when a team is
+/// available and on one after the other otherwise: the bits do not depend
+/// on the team size. On two threads each reads only its half of B's rows, a
+/// dense layer's weight, and the other core never holds those lines: the
+/// update that writes them later then needs nothing back from it (a column
+/// split leaves every weight line in both caches, and on cores on two dies
+/// the update waits for each to be taken back).
+template <std::size_t M, std::size_t N, std::size_t K, class T, class Ep>
+inline void gemm_nn_depth_halves(const T* A, const T* B, T* C, T* partial, const Ep& ep) {
+  constexpr std::size_t K0 = depth_half<T>(K), L = lanes<T>;
+  static_assert(K0 > 0 && K0 < K, "gemm_nn_depth_halves: the depth is too shallow to halve");
+  using V = vec<T>;
+  const auto half = [&](std::size_t h) {
+    if (h == 0)
+      detail::gemm::gemm<false, false, false>(fixed<M>{}, fixed<N>{}, fixed<K0>{}, A, K, B, N, C, N, no_epilogue{});
+    else
+      detail::gemm::gemm<false, false, false>(fixed<M>{}, fixed<N>{}, fixed<K - K0>{}, A + K0, K, B + K0 * N, N,
+                                              partial, N, no_epilogue{});
+  };
+  // C = ep(C + partial) over the columns [c0, c1): whole vectors, then the tail.
+  const auto add_halves = [&](std::size_t c0, std::size_t c1) {
+    for (std::size_t r = 0; r < M; ++r) {
+      T* c = C + r * N;
+      const T* p = partial + r * N;
+      std::size_t j = c0;
+      for (; j + L <= c1; j += L) ep(V::load_unaligned(c + j) + V::load_unaligned(p + j), j).store_unaligned(c + j);
+      for (; j < c1; ++j) c[j] = ep(T(c[j] + p[j]), j);
+    }
+  };
+#if defined(_OPENMP)
+  if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    constexpr std::size_t split = N / L / 2 * L;  // the columns' halves, whole vectors
+#pragma omp parallel num_threads(2)
+    {
+      if (omp_get_num_threads() == 1) {  // the runtime may give fewer threads than asked for
+        half(0);
+        half(1);
+        add_halves(0, N);
+      } else {
+        const std::size_t t = std::size_t(omp_get_thread_num());
+        half(t);
+#pragma omp barrier
+        if (t == 0) add_halves(0, split);
+        else add_halves(split, N);
+      }
+    }
+    return;
+  }
+#endif
+  half(0);
+  half(1);
+  add_halves(0, N);
+}
+
 /// out[n] (= or +=) the column sums of A[k,n]: a bias gradient over the batch.
 template <bool Accumulate = false, extent SK, extent SN, class T>
 inline void column_sums(SK sk, SN sn, const T* A, T* out) {

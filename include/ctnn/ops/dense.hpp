@@ -72,6 +72,15 @@ struct dense_op {
         BiasInit::value, in_size, Out);
     static constexpr double flops = 2.0 * rows * in_size * Out;
     static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : rows * Out;
+    // A deep product over many rows sums its depth as two fixed halves
+    // (kernels::gemm_nn_depth_halves), the second into this scratch: on two
+    // threads each then reads only its half of the weight's rows.
+    static constexpr bool may_halve_depth =
+        in_size >= kernels::depth_halves_min_k && in_size * Out >= kernels::depth_halves_min_weight;
+    static constexpr std::size_t scratch_size = may_halve_depth ? rows * Out : 0;
+    template <std::size_t B>
+    static constexpr bool halves_depth = may_halve_depth && B * rows > kernels::detail::gemm::stream_rows_max &&
+                                         double(B * rows) * double(Out) * double(in_size) >= kernels::depth_halves_min_work;
 
     // Sequences of a batch of at most three take one row at a time: the
     // calls ctnn::streaming makes for one step, so both give the same bits.
@@ -88,6 +97,8 @@ struct dense_op {
       else if constexpr (by_rows)
         for (std::size_t r = 0; r < B * rows; ++r)
           kernels::gemm_nn<1, Out, in_size>(a.in[0] + r * in_size, a.param[0], a.out + r * Out, ep);
+      else if constexpr (halves_depth<B>)
+        kernels::gemm_nn_depth_halves<B * rows, Out, in_size>(a.in[0], a.param[0], a.out, a.scratch, ep);
       else
         kernels::gemm_nn<B * rows, Out, in_size>(a.in[0], a.param[0], a.out, ep);
     }

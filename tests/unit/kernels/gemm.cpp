@@ -217,11 +217,12 @@ TEST_CASE("gemm: the same bits on one thread and on a team", "[kernels][gemm][th
   for (auto* v : {&X, &W, &G, &bias})
     for (auto& x : *v) x = d(g);
   const auto products = [&] {
-    std::vector<float> y(M * N), dw(K * N), dx(M * K);
+    std::vector<float> y(M * N), dw(K * N), dx(M * K), halves(M * N), partial(M * N);
     k::gemm_nn<M, N, K>(X.data(), W.data(), y.data(), bias_relu<float>{bias.data()});
     k::gemm_tn<K, N, M>(X.data(), G.data(), dw.data());
     k::gemm_nt<M, K, N>(G.data(), W.data(), dx.data());
-    return std::tuple{y, dw, dx};
+    k::gemm_nn_depth_halves<M, N, K>(X.data(), W.data(), halves.data(), partial.data(), bias_relu<float>{bias.data()});
+    return std::tuple{y, dw, dx, halves};
   };
   const int saved = threads_available();
   set_threads(1);
@@ -233,6 +234,40 @@ TEST_CASE("gemm: the same bits on one thread and on a team", "[kernels][gemm][th
     CHECK(std::get<0>(team) == std::get<0>(one));
     CHECK(std::get<1>(team) == std::get<1>(one));
     CHECK(std::get<2>(team) == std::get<2>(one));
+    CHECK(std::get<3>(team) == std::get<3>(one));
+  }
+  set_threads(saved);
+}
+
+// The depth as two fixed halves: split where the weight gradient's row
+// halves meet, within rounding of the exact product, its epilogue applied
+// once, on every column (a tail past the last whole vector included).
+TEST_CASE("gemm_nn_depth_halves: the product, split at the weight gradient's row halves", "[kernels][gemm][threads]") {
+  STATIC_REQUIRE(k::depth_half<float>(784) == 392);  // 98 row blocks of 8 (AVX-512) or 196 of 4 (AVX2)
+  STATIC_REQUIRE(k::depth_half<float>(800) == 400);
+  constexpr std::size_t M = 20, N = 100, K = 301;
+  std::mt19937 g(5);
+  std::uniform_real_distribution<double> d(-1, 1);
+  std::vector<double> A(M * K), B(K * N), bias(N);
+  for (auto* v : {&A, &B, &bias})
+    for (auto& x : *v) x = d(g);
+  const int saved = threads_available();
+  for (int t : {1, 2}) {
+    set_threads(t);
+    std::vector<double> C(M * N, 7.0), partial(M * N, 7.0);  // both overwritten
+    k::gemm_nn_depth_halves<M, N, K>(A.data(), B.data(), C.data(), partial.data(), bias_relu<double>{bias.data()});
+    double worst = 0;
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t j = 0; j < N; ++j) {
+        double s = bias[j], scale = std::abs(bias[j]);
+        for (std::size_t q = 0; q < K; ++q) {
+          s += A[i * K + q] * B[q * N + j];
+          scale += std::abs(A[i * K + q] * B[q * N + j]);
+        }
+        worst = std::max(worst, std::abs(C[i * N + j] - std::max(0.0, s)) / scale);
+      }
+    INFO("threads " << t);
+    CHECK(worst <= tolerance<double>);
   }
   set_threads(saved);
 }
