@@ -407,9 +407,10 @@ inline void gemm_nn_depth_halves(const T* A, const T* B, T* C, T* partial, const
     for (std::size_t r = 0; r < M; ++r) {
       T* c = C + r * N;
       const T* p = partial + r * N;
-      std::size_t j = c0;
-      for (; j + L <= c1; j += L) ep(V::load_unaligned(c + j) + V::load_unaligned(p + j), j).store_unaligned(c + j);
-      for (; j < c1; ++j) c[j] = ep(T(c[j] + p[j]), j);
+      const std::size_t vector_end = c0 + (c1 - c0) / L * L;
+      for (std::size_t j = c0; j < vector_end; j += L)
+        ep(V::load_unaligned(c + j) + V::load_unaligned(p + j), j).store_unaligned(c + j);
+      for (std::size_t j = vector_end; j < c1; ++j) c[j] = ep(T(c[j] + p[j]), j);
     }
   };
 #if defined(_OPENMP)
