@@ -11,6 +11,7 @@
 #endif
 
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/step_team.hpp"
 #include "ctnn/kernels/team_slice.hpp"
 
 namespace ctnn::kernels {
@@ -41,9 +42,17 @@ bool all_finite(const T* p, std::size_t n) {
 /// it written by the other core).
 template <class T>
 bool all_finite_on_team(const T* p, std::size_t n) {
+  constexpr std::size_t L = lanes<T>;
+  if (step_team* const team = active_team()) {
+    const std::size_t vectors = n / L;
+    return team->split_all([&](std::size_t t, std::size_t nt) {
+      const auto [begin, end] = team_slice(vectors, t, nt);
+      const bool tail = t + 1 < nt || all_finite(p + vectors * L, n - vectors * L);  // beside the last slice
+      return tail && all_finite(p + begin * L, (end - begin) * L);
+    });
+  }
 #if defined(_OPENMP)
   if (n >= team_pass_min && omp_get_max_threads() > 1 && !omp_in_parallel()) {
-    constexpr std::size_t L = lanes<T>;
     const std::size_t vectors = n / L;
     bool finite = true;
 #pragma omp parallel reduction(&& : finite)

@@ -42,6 +42,8 @@
 
 #include "ctnn/kernels/gemm_detail.hpp"
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/step_team.hpp"
+#include "ctnn/kernels/team_slice.hpp"
 
 // GCC 12 reports its own AVX-512 intrinsics (which build "undefined" vectors
 // by self-initialization) as maybe-uninitialized wherever they are inlined.
@@ -296,9 +298,10 @@ inline void gemm(SM sm, SN sn, SK sk, const T* A, std::size_t lda, const T* B, s
       (double(Info::M) * double(Info::N) * double(Info::K) > parallel_threshold && Info::M > stream_rows_max);
   if constexpr (may_split) {
     using cfg = config<T, ATrans>;
-    const int threads = omp_get_max_threads();
+    step_team* const team = active_team();
+    const std::size_t threads = team ? team->size() : std::size_t(omp_get_max_threads());
     if (threads > 1 && m > stream_rows_max && double(m) * double(n) * double(k) > parallel_threshold &&
-        !omp_in_parallel()) {
+        (team || !omp_in_parallel())) {
       const std::size_t row_blocks = (m + cfg::MR - 1) / cfg::MR;
       const std::size_t col_panels = (n + cfg::NB - 1) / cfg::NB;
       // Rows share B panels: each thread then reads and packs all of B. A·B
@@ -309,14 +312,11 @@ inline void gemm(SM sm, SN sn, SK sk, const T* A, std::size_t lda, const T* B, s
       // transposes B's panels and needs two per thread to pay. Aᵀ·B (the
       // weight gradient) keeps its row blocks: contiguous halves of the
       // gradient, the slices the optimizer's update then gives each thread.
-      const bool enough_cols = col_panels >= std::size_t(threads);
-      const bool by_cols = (!ATrans && !BTrans && enough_cols) ||
-                           (BTrans && col_panels >= std::size_t(2 * threads)) ||
-                           (row_blocks < std::size_t(threads) && enough_cols);
-      if (by_cols || row_blocks >= std::size_t(threads)) {
-#pragma omp parallel
-        {
-          const std::size_t t = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
+      const bool enough_cols = col_panels >= threads;
+      const bool by_cols = (!ATrans && !BTrans && enough_cols) || (BTrans && col_panels >= 2 * threads) ||
+                           (row_blocks < threads && enough_cols);
+      if (by_cols || row_blocks >= threads) {
+        const auto part = [&](std::size_t t, std::size_t nt) {
           if (by_cols) {
             const std::size_t p0 = col_panels * t / nt, p1 = col_panels * (t + 1) / nt;
             if (p0 < p1)
@@ -328,10 +328,21 @@ inline void gemm(SM sm, SN sn, SK sk, const T* A, std::size_t lda, const T* B, s
               block<ATrans, BTrans, Accumulate, Info>(b0 * cfg::MR, std::min(m, b1 * cfg::MR), 0, n, k, A, lda, B, ldb,
                                                       C, ldc, ep);
           }
+        };
+        if (team) {
+          team->split(part);
+        } else {
+#pragma omp parallel
+          part(std::size_t(omp_get_thread_num()), std::size_t(omp_get_num_threads()));
         }
         return;
       }
     }
+  }
+  // Inside a step's team, a product that does not split runs on one thread.
+  if (step_team* const team = active_team()) {
+    team->serial([&] { block<ATrans, BTrans, Accumulate, Info>(0, m, 0, n, k, A, lda, B, ldb, C, ldc, ep); });
+    return;
   }
 #endif
   block<ATrans, BTrans, Accumulate, Info>(0, m, 0, n, k, A, lda, B, ldb, C, ldc, ep);
@@ -360,6 +371,31 @@ template <bool Accumulate = false, extent SM, extent SN, extent SK, class T>
 inline void gemm_tn(SM m, SN n, SK k, const T* A, const T* B, T* C) {
   detail::gemm::gemm<true, false, Accumulate>(m, n, k, A, extent_value(m), B, extent_value(n), C, extent_value(n),
                                               no_epilogue{});
+}
+
+/// Thread t's columns [begin, end) of an A·B product of n columns split over
+/// its column panels on a team of nt: elementwise work on that output (an
+/// activation's derivative), split the same way, reads what the same thread
+/// wrote.
+template <class T>
+constexpr team_slice_range product_columns(std::size_t n, std::size_t t, std::size_t nt) {
+  constexpr std::size_t nb = detail::gemm::config<T, false>::NB;
+  const std::size_t panels = (n + nb - 1) / nb;
+  return {std::min(n, panels * t / nt * nb), std::min(n, panels * (t + 1) / nt * nb)};
+}
+
+/// f(c0, c1) over the columns [0, n): each thread of a step's team its
+/// product_columns, or all of them here.
+template <class T, class F>
+inline void on_product_columns(std::size_t n, F&& f) {
+  if (step_team* const team = active_team()) {
+    team->split([&](std::size_t t, std::size_t nt) {
+      const auto [c0, c1] = product_columns<T>(n, t, nt);
+      if (c0 < c1) f(c0, c1);
+    });
+  } else {
+    f(std::size_t(0), n);
+  }
 }
 
 /// A dense layer's forward sums its depth as two fixed halves
@@ -413,9 +449,19 @@ inline void gemm_nn_depth_halves(const T* A, const T* B, T* C, T* partial, const
       for (std::size_t j = vector_end; j < c1; ++j) c[j] = ep(T(c[j] + p[j]), j);
     }
   };
+  constexpr std::size_t split = product_columns<T>(N, 1, 2).begin;  // as the column split of A·B
+  if (step_team* const team = active_team()) {  // a team of at least two
+    team->split([&](std::size_t t, std::size_t) {
+      if (t < 2) half(t);
+    });
+    team->split([&](std::size_t t, std::size_t) {
+      if (t == 0) add_halves(0, split);
+      else if (t == 1) add_halves(split, N);
+    });
+    return;
+  }
 #if defined(_OPENMP)
   if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
-    constexpr std::size_t split = N / L / 2 * L;  // the columns' halves, whole vectors
 #pragma omp parallel num_threads(2)
     {
       if (omp_get_num_threads() == 1) {  // the runtime may give fewer threads than asked for

@@ -82,6 +82,18 @@ struct dense_op {
     static constexpr bool halves_depth = may_halve_depth && B * rows > kernels::detail::gemm::stream_rows_max &&
                                          double(B * rows) * double(Out) * double(in_size) >= kernels::depth_halves_min_work;
 
+    // Row by row (a batch of at most three), its loops are serial. Otherwise,
+    // when its products are large enough to split, each takes its part of a
+    // step's team and the rest runs on one thread of it.
+    template <std::size_t B>
+    static constexpr bool by_rows = (rows > 1 && B <= kernels::detail::gemm::stream_rows_max) || B * rows == 1;
+    template <std::size_t B>
+    static constexpr team_use team_use_at =
+        !by_rows<B> && B * rows > kernels::detail::gemm::stream_rows_max &&
+                double(B * rows) * double(in_size) * double(Out) > kernels::detail::gemm::parallel_threshold
+            ? team_use::shares
+            : team_use::serial;
+
     // Sequences of a batch of at most three take one row at a time: the
     // calls ctnn::streaming makes for one step, so both give the same bits.
     // A row into one output is a dot product (its weight column is
@@ -90,11 +102,10 @@ struct dense_op {
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
       const detail::bias_act_epilogue<T, Act, HasBias> ep{a.param[1]};
-      constexpr bool by_rows = (rows > 1 && B <= kernels::detail::gemm::stream_rows_max) || B * rows == 1;
-      if constexpr (by_rows && Out == 1)
+      if constexpr (by_rows<B> && Out == 1)
         for (std::size_t r = 0; r < B * rows; ++r)
           a.out[r] = ep(kernels::detail::gemm::dot(in_size, a.in[0] + r * in_size, a.param[0]), 0);
-      else if constexpr (by_rows)
+      else if constexpr (by_rows<B>)
         for (std::size_t r = 0; r < B * rows; ++r)
           kernels::gemm_nn<1, Out, in_size>(a.in[0] + r * in_size, a.param[0], a.out + r * Out, ep);
       else if constexpr (halves_depth<B>)
@@ -108,14 +119,24 @@ struct dense_op {
       // The activation's derivative, taken from the stored output, turns the
       // output gradient into the pre-activation gradient in one pass.
       const T* g = a.dout;
+      // On a step's team each thread takes the columns whose outputs it wrote
+      // in the forward.
       if constexpr (!act::is_identity_v<Act>) {
-        kernels::map<B * rows * Out>(a.temp, [](auto d, auto y) { return d * Act::derivative(y); }, a.dout, a.out);
+        const auto derivative = [](auto d, auto y) { return d * Act::derivative(y); };
+        kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) {
+          if (c0 == 0 && c1 == Out) {
+            kernels::map<B * rows * Out>(a.temp, derivative, a.dout, a.out);
+          } else {
+            for (std::size_t r = 0; r < B * rows; ++r)
+              kernels::map(c1 - c0, a.temp + r * Out + c0, derivative, a.dout + r * Out + c0, a.out + r * Out + c0);
+          }
+        });
         g = a.temp;
       }
       if constexpr (grad_mode::wants_param(Mode, 0))
         kernels::gemm_tn<in_size, Out, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0]);
       if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
-        kernels::column_sums<B * rows, Out, grad_mode::adds_to_param(Mode, 1)>(g, a.dparam[1]);
+        kernels::on_one_thread([&] { kernels::column_sums<B * rows, Out, grad_mode::adds_to_param(Mode, 1)>(g, a.dparam[1]); });
       if constexpr (grad_mode::wants_input(Mode, 0))
         kernels::gemm_nt<B * rows, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
     }

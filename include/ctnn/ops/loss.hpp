@@ -185,6 +185,8 @@ struct label_loss_op {
     static constexpr std::size_t steps = Steps == 0 ? 1 : Steps;
     static constexpr std::size_t scratch_size = Rule::keeps_scratch ? steps * n : 0;
     static constexpr double flops = 4.0 * steps * n;
+    template <std::size_t B>
+    static constexpr team_use team_use_at = team_use::serial;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
@@ -310,6 +312,8 @@ struct target_loss_op {
     static constexpr bool batch_sum = R.batch == batch_reduction::sum;
     static constexpr std::size_t n = Pred::size;
     static constexpr double flops = 3.0 * n;
+    template <std::size_t B>
+    static constexpr team_use team_use_at = team_use::serial;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {

@@ -134,6 +134,22 @@ struct node : detail::node_base {
 template <class T>
 concept graph_value = std::is_base_of_v<detail::node_base, resolve_t<T>>;
 
+/// How an op's kernels run in a pass that is one OpenMP region for the whole
+/// team (kernels/step_team.hpp).
+enum class team_use {
+  opens_own,  // its kernels may open a region of their own: the pass is not run as one region
+  serial,     // its work is serial: one thread of the team runs it
+  shares,     // every kernel it calls takes its part of the team, or runs on one thread of it
+};
+
+/// How Spec's op runs on a team at batch B: its `team_use_at<B>`, or
+/// opens_own for a spec that does not say (one not derived from spec_defaults).
+template <class Spec, std::size_t B>
+inline constexpr team_use team_use_of = [] {
+  if constexpr (requires { Spec::template team_use_at<B>; }) return team_use(Spec::template team_use_at<B>);
+  else return team_use::opens_own;
+}();
+
 /// Defaults for an op's spec: no parameters, no scratch, no flops.
 struct spec_defaults {
   static constexpr std::size_t scratch_size = 0;  // per sample, kept from forward to backward
@@ -145,6 +161,9 @@ struct spec_defaults {
   static constexpr bool batch_sum = false;
   // An input whose gradient backward computes (input<..., requires_grad>).
   static constexpr bool input_gradient = false;
+  // At batch B (forward and backward alike).
+  template <std::size_t B>
+  static constexpr team_use team_use_at = team_use::opens_own;
 };
 
 namespace detail {

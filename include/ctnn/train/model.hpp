@@ -25,6 +25,7 @@
 #include "ctnn/graph/feed_check.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/kernels/finite.hpp"
+#include "ctnn/kernels/step_team.hpp"
 #include "ctnn/train/initialize.hpp"
 #include "ctnn/train/non_finite.hpp"
 
@@ -175,7 +176,9 @@ class model {
       a.scratch = scratch_base + Bn * (Training ? P.scratch_offset[I] : P.infer_scratch_offset[I]);
       a.training = Training;
       a.seed = (noise_seed_ + I) * 0x9e3779b97f4a7c15ull;
-      Graph::template node_at<I>::spec::template forward<Bn>(a);
+      using spec = typename Graph::template node_at<I>::spec;
+      if constexpr (team_use_of<spec, Bn> == team_use::shares) spec::template forward<Bn>(a);
+      else kernels::on_one_thread([&] { spec::template forward<Bn>(a); });
     }
   }
 
@@ -198,9 +201,45 @@ class model {
       }(std::make_index_sequence<G.nodes[I].param_count>{});
       a.scratch = scratch() + B * G.scratch_offset[I];
       a.temp = temp();
-      Graph::template node_at<I>::spec::template backward<B, mode>(a);
+      using spec = typename Graph::template node_at<I>::spec;
+      if constexpr (team_use_of<spec, B> == team_use::shares) spec::template backward<B, mode>(a);
+      else kernels::on_one_thread([&] { spec::template backward<B, mode>(a); });
     }
   }
+
+  // The batch loss after a training forward: each loss root's sum, or mean, over the batch.
+  T training_loss() {
+    T loss = 0;
+    for (std::size_t r : Graph::loss_ids) {
+      T root = 0;
+      for (std::size_t b = 0; b < B; ++b) root += values()[B * P.value_offset[r] + b];
+      loss += P.nodes[r].batch_sum ? root : root / T(B);
+    }
+    return loss;
+  }
+  void seed_loss_gradients() {
+    for (std::size_t r : Graph::loss_ids)
+      if (P.needs_grad[r])
+        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
+  }
+
+  // How node I's op runs on a team at batch B; leaves run nothing.
+  template <std::size_t I>
+  static constexpr team_use node_team_use() {
+    if constexpr (P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label) return team_use::serial;
+    else return team_use_of<typename Graph::template node_at<I>::spec, B>;
+  }
+  // Whether forward_backward runs as one region on a team: no op opens its
+  // own, and at least one shares the team (the others run on one thread).
+  static constexpr bool pass_is_one_region = []<std::size_t... I>(std::index_sequence<I...>) {
+    const team_use uses[] = {team_use::serial, node_team_use<I>()...};
+    bool shared = false;
+    for (team_use u : uses) {
+      if (u == team_use::opens_own) return false;
+      shared = shared || u == team_use::shares;
+    }
+    return shared;
+  }(std::make_index_sequence<node_count>{});
 
   template <const auto& G>
   void run_backward() {
@@ -271,6 +310,10 @@ class model {
   template <bool Training, std::size_t Bn, std::size_t Output, class... F>
   void run_forward(T* base, T* scratch_base, const F&... feeds) {
     bind_feeds<Training, Bn, Output>(base, feeds...);
+    run_nodes<Training, Bn, Output>(base, scratch_base);
+  }
+  template <bool Training, std::size_t Bn, std::size_t Output>
+  void run_nodes(T* base, T* scratch_base) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       // A braced list, not a fold: clang caps folds at 256 operands.
       [[maybe_unused]] int in_order[] = {0, (forward_node<Training, Bn, Output, I>(base, scratch_base), 0)...};
@@ -325,13 +368,7 @@ class model {
       return T(0);
     } else {
       run_forward<true, B, none>(values(), scratch(), feeds...);
-      T loss = 0;
-      for (std::size_t r : Graph::loss_ids) {
-        T root = 0;
-        for (std::size_t b = 0; b < B; ++b) root += values()[B * P.value_offset[r] + b];
-        loss += P.nodes[r].batch_sum ? root : root / T(B);
-      }
-      return loss;
+      return training_loss();
     }
   }
 
@@ -348,9 +385,7 @@ class model {
   /// Backward after forward: fills the parameter gradients (and those of
   /// the inputs declared with requires_grad).
   void backward() {
-    for (std::size_t r : Graph::loss_ids)
-      if (P.needs_grad[r])
-        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
+    seed_loss_gradients();
     run_backward<Graph::plan>();
     last_backward_ = 0;
   }
@@ -413,12 +448,44 @@ class model {
     }
   }
 
+  /// Whether forward_backward runs in one OpenMP region on a team of
+  /// threads: no op opens a region of its own (team_use), and one at least
+  /// shares the team (a dense layer over more than three rows).
+  static constexpr bool one_region_pass = pass_is_one_region;
+
   /// forward + backward; returns the loss.
   template <class... F>
   T forward_backward(const F&... feeds) {
-    const T loss = forward(feeds...);
-    backward();
-    return loss;
+    return forward_backward_then([](const T&) {}, feeds...);
+  }
+
+  /// forward + backward, then next(loss), and returns the loss. On a team
+  /// of threads, a graph whose ops all share it (team_use) runs all three in
+  /// one OpenMP region: every thread calls next, and the kernels it calls
+  /// take their part of the team (the loss, written by thread 0, is visible
+  /// to the others after next's first split).
+  template <class Next, class... F>
+  T forward_backward_then(Next&& next, const F&... feeds) {
+    if constexpr (pass_is_one_region && feeds_fit<none, B, F...>) {
+      bind_feeds<true, B, none>(values(), feeds...);
+      T loss = 0;
+      kernels::run_on_team(kernels::team_threads(), [&] {
+        run_nodes<true, B, none>(values(), scratch());
+        kernels::on_one_thread([&] {
+          loss = training_loss();
+          seed_loss_gradients();
+        });
+        run_backward<Graph::plan>();
+        next(std::as_const(loss));
+      });
+      last_backward_ = 0;
+      return loss;
+    } else {
+      const T loss = forward(feeds...);
+      backward();
+      next(std::as_const(loss));
+      return loss;
+    }
   }
 
   /// Where forward_backward(feeds...) first meets a NaN or an infinity: the

@@ -63,10 +63,25 @@ class trainer {
     model_.advance_noise();  // fresh dropout masks for every step
     const std::span<T> running = model_.state();
     std::copy(running.begin(), running.end(), running_before_.data());  // batch statistics update them
-    const T loss = model_.forward_backward(feeds...);
     T* w = model_.parameters().data();
     T* g = model_.gradients().data();
-    if (!std::isfinite(loss) || !kernels::all_finite_on_team(g, Graph::param_buffer_size)) reject(loss, feeds...);
+    // The check and, with no option that changes the gradients or the
+    // parameters, the update: on a team, in the region of the passes.
+    const bool update_in_pass = optim::update_shares_team<Optimizer> && plain_update();
+    bool finite = false;
+    const T loss = model_.forward_backward_then(
+        [&](const T& l) {
+          const bool ok = kernels::all_finite_on_team(g, Graph::param_buffer_size) && std::isfinite(l);
+          if (ok && update_in_pass) optimizer_.template update<Graph::param_buffer_size>(w, g, state_.data());
+          if (kernels::leads_team()) finite = ok;
+        },
+        feeds...);
+    if (!finite) reject(loss, feeds...);
+    if (update_in_pass) {
+      grad_norm_ = T(-1);
+      ++steps_;
+      return loss;
+    }
     apply_regularization_options<Graph>(options_, w, g);
     const bool multiplied = multipliers_.active();
     if (multiplied) multipliers_.before_update(w, g);
@@ -164,6 +179,13 @@ class trainer {
   std::span<const T> optimizer_state() const { return state_.span(); }
 
  private:
+  // No option acts on the gradients or the parameters around the update.
+  bool plain_update() const {
+    const training_options& o = options_;
+    return o.l1 == 0.0 && o.l2 == 0.0 && o.clip_value == 0.0 && o.clip_norm == 0.0 && o.max_norm == 0.0 &&
+           o.ema_decay == 0.0 && !multipliers_.active();
+  }
+
   // The error path of step(): finds the first non-finite value (repeating the
   // pass), restores the running statistics, and throws.
   template <class... F>

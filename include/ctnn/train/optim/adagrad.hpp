@@ -23,6 +23,7 @@ struct adagrad {
   double weight_decay = 0.0;
 
   static constexpr std::size_t state_buffers = 1;
+  static constexpr bool update_shares_team = true;  // one parallel_fused_pass
   /// What a trainer checkpoint calls each buffer ("optimizer/fc1.weight/cache").
   static constexpr std::array<std::string_view, state_buffers> state_names{"cache"};
 

@@ -35,6 +35,7 @@
 #include <type_traits>
 
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/step_team.hpp"
 #include "ctnn/kernels/team_slice.hpp"
 
 namespace ctnn::optim {
@@ -75,6 +76,17 @@ concept optimizer = requires(O& o, T* w, const T* g, T* s) {
   requires O::state_buffers <= 2;
   o.template update<1>(w, g, s);
 };
+
+/// Whether O's update may run on a step's team, inside the region of the
+/// forward and backward (kernels/step_team.hpp): it declares
+/// `static constexpr bool update_shares_team = true` because its update is
+/// one parallel_fused_pass and changes nothing else (Adam counts its steps,
+/// and a custom optimizer's update may do anything).
+template <class O>
+inline constexpr bool update_shares_team = [] {
+  if constexpr (requires { O::update_shares_team; }) return bool(O::update_shares_team);
+  else return false;
+}();
 
 namespace detail {
 
@@ -136,9 +148,18 @@ inline constexpr std::size_t parallel_pass_min = kernels::team_pass_min;
 /// sweep is memory-bound and each core brings its own cache bandwidth.
 template <std::size_t N, class T, class Body>
 inline void parallel_fused_pass(Body body) {
-#if defined(_OPENMP)
   constexpr std::size_t L = kernels::lanes<T>;
   constexpr std::size_t vectors = N / L;
+  if (kernels::step_team* const team = kernels::active_team()) {  // the slices all_finite_on_team checked
+    team->split([&](std::size_t t, std::size_t nt) {
+      const auto [begin, end] = kernels::team_slice(vectors, t, nt);
+      for (std::size_t i = begin * L; i < end * L; i += L) body.template operator()<kernels::vec<T>>(i);
+      if (t + 1 == nt)
+        for (std::size_t i = vectors * L; i < N; ++i) body.template operator()<T>(i);
+    });
+    return;
+  }
+#if defined(_OPENMP)
   if constexpr (N >= parallel_pass_min) {
     if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
 #pragma omp parallel

@@ -1,0 +1,122 @@
+// A pass as one OpenMP region (kernels/step_team.hpp): every thread runs the
+// same calls, splits take their parts, serial work runs once on thread 0, and
+// each reads what the calls before it wrote, on any team size.
+#include <catch2/catch.hpp>
+
+#include <omp.h>
+
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/step_team.hpp"
+
+namespace {
+
+using ctnn::kernels::active_team;
+using ctnn::kernels::on_one_thread;
+using ctnn::kernels::run_on_team;
+using ctnn::kernels::step_team;
+
+// values[i] = i + offset on the team's parts (or all here). The offset is
+// read inside the part: a value that serial work wrote is visible to the
+// other threads only after the barrier at the start of the split.
+void fill(std::vector<long>& values, const long& offset) {
+  const auto part = [&](std::size_t t, std::size_t nt) {
+    for (std::size_t i = t; i < values.size(); i += nt) values[i] = long(i) + offset;
+  };
+  if (step_team* team = active_team()) team->split(part);
+  else part(0, 1);
+}
+
+}  // namespace
+
+TEST_CASE("run_on_team: splits and serial work see each other's results", "[kernels][threads]") {
+  for (int threads : {1, 2, 3}) {
+    INFO(threads << " threads");
+    std::vector<long> values(97, -1);
+    long first_sum = 0, second_sum = 0;
+    int serial_runs = 0, team_size = 0;
+    run_on_team(threads, [&] {
+      fill(values, 0);
+      on_one_thread([&] {  // after a split: waits for every part
+        ++serial_runs;
+        first_sum = std::accumulate(values.begin(), values.end(), 0L);
+        team_size = active_team() ? -1 : omp_get_num_threads();  // no team inside serial work
+      });
+      on_one_thread([&] { ++serial_runs; });  // serial after serial: no barrier needed, still once
+      fill(values, first_sum);                // after serial work: reads first_sum as thread 0 wrote it
+      on_one_thread([&] { second_sum = std::accumulate(values.begin(), values.end(), 0L); });
+    });
+    CHECK(serial_runs == 2);
+    CHECK(team_size == threads);
+    CHECK(first_sum == 97 * 96 / 2);
+    CHECK(second_sum == 97 * 96 / 2 + 97 * first_sum);
+    CHECK(active_team() == nullptr);
+  }
+}
+
+TEST_CASE("step_team::split_all: every thread gets the same answer, call after call", "[kernels][threads]") {
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads");
+    std::vector<int> answers;  // thread 0's, in order
+    bool agreed = true, on_team = true;
+    run_on_team(threads, [&] {
+      step_team* team = active_team();
+      if (!team) {  // no Catch2 assertion inside the region: it may throw
+        on_team = false;
+        return;
+      }
+      // Thread `against` says no in round r (none in the first and last
+      // rounds): four answers in a row, no split between them.
+      int mine[4];
+      for (int r = 0; r < 4; ++r)
+        mine[r] = team->split_all([&](std::size_t t, std::size_t) { return r == 0 || r == 3 || t != std::size_t(r % 2); });
+      // Every thread's answers agree with thread 0's.
+      std::vector<int> local(mine, mine + 4);
+      if (team->id() == 0) answers = local;
+      team->sync();
+      if (local != answers) agreed = false;  // a benign race on a bool only when the test fails
+    });
+    REQUIRE(on_team);
+    CHECK(agreed);
+    CHECK(answers == std::vector<int>{1, 0, 0, 1});
+  }
+}
+
+TEST_CASE("run_on_team: an exception in serial work skips the rest and is rethrown", "[kernels][threads]") {
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    std::vector<long> values(10, -1);
+    int after = 0;
+    CHECK_THROWS_WITH(run_on_team(threads,
+                                  [&] {
+                                    on_one_thread([] { throw std::out_of_range("token 12 is past the vocabulary"); });
+                                    fill(values, 5);  // skipped on a team
+                                    on_one_thread([&] { ++after; });
+                                  }),
+                      "token 12 is past the vocabulary");
+    if (threads > 1) {
+      CHECK(after == 0);
+      CHECK(values[3] == -1);
+    }
+  }
+}
+
+TEST_CASE("on_product_columns: each thread the columns its forward product wrote", "[kernels][threads]") {
+  constexpr std::size_t n = 256;
+  const auto [a0, a1] = ctnn::kernels::product_columns<float>(n, 0, 2);
+  const auto [b0, b1] = ctnn::kernels::product_columns<float>(n, 1, 2);
+  CHECK(a0 == 0);
+  CHECK(a1 == b0);
+  CHECK(b1 == n);
+  CHECK(a1 % (ctnn::kernels::lanes<float> * 2) == 0);  // whole panels of whole vectors
+  std::vector<int> owner(n, -1);
+  run_on_team(2, [&] {
+    ctnn::kernels::on_product_columns<float>(n, [&](std::size_t c0, std::size_t c1) {
+      for (std::size_t c = c0; c < c1; ++c) owner[c] = omp_get_thread_num();
+    });
+  });
+  for (std::size_t c = 0; c < n; ++c) CHECK(owner[c] == (c < a1 ? 0 : 1));
+}
