@@ -5,7 +5,7 @@
 /// inside one 1.35 µs (GOMP's), and a barrier that one spinning cache line
 /// carries 0.5 µs. A training step of the MLP opened seven. Inside
 /// run_on_team, every thread runs the same sequence of calls; a kernel that
-/// splits its work takes its part (on_team), anything else runs on thread 0
+/// splits its work takes its part (step_team::split), anything else runs on thread 0
 /// while the others go on to the next split (on_one_thread). A barrier
 /// comes only where one thread's results meet another's: before a split,
 /// and before serial work that follows one.
@@ -67,8 +67,7 @@ struct team_shared {
 /// The calling thread's place in the team of run_on_team.
 class step_team {
  public:
-  step_team(unsigned id, unsigned size, team_shared& shared)
-      : id_(id), size_(size), barrier_(&shared.barrier), failed_(&shared.failed), shared_(&shared) {}
+  step_team(unsigned id, unsigned size, team_shared& shared) : id_(id), size_(size), shared_(&shared) {}
 
   unsigned id() const { return id_; }
   unsigned size() const { return size_; }
@@ -78,7 +77,7 @@ class step_team {
   /// wrote is read inside the part, not before the call.
   template <class Part>
   void split(Part&& part) {
-    if (last_ != last_call::none) barrier_->wait(size_);
+    if (last_ != last_call::none) shared_->barrier.wait(size_);
     last_ = last_call::split;
     if (failed()) return;
     detail::active_step_team = nullptr;  // kernels inside a part do not split again
@@ -93,7 +92,7 @@ class step_team {
     bool mine = true;
     split([&](std::size_t t, std::size_t nt) { mine = part(t, nt); });
     if (!mine) shared_->votes_against.fetch_add(1, std::memory_order_relaxed);
-    barrier_->wait(size_);
+    shared_->barrier.wait(size_);
     // Counted, never reset: every thread compares with the count it saw last.
     // A thread votes again only after the barrier that starts the next split,
     // when every thread has read this count.
@@ -112,17 +111,15 @@ class step_team {
   /// A barrier outside split and serial, e.g. before reading a result every
   /// thread wrote; the next split then needs none.
   void sync() {
-    barrier_->wait(size_);
+    shared_->barrier.wait(size_);
     last_ = last_call::none;
   }
 
-  bool failed() const { return failed_->load(std::memory_order_relaxed); }
+  bool failed() const { return shared_->failed.load(std::memory_order_relaxed); }
 
  private:
   enum class last_call { none, split, serial };
   unsigned id_, size_;
-  team_barrier* barrier_;
-  std::atomic<bool>* failed_;
   team_shared* shared_;
   unsigned votes_seen_ = 0;
   last_call last_ = last_call::none;
@@ -131,14 +128,13 @@ class step_team {
   friend void run_on_team(int threads, Body&& body);
 };
 
-
 /// The team the calling thread runs in, or nullptr outside run_on_team (and
 /// inside serial work).
 inline step_team* active_team() { return detail::active_step_team; }
 
 template <class F>
 void step_team::serial(F&& f) {
-  if (last_ == last_call::split) barrier_->wait(size_);
+  if (last_ == last_call::split) shared_->barrier.wait(size_);
   last_ = last_call::serial;
   if (id_ != 0 || failed()) return;
   detail::active_step_team = nullptr;
@@ -146,7 +142,7 @@ void step_team::serial(F&& f) {
     f();
   } catch (...) {
     error_ = std::current_exception();
-    failed_->store(true, std::memory_order_relaxed);
+    shared_->failed.store(true, std::memory_order_relaxed);
   }
   detail::active_step_team = this;
 }

@@ -177,8 +177,11 @@ class model {
       a.training = Training;
       a.seed = (noise_seed_ + I) * 0x9e3779b97f4a7c15ull;
       using spec = typename Graph::template node_at<I>::spec;
-      if constexpr (team_use_of<spec, Bn> == team_use::shares) spec::template forward<Bn>(a);
-      else kernels::on_one_thread([&] { spec::template forward<Bn>(a); });
+      // Only a training pass of a one-region graph runs on a team.
+      if constexpr (!Training || !pass_is_one_region || team_use_of<spec, Bn> == team_use::shares)
+        spec::template forward<Bn>(a);
+      else
+        kernels::on_one_thread([&] { spec::template forward<Bn>(a); });
     }
   }
 
@@ -202,8 +205,10 @@ class model {
       a.scratch = scratch() + B * G.scratch_offset[I];
       a.temp = temp();
       using spec = typename Graph::template node_at<I>::spec;
-      if constexpr (team_use_of<spec, B> == team_use::shares) spec::template backward<B, mode>(a);
-      else kernels::on_one_thread([&] { spec::template backward<B, mode>(a); });
+      if constexpr (!pass_is_one_region || team_use_of<spec, B> == team_use::shares)
+        spec::template backward<B, mode>(a);
+      else
+        kernels::on_one_thread([&] { spec::template backward<B, mode>(a); });
     }
   }
 
