@@ -36,14 +36,21 @@ bool all_finite(const T* p, std::size_t n) {
 }
 
 /// all_finite, on the OpenMP team for buffers of at least team_pass_min
-/// values: each thread checks the slice (team_slice) that the optimizer's
-/// update then gives it, so no thread reads gradients only to hand them to
-/// the other core (on one thread, the check read the whole buffer, half of
-/// it written by the other core).
+/// values: each thread checks the part that the optimizer's update then
+/// gives it (the parameter layout of a step's team, or its team_slice), so
+/// no thread reads gradients only to hand them to the other core (on one
+/// thread, the check read the whole buffer, half of it written by the
+/// other core).
 template <class T>
 bool all_finite_on_team(const T* p, std::size_t n) {
   constexpr std::size_t L = lanes<T>;
   if (step_team* const team = active_team()) {
+    if (const parameter_layout* layout = team->layout_of(n))
+      return team->split_all([&](std::size_t t, std::size_t nt) {
+        bool finite = true;
+        layout->for_parts(t, nt, L, [&](std::size_t b, std::size_t e) { finite = finite && all_finite(p + b, e - b); });
+        return finite;
+      });
     const std::size_t vectors = n / L;
     return team->split_all([&](std::size_t t, std::size_t nt) {
       const auto [begin, end] = team_slice(vectors, t, nt);

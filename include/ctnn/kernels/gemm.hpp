@@ -407,13 +407,20 @@ inline constexpr std::size_t depth_halves_min_weight = std::size_t(1) << 16;
 inline constexpr std::size_t depth_halves_min_k = 256;
 inline constexpr double depth_halves_min_work = 4.0e6;
 
+/// A team splits the rows of Aᵀ·B (a weight's gradient) in blocks of this
+/// many, when the product is large enough to split at all.
+template <class T>
+inline constexpr std::size_t gradient_row_block = detail::gemm::config<T, true>::MR;
+/// Whether a product of m·n·k multiply-adds splits over a team.
+constexpr bool splits_on_team(double m_n_k) { return m_n_k > detail::gemm::parallel_threshold; }
+
 /// Where gemm_nn_depth_halves splits a depth of k: the boundary of the two
 /// row halves that the weight gradient Aᵀ·G (k rows) takes on two threads,
 /// so that one thread sums a half of the depth in the forward and writes
 /// the gradient of the same weight rows in the backward.
 template <class T>
 constexpr std::size_t depth_half(std::size_t k) {
-  constexpr std::size_t mr = detail::gemm::config<T, true>::MR;
+  constexpr std::size_t mr = gradient_row_block<T>;
   return (k + mr - 1) / mr / 2 * mr;
 }
 
@@ -484,25 +491,32 @@ inline void gemm_nn_depth_halves(const T* A, const T* B, T* C, T* partial, const
   add_halves(0, N);
 }
 
-/// out[n] (= or +=) the column sums of A[k,n]: a bias gradient over the batch.
+/// out[c0, c1) (= or +=) the column sums of A[k,n] over those columns (c0 a
+/// multiple of the lanes, c1 too or n): a bias gradient over the batch.
+/// Each column is summed the same way whatever range it is in (the first
+/// n rounded down to 4 vectors in one chain of adds over the rows, the rest
+/// in two), so a team that splits the columns gets the bits of one thread.
 template <bool Accumulate = false, extent SK, extent SN, class T>
-inline void column_sums(SK sk, SN sn, const T* A, T* out) {
+inline void column_sums(SK sk, SN sn, const T* A, T* out, std::size_t c0, std::size_t c1) {
   constexpr std::size_t L = lanes<T>, W = 4;
   using V = vec<T>;
   const std::size_t k = extent_value(sk), n = extent_value(sn);
-  std::size_t j = 0;
-  for (; j + W * L <= n; j += W * L) {  // W independent sums per row: no add latency chain
-    V s[W];
-    for (std::size_t w = 0; w < W; ++w) s[w] = V(T(0));
+  const std::size_t chained_end = std::min(c1, n / (W * L) * (W * L));
+  const auto chain = [&]<std::size_t Vs>(std::size_t j) {  // Vs vectors, one chain each: no add latency between them
+    V s[Vs];
+    for (std::size_t w = 0; w < Vs; ++w) s[w] = V(T(0));
     for (std::size_t r = 0; r < k; ++r)
-      for (std::size_t w = 0; w < W; ++w) s[w] += V::load_unaligned(A + r * n + j + w * L);
-    for (std::size_t w = 0; w < W; ++w) {
+      for (std::size_t w = 0; w < Vs; ++w) s[w] += V::load_unaligned(A + r * n + j + w * L);
+    for (std::size_t w = 0; w < Vs; ++w) {
       if constexpr (Accumulate) s[w] += V::load_unaligned(out + j + w * L);
       s[w].store_unaligned(out + j + w * L);
     }
-  }
-  for (; j < n; j += L) {
-    const std::size_t nn = std::min(L, n - j);
+  };
+  std::size_t j = c0;
+  for (; j + W * L <= chained_end; j += W * L) chain.template operator()<W>(j);
+  for (; j < chained_end; j += L) chain.template operator()<1>(j);
+  for (; j < c1; j += L) {
+    const std::size_t nn = std::min(L, c1 - j);
     V s[2] = {V(T(0)), V(T(0))};
     std::size_t r = 0;
     if (nn == L) {
@@ -527,6 +541,12 @@ inline void column_sums(SK sk, SN sn, const T* A, T* out) {
       store_partial(out + j, t, nn);
     }
   }
+}
+
+/// out[n] (= or +=) the column sums of A[k,n]: a bias gradient over the batch.
+template <bool Accumulate = false, extent SK, extent SN, class T>
+inline void column_sums(SK sk, SN sn, const T* A, T* out) {
+  column_sums<Accumulate>(sk, sn, A, out, 0, extent_value(sn));
 }
 
 // --- the compile-time-size spellings used by the static graph ---------------------

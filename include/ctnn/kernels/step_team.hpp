@@ -16,6 +16,8 @@
 #include <exception>
 #include <thread>
 
+#include "ctnn/kernels/parameter_layout.hpp"
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -53,6 +55,8 @@ class team_barrier {
 };
 
 class step_team;
+template <class Body>
+void run_on_team(int threads, Body&& body, const parameter_layout* parameters = nullptr);
 namespace detail {
 inline thread_local step_team* active_step_team = nullptr;
 }  // namespace detail
@@ -62,6 +66,7 @@ struct team_shared {
   team_barrier barrier;
   std::atomic<bool> failed{false};  // serial work threw: the rest of the pass is skipped
   std::atomic<unsigned> votes_against{0};
+  const parameter_layout* parameters = nullptr;  // how passes over the flat parameter buffer split
 };
 
 /// The calling thread's place in the team of run_on_team.
@@ -117,6 +122,14 @@ class step_team {
 
   bool failed() const { return shared_->failed.load(std::memory_order_relaxed); }
 
+  /// How a pass over a flat buffer of n elements splits, if it is the
+  /// parameter buffer whose layout run_on_team was given (its gradients and
+  /// the optimizer's state have the same length and indices); else nullptr.
+  const parameter_layout* layout_of(std::size_t n) const {
+    const parameter_layout* l = shared_->parameters;
+    return l && l->floats == n ? l : nullptr;
+  }
+
  private:
   enum class last_call { none, split, serial };
   unsigned id_, size_;
@@ -125,7 +138,7 @@ class step_team {
   last_call last_ = last_call::none;
   std::exception_ptr error_;
   template <class Body>
-  friend void run_on_team(int threads, Body&& body);
+  friend void run_on_team(int threads, Body&& body, const parameter_layout* parameters);
 };
 
 /// The team the calling thread runs in, or nullptr outside run_on_team (and
@@ -172,12 +185,14 @@ inline int team_threads() {
 
 /// body() on `threads` threads, each with its step_team active; on one
 /// thread (or without OpenMP), body() here with no team. An exception from
-/// serial work is rethrown here, after the region.
+/// serial work is rethrown here, after the region. `parameters`: how the
+/// team's passes over the flat parameter buffer split (step_team::layout_of).
 template <class Body>
-void run_on_team(int threads, Body&& body) {
+void run_on_team(int threads, Body&& body, const parameter_layout* parameters) {
 #if defined(_OPENMP)
   if (threads > 1 && !omp_in_parallel() && !active_team()) {
     team_shared shared;
+    shared.parameters = parameters;
     std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
     {
@@ -200,6 +215,7 @@ void run_on_team(int threads, Body&& body) {
   }
 #endif
   (void)threads;
+  (void)parameters;
   body();
 }
 

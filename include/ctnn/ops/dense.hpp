@@ -119,8 +119,14 @@ struct dense_op {
       // The activation's derivative, taken from the stored output, turns the
       // output gradient into the pre-activation gradient in one pass.
       const T* g = a.dout;
+      // The bias gradient: the column sums of the pre-activation gradient.
+      const auto bias_gradient = [&](const T* pre, std::size_t c0, std::size_t c1) {
+        if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
+          kernels::column_sums<grad_mode::adds_to_param(Mode, 1)>(kernels::fixed<B * rows>{}, kernels::fixed<Out>{},
+                                                                  pre, a.dparam[1], c0, c1);
+      };
       // On a step's team each thread takes the columns whose outputs it wrote
-      // in the forward.
+      // in the forward, and sums them for the bias while they are in its cache.
       if constexpr (!act::is_identity_v<Act>) {
         const auto derivative = [](auto d, auto y) { return d * Act::derivative(y); };
         kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) {
@@ -130,13 +136,14 @@ struct dense_op {
             for (std::size_t r = 0; r < B * rows; ++r)
               kernels::map(c1 - c0, a.temp + r * Out + c0, derivative, a.dout + r * Out + c0, a.out + r * Out + c0);
           }
+          bias_gradient(a.temp, c0, c1);
         });
         g = a.temp;
+      } else if constexpr (HasBias && grad_mode::wants_param(Mode, 1)) {
+        kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) { bias_gradient(g, c0, c1); });
       }
       if constexpr (grad_mode::wants_param(Mode, 0))
         kernels::gemm_tn<in_size, Out, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0]);
-      if constexpr (HasBias && grad_mode::wants_param(Mode, 1))
-        kernels::on_one_thread([&] { kernels::column_sums<B * rows, Out, grad_mode::adds_to_param(Mode, 1)>(g, a.dparam[1]); });
       if constexpr (grad_mode::wants_input(Mode, 0))
         kernels::gemm_nt<B * rows, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
     }

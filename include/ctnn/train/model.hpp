@@ -25,6 +25,8 @@
 #include "ctnn/graph/feed_check.hpp"
 #include "ctnn/graph/network.hpp"
 #include "ctnn/kernels/finite.hpp"
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/parameter_layout.hpp"
 #include "ctnn/kernels/step_team.hpp"
 #include "ctnn/train/initialize.hpp"
 #include "ctnn/train/non_finite.hpp"
@@ -453,6 +455,32 @@ class model {
     }
   }
 
+  /// The flat parameter buffer as a step's team sweeps it (the gradient
+  /// check and the update): one stretch per trainable tensor, in order; a
+  /// weight whose gradient Aᵀ·G splits by rows on a team, by those rows
+  /// (kernels/parameter_layout.hpp).
+  static constexpr auto parameter_stretches = [] {
+    std::array<kernels::parameter_stretch, node_count * max_params> s{};
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < node_count; ++i)
+      for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
+        const param_decl& d = P.nodes[i].params[j];
+        const std::size_t at = P.param_offset[i][j], size = d.shape.size();
+        bool seen = !d.trainable;  // tied: the first use's offset again
+        for (std::size_t k = 0; k < n && !seen; ++k) seen = s[k].begin == at;
+        if (seen) continue;
+        const std::size_t rows = d.shape.rank >= 2 ? d.shape.dims[0] : 0;
+        const bool by_rows = rows >= 2 * kernels::gradient_row_block<T> && kernels::splits_on_team(double(size) * B);
+        std::size_t k = n++;
+        for (; k > 0 && s[k - 1].begin > at; --k) s[k] = s[k - 1];
+        s[k] = {at, at + align_up(size), by_rows ? rows : 0, by_rows ? size / rows : 0};
+      }
+    return std::pair{s, n};
+  }();
+  static constexpr kernels::parameter_layout team_parameter_layout{
+      std::span(parameter_stretches.first.data(), parameter_stretches.second), P.params.floats,
+      kernels::gradient_row_block<T>};
+
   /// Whether forward_backward runs in one OpenMP region on a team of
   /// threads: no op opens a region of its own (team_use), and one at least
   /// shares the team (a dense layer over more than three rows).
@@ -482,7 +510,7 @@ class model {
         });
         run_backward<Graph::plan>();
         next(std::as_const(loss));
-      });
+      }, &team_parameter_layout);
       last_backward_ = 0;
       return loss;
     } else {

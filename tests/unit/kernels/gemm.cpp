@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <random>
 #include <string>
 #include <tuple>
@@ -326,6 +327,23 @@ TEST_CASE("column_sums and map, static and dynamic sizes", "[kernels]") {
         CHECK(y[j] == 2.0f * x[j]);
         CHECK(z[j] == Approx(1.0f + 3.0f * x[j]).margin(1e-6));
       }
+    }
+  // Columns summed in pieces (a team's product columns) give the bits of one
+  // call: each column is summed alike in whatever range it falls.
+  constexpr std::size_t L = ctnn::kernels::lanes<double>;
+  for (std::size_t n : {10, 96, 100, 257})
+    for (std::size_t cut_vectors : {1, 3, 4, 8}) {
+      std::vector<double> A(64 * n), whole(n), pieces(n, 7.0), acc_whole(n, 1.5), acc_pieces(n, 1.5);
+      for (auto& x : A) x = d(g);
+      const std::size_t cut = std::min(n, cut_vectors * L);
+      k::column_sums(std::size_t(64), n, A.data(), whole.data());
+      k::column_sums(std::size_t(64), n, A.data(), pieces.data(), 0, cut);
+      k::column_sums(std::size_t(64), n, A.data(), pieces.data(), cut, n);
+      k::column_sums<true>(std::size_t(64), n, A.data(), acc_whole.data());
+      k::column_sums<true>(std::size_t(64), n, A.data(), acc_pieces.data(), cut, n);
+      k::column_sums<true>(std::size_t(64), n, A.data(), acc_pieces.data(), 0, cut);
+      CHECK(std::memcmp(whole.data(), pieces.data(), n * sizeof(double)) == 0);
+      CHECK(std::memcmp(acc_whole.data(), acc_pieces.data(), n * sizeof(double)) == 0);
     }
   std::vector<float> A(64 * 10), out(10), ref(10, 0.0f);
   for (std::size_t i = 0; i < A.size(); ++i) A[i] = float(i % 7);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/parameter_layout.hpp"
 #include "ctnn/kernels/step_team.hpp"
 
 namespace {
@@ -119,4 +120,37 @@ TEST_CASE("on_product_columns: each thread the columns its forward product wrote
     });
   });
   for (std::size_t c = 0; c < n; ++c) CHECK(owner[c] == (c < a1 ? 0 : 1));
+}
+
+TEST_CASE("parameter_layout: every element in one thread's part, weights by their gradient's row blocks",
+          "[kernels][threads]") {
+  using ctnn::kernels::parameter_stretch;
+  // A 37 × 20 weight (740 values, padded to 752), a bias of 20 (to 768), an
+  // 8 × 3 weight left whole (to 784), a 100 × 16 weight (to 2384).
+  constexpr parameter_stretch stretches[] = {{0, 752, 37, 20}, {752, 768, 0, 0}, {768, 784, 0, 0}, {784, 2384, 100, 16}};
+  const ctnn::kernels::parameter_layout layout{stretches, 2384, 4};
+  for (std::size_t align : {std::size_t(8), std::size_t(16)})
+    for (std::size_t nt = 1; nt <= 3; ++nt) {
+      std::vector<int> owner(layout.floats, -1);
+      for (std::size_t t = 0; t < nt; ++t)
+        layout.for_parts(t, nt, align, [&](std::size_t b, std::size_t e) {
+          CHECK(b < e);
+          CHECK(b % align == 0);
+          CHECK((e % align == 0 || e == layout.floats));
+          for (std::size_t i = b; i < e; ++i) {
+            CHECK(owner[i] == -1);
+            owner[i] = int(t);
+          }
+        });
+      for (std::size_t i = 0; i < layout.floats; ++i) REQUIRE(owner[i] >= 0);
+      // The bias and the small weight on thread 0 alone.
+      for (std::size_t i = 752; i < 784; ++i) CHECK(owner[i] == 0);
+      // The last thread's rows of the 100 × 16 weight start at its row blocks
+      // (25 blocks of 4 rows): row 48 on two threads, row 64 on three.
+      if (nt > 1) {
+        const std::size_t first_row = nt == 2 ? 12 * 4 : 16 * 4;
+        CHECK(owner[784 + first_row * 16 - 1] == int(nt) - 2);
+        CHECK(owner[784 + first_row * 16] == int(nt) - 1);
+      }
+    }
 }

@@ -28,6 +28,22 @@ static_assert(ctnn::model<net, 32>::one_region_pass, "dense layers over 32 rows 
 static_assert(!ctnn::model<net, 2>::one_region_pass, "two rows: every layer runs on one thread");
 static_assert(!ctnn::model<conv_net, 32>::one_region_pass, "a convolution opens its own region");
 
+// The team sweeps fc1's and fc2's weights by the rows their gradients split
+// into; fc3's (10 columns, too small to split) and the biases on thread 0.
+constexpr const ctnn::kernels::parameter_layout& layout = ctnn::model<net, 32>::team_parameter_layout;
+static_assert(layout.floats == net::param_buffer_size && layout.stretches.size() == 6);
+static_assert([] {
+  std::size_t split_rows = 0, end = 0;
+  for (const auto& s : layout.stretches) {
+    if (s.begin != end) return false;  // in order, the whole buffer
+    end = s.end;
+    split_rows += s.rows;
+    if (s.rows == 256 && s.row_length != 128) return false;
+    if (s.rows == 128 && s.row_length != 64) return false;
+  }
+  return split_rows == 256 + 128 && end == layout.floats;
+}());
+
 struct batch {
   std::vector<float> x = std::vector<float>(32 * 256);
   std::vector<float> y = std::vector<float>(32);

@@ -150,7 +150,17 @@ template <std::size_t N, class T, class Body>
 inline void parallel_fused_pass(Body body) {
   constexpr std::size_t L = kernels::lanes<T>;
   constexpr std::size_t vectors = N / L;
-  if (kernels::step_team* const team = kernels::active_team()) {  // the slices all_finite_on_team checked
+  if (kernels::step_team* const team = kernels::active_team()) {  // the parts all_finite_on_team checked
+    if (const kernels::parameter_layout* layout = team->layout_of(N)) {
+      team->split([&](std::size_t t, std::size_t nt) {
+        layout->for_parts(t, nt, L, [&](std::size_t b, std::size_t e) {
+          std::size_t i = b;
+          for (; i + L <= e; i += L) body.template operator()<kernels::vec<T>>(i);
+          for (; i < e; ++i) body.template operator()<T>(i);
+        });
+      });
+      return;
+    }
     team->split([&](std::size_t t, std::size_t nt) {
       const auto [begin, end] = kernels::team_slice(vectors, t, nt);
       for (std::size_t i = begin * L; i < end * L; i += L) body.template operator()<kernels::vec<T>>(i);
