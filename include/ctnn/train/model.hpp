@@ -465,17 +465,19 @@ class model {
     for (std::size_t i = 0; i < node_count; ++i)
       for (std::size_t j = 0; j < P.nodes[i].param_count; ++j) {
         const param_decl& d = P.nodes[i].params[j];
+        if (!d.trainable) continue;
         const std::size_t at = P.param_offset[i][j], size = d.shape.size();
-        bool seen = !d.trainable;  // tied: the first use's offset again
-        for (std::size_t k = 0; k < n && !seen; ++k) seen = s[k].begin == at;
-        if (seen) continue;
         const std::size_t rows = d.shape.rank >= 2 ? d.shape.dims[0] : 0;
         const bool by_rows = rows >= 2 * kernels::gradient_row_block<T> && kernels::splits_on_team(double(size) * B);
-        std::size_t k = n++;
-        for (; k > 0 && s[k - 1].begin > at; --k) s[k] = s[k - 1];
-        s[k] = {at, at + align_up(size), by_rows ? rows : 0, by_rows ? size / rows : 0};
+        s[n++] = {at, at + align_up(size), by_rows ? rows : 0, by_rows ? size / rows : 0};
       }
-    return std::pair{s, n};
+    // In buffer order, each tensor once (a tied one's uses share its offset):
+    // sorted, not searched, so a graph of hundreds of layers stays cheap to compile.
+    std::sort(s.begin(), s.begin() + n, [](const auto& a, const auto& b) { return a.begin < b.begin; });
+    const std::size_t unique =
+        std::size_t(std::unique(s.begin(), s.begin() + n, [](const auto& a, const auto& b) { return a.begin == b.begin; }) -
+                    s.begin());
+    return std::pair{s, unique};
   }();
   static constexpr kernels::parameter_layout team_parameter_layout{
       std::span(parameter_stretches.first.data(), parameter_stretches.second), P.params.floats,

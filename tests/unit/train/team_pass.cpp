@@ -57,6 +57,7 @@ struct batch {
 struct trained {
   std::vector<float> params, state;
   float loss = 0;
+  std::size_t updates = 0;  // the optimizer's own count (Adam's t), if it keeps one
 };
 
 template <class Optimizer>
@@ -70,6 +71,7 @@ trained train(int threads, const Optimizer& opt, const ctnn::training_options& o
     r.loss = t.step(ctnn::feed<"x">(b.x), ctnn::feed<"y">(b.y));
   }
   omp_set_num_threads(saved);
+  if constexpr (ctnn::optim::counts_updates<Optimizer>) r.updates = t.optimizer().t;
   const auto p = t.model().parameters();
   const auto st = t.optimizer_state();
   r.params.assign(p.begin(), p.end());
@@ -93,11 +95,16 @@ TEST_CASE("one-region step: the same bits on 1, 2 and 3 threads", "[train][threa
     CHECK(same_bits(one.params, three.params));
     CHECK(std::memcmp(&one.loss, &two.loss, sizeof(float)) == 0);
   }
-  SECTION("Adam: the update after the region") {
+  SECTION("Adam: the update inside the region, its step count once per step") {
+    static_assert(ctnn::optim::update_shares_team<ctnn::optim::adam>);
     const ctnn::optim::adam opt{.lr = 1e-3};
-    const trained one = train(1, opt), two = train(2, opt);
+    const trained one = train(1, opt), two = train(2, opt), three = train(3, opt);
     CHECK(same_bits(one.params, two.params));
     CHECK(same_bits(one.state, two.state));
+    CHECK(same_bits(one.params, three.params));
+    CHECK(one.updates == 4);
+    CHECK(two.updates == 4);
+    CHECK(three.updates == 4);
   }
   SECTION("an option on the gradients: the update after the region") {
     const ctnn::optim::sgd opt{.lr = 0.05, .momentum = 0.9};

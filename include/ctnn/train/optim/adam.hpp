@@ -40,16 +40,20 @@ struct adam {
   /// What a trainer checkpoint calls each buffer ("optimizer/fc1.weight/m").
   static constexpr std::array<std::string_view, state_buffers> state_names{"m", "v"};
 
+  static constexpr bool update_shares_team = true;  // one parallel_fused_pass; t is counted once, by thread 0
+
   template <std::size_t N, class T>
   void update(T* w, const T* g, T* state) {
-    ++t;
+    // On a step's team every thread calls update on this one object: each
+    // reads t before the pass's first barrier, and thread 0 writes it after.
+    const std::size_t count = t + 1;
     // The corrections in double from the β's and lr as T holds them (for
     // float T, the floats they were when these fields were float).
     const double b1 = double(T(beta1)), b2 = double(T(beta2));
     // w ← w − (lr / (1 − β1^t))·m / (√v·(1 / √(1 − β2^t)) + eps): the paper's
     // m̂ / (√v̂ + eps), with the corrections folded into two scalars.
-    const T step = T(double(T(lr)) / (1.0 - std::pow(b1, double(t))));
-    const T root_scale = T(1.0 / std::sqrt(1.0 - std::pow(b2, double(t))));
+    const T step = T(double(T(lr)) / (1.0 - std::pow(b1, double(count))));
+    const T root_scale = T(1.0 / std::sqrt(1.0 - std::pow(b2, double(count))));
     const T beta_1 = T(beta1), beta_2 = T(beta2), e = T(eps), wd = T(weight_decay);
     const T one_minus_b1 = T(1) - beta_1, one_minus_b2 = T(1) - beta_2;
     T* m = state;
@@ -63,6 +67,7 @@ struct adam {
       detail::store(v + i, vi);
       detail::store(w + i, wi - X(step) * mi / detail::fma(detail::sqrt(vi), X(root_scale), X(e)));
     });
+    if (kernels::leads_team()) t = count;
   }
 };
 

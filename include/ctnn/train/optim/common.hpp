@@ -78,10 +78,12 @@ concept optimizer = requires(O& o, T* w, const T* g, T* s) {
 };
 
 /// Whether O's update may run on a step's team, inside the region of the
-/// forward and backward (kernels/step_team.hpp): it declares
-/// `static constexpr bool update_shares_team = true` because its update is
-/// one parallel_fused_pass and changes nothing else (Adam counts its steps,
-/// and a custom optimizer's update may do anything).
+/// forward and backward (kernels/step_team.hpp), where every thread of the
+/// team calls it on the same object: it declares `static constexpr bool
+/// update_shares_team = true` because its update is one parallel_fused_pass
+/// and whatever else it changes, only thread 0 writes (kernels::leads_team),
+/// after the pass (Adam's step count). A custom optimizer's update may do
+/// anything, so the default is false.
 template <class O>
 inline constexpr bool update_shares_team = [] {
   if constexpr (requires { O::update_shares_team; }) return bool(O::update_shares_team);
