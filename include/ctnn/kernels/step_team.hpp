@@ -167,6 +167,13 @@ inline bool leads_team() {
   return !team || team->id() == 0;
 }
 
+/// Whether serial work of the active team threw: its splits are skipped,
+/// and whatever a pass would have changed besides must stay as it was.
+inline bool team_failed() {
+  const step_team* team = active_team();
+  return team && team->failed();
+}
+
 /// f() on thread 0 of the active team (the others skip it), or here.
 template <class F>
 void on_one_thread(F&& f) {

@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include <atomic>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
@@ -91,16 +92,19 @@ TEST_CASE("run_on_team: an exception in serial work skips the rest and is rethro
     INFO(threads << " threads");
     std::vector<long> values(10, -1);
     int after = 0;
+    std::atomic<int> saw_failure{0};
     CHECK_THROWS_WITH(run_on_team(threads,
                                   [&] {
                                     on_one_thread([] { throw std::out_of_range("token 12 is past the vocabulary"); });
                                     fill(values, 5);  // skipped on a team
                                     on_one_thread([&] { ++after; });
+                                    if (ctnn::kernels::team_failed()) ++saw_failure;  // every thread, after the barrier
                                   }),
                       "token 12 is past the vocabulary");
     if (threads > 1) {
       CHECK(after == 0);
       CHECK(values[3] == -1);
+      CHECK(saw_failure == threads);
     }
   }
 }

@@ -67,7 +67,7 @@ struct adam {
       detail::store(v + i, vi);
       detail::store(w + i, wi - X(step) * mi / detail::fma(detail::sqrt(vi), X(root_scale), X(e)));
     });
-    if (kernels::leads_team()) t = count;
+    if (kernels::leads_team() && !kernels::team_failed()) t = count;  // a pass the team skipped counts nothing
   }
 };
 
