@@ -4,6 +4,7 @@
 /// logistic function from it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__AVX512F__)
@@ -87,6 +88,65 @@ alignas(64) inline constexpr float tanh_poly[6][32] = {
       },
 };
 
+#if defined(__AVX512F__)
+
+/// What the AVX-512 tanh reads besides x: each coefficient's two tables
+/// (intervals 0-15 and 16-31) and the interval's offset.
+struct tanh_constants {
+  __m512 low[6], high[6];
+  __m512i offset;
+};
+
+/// The constants as operands in memory: one tanh alone, where each is used
+/// once and a load folded into its instruction costs nothing more.
+inline tanh_constants tanh_constants_from_memory() {
+  tanh_constants c;
+  for (int k = 0; k < 6; ++k) {
+    c.low[k] = _mm512_load_ps(tanh_poly[k]);
+    c.high[k] = _mm512_load_ps(tanh_poly[k] + 16);
+  }
+  c.offset = _mm512_set1_epi32(495 << 21);
+  return c;
+}
+
+/// The constants loaded once into registers, for several tanh in a row:
+/// the empty asm makes each a register value, so the compiler cannot fold
+/// the loads back into every use. A layer's weights keep the load ports
+/// busy (each FMA reads one), and 13 loads per vector would queue behind them.
+inline tanh_constants tanh_constants_in_registers() {
+  tanh_constants c = tanh_constants_from_memory();
+  for (int k = 0; k < 6; ++k) asm("" : "+v"(c.low[k]), "+v"(c.high[k]));
+  asm("" : "+v"(c.offset));
+  return c;
+}
+
+inline __m512 tanh(const tanh_constants& c, __m512 x) {
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  // vminps returns its second operand when either is NaN: NaN stays NaN.
+  const __m512 ax = _mm512_min_ps(_mm512_set1_ps(15.5f), _mm512_andnot_ps(sign, x));
+  const __m512i bits = _mm512_castps_si512(ax);
+  // The interval: exponent and two mantissa bits less 495 (496 is 1/8),
+  // interval 0 below 1/8. The 16-bit saturating subtract clamps at 0 in
+  // one step: 495 << 21 has no bits in the low half.
+  const __m512i i = _mm512_srli_epi32(_mm512_subs_epu16(bits, c.offset), 21);
+  // Its start: |x| with the bits below those cleared, or 0 below 1/8. Taken
+  // from |x| directly, not from the interval, so that t is ready when the
+  // coefficients are (a compare into a mask register took 8 cycles here).
+  const __m512i below_eighth = _mm512_srai_epi32(_mm512_sub_epi32(bits, _mm512_set1_epi32(0x3E000000)), 31);
+  const __m512 start =
+      _mm512_castsi512_ps(_mm512_andnot_si512(below_eighth, _mm512_and_si512(bits, _mm512_set1_epi32(-(1 << 21)))));
+  const __m512 t = _mm512_sub_ps(ax, start);
+  const auto a = [&](int k) { return _mm512_permutex2var_ps(c.low[k], i, c.high[k]); };
+  const __m512 t2 = _mm512_mul_ps(t, t);
+  const __m512 p01 = _mm512_fmadd_ps(t, a(1), a(0));
+  const __m512 p23 = _mm512_fmadd_ps(t, a(3), a(2));
+  const __m512 p45 = _mm512_fmadd_ps(t, a(5), a(4));
+  const __m512 p = _mm512_fmadd_ps(t2, _mm512_fmadd_ps(t2, p45, p23), p01);
+  return _mm512_or_ps(p, _mm512_and_ps(sign, x));
+}
+
+#endif
+
 }  // namespace detail
 
 /// tanh on a float vector, within 3 ulp of the exact value (tested over all
@@ -108,32 +168,7 @@ alignas(64) inline constexpr float tanh_poly[6][32] = {
 inline vec<float> tanh(vec<float> x) {
   using V = vec<float>;
 #if defined(__AVX512F__)
-  if constexpr (sizeof(V) == 64) {
-    const __m512 sign = _mm512_set1_ps(-0.0f);
-    // vminps returns its second operand when either is NaN: NaN stays NaN.
-    const __m512 ax = _mm512_min_ps(_mm512_set1_ps(15.5f), _mm512_andnot_ps(sign, x));
-    const __m512i bits = _mm512_castps_si512(ax);
-    // The interval: exponent and two mantissa bits less 495 (496 is 1/8),
-    // interval 0 below 1/8. The 16-bit saturating subtract clamps at 0 in
-    // one step: 495 << 21 has no bits in the low half.
-    const __m512i i = _mm512_srli_epi32(_mm512_subs_epu16(bits, _mm512_set1_epi32(495 << 21)), 21);
-    // Its start: |x| with the bits below those cleared, or 0 below 1/8. Taken
-    // from |x| directly, not from the interval, so that t is ready when the
-    // coefficients are (a compare into a mask register took 8 cycles here).
-    const __m512i below_eighth = _mm512_srai_epi32(_mm512_sub_epi32(bits, _mm512_set1_epi32(0x3E000000)), 31);
-    const __m512 start =
-        _mm512_castsi512_ps(_mm512_andnot_si512(below_eighth, _mm512_and_si512(bits, _mm512_set1_epi32(-(1 << 21)))));
-    const __m512 t = _mm512_sub_ps(ax, start);
-    const auto a = [&](int k) {
-      return _mm512_permutex2var_ps(_mm512_load_ps(detail::tanh_poly[k]), i, _mm512_load_ps(detail::tanh_poly[k] + 16));
-    };
-    const __m512 t2 = _mm512_mul_ps(t, t);
-    const __m512 p01 = _mm512_fmadd_ps(t, a(1), a(0));
-    const __m512 p23 = _mm512_fmadd_ps(t, a(3), a(2));
-    const __m512 p45 = _mm512_fmadd_ps(t, a(5), a(4));
-    const __m512 p = _mm512_fmadd_ps(t2, _mm512_fmadd_ps(t2, p45, p23), p01);
-    return V(_mm512_or_ps(p, _mm512_and_ps(sign, x)));
-  }
+  if constexpr (sizeof(V) == 64) return V(detail::tanh(detail::tanh_constants_from_memory(), x));
 #endif
   using I = xsimd::batch<std::int32_t, typename V::arch_type>;
   const V ax = xsimd::min(V(9.0f), xsimd::abs(x));  // min(9, NaN) is NaN
@@ -154,6 +189,20 @@ inline vec<float> tanh(vec<float> x) {
   const V e = kernels::fma(two_n, em1, two_n - V(1.0f));
   const V t = e / (e + V(2.0f));
   return t | (x & V(-0.0f));
+}
+
+/// tanh of each of N float vectors, the same bits as tanh on each: with
+/// AVX-512 the constants are loaded once for all of them.
+template <std::size_t N>
+inline void tanh_each(vec<float> (&v)[N]) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(vec<float>) == 64 && N > 1) {
+    const detail::tanh_constants c = detail::tanh_constants_in_registers();
+    for (std::size_t k = 0; k < N; ++k) v[k] = vec<float>(detail::tanh(c, v[k]));
+    return;
+  }
+#endif
+  for (std::size_t k = 0; k < N; ++k) v[k] = tanh(v[k]);
 }
 
 /// The logistic function on a float vector as ½ + ½·tanh(x/2), within

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <string_view>
 #include <type_traits>
 
@@ -77,6 +78,12 @@ struct tanh {
     else return xsimd::tanh(x);  // double: gradient checks keep xsimd's full precision
   }
   template <class V> static V derivative(V y) { return V(1) - y * y; }
+  /// Several vectors at once (a small layer's outputs in registers): the
+  /// same bits as apply on each, the float kernel's constants loaded once.
+  template <class V, std::size_t N> static void apply_each(V (&v)[N]) {
+    if constexpr (std::is_same_v<V, kernels::vec<float>>) kernels::tanh_each(v);
+    else for (auto& x : v) x = apply(x);
+  }
 };
 
 struct relu {
