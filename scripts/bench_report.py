@@ -17,8 +17,8 @@ def load_times(path):
     data = json.load(open(path))
     times, counters = {}, {}
     for b in data["benchmarks"]:
-        if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "max":
-            counters[b.get("run_name", b["name"]) + "@max"] = b
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") in ("min", "max"):
+            counters[b.get("run_name", b["name"]) + "@" + b["aggregate_name"]] = b
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
         name = b.get("run_name", b["name"])
@@ -128,10 +128,13 @@ def peaks(counters):
 
 
 def core_round_trip(counters):
-    """The median cross-core round trip of a cache line, ns, or None."""
+    """The cross-core round trip of a cache line in ns: (median, fastest, slowest repetition), or None.
+    The fastest and the slowest are None when the run did not record them."""
     for name, c in counters.items():
-        if name.startswith("core_to_core") and not name.endswith("@max") and "round_trip_ns" in c:
-            return c["round_trip_ns"]
+        if name.startswith("core_to_core") and "@" not in name and "round_trip_ns" in c:
+            low = counters.get(name + "@min", {}).get("round_trip_ns")
+            high = counters.get(name + "@max", {}).get("round_trip_ns")
+            return c["round_trip_ns"], low, high
     return None
 
 
@@ -311,10 +314,17 @@ def main(bench_json, cost_csv, out_md, out_png, busy_json=None, avx2_json=None):
           "it was, and the 2-thread rows are only as steady as it.")
     trip = core_round_trip(counters)
     if trip:
-        w(f"- Cross-core round trip of a cache line (core_to_core, median): {trip:.0f} ns. About 100 ns is two "
-          "cores of one core complex sharing an L3; 400 ns and more is two dies, where every value one thread "
-          "writes and the other reads (a step's updated weights, its gradients) crosses between them: the "
-          "2-thread rows then gain little, or lose.")
+        median, low, high = trip
+        spread = ""
+        if low is not None and high is not None:
+            spread = f" (its repetitions, spread over the run: {low:.0f} to {high:.0f} ns)"
+            if high > 2 * low:
+                spread += (": the host moved the two cores apart or together during the run, and the 2-thread "
+                           "rows mix both placements")
+        w(f"- Cross-core round trip of a cache line (core_to_core, median): {median:.0f} ns{spread}. About 100 ns "
+          "is two cores of one core complex sharing an L3; 400 ns and more is two dies, where every value one "
+          "thread writes and the other reads (a step's updated weights, its gradients) crosses between them: "
+          "the 2-thread rows then gain less.")
     w("- LibTorch runs in its best configuration: intra-op threads = the row's thread count, OpenBLAS "
       "single-threaded (OPENBLAS_NUM_THREADS=1), inference under c10::InferenceMode; for batch-1 inference the "
       "faster of nn::Sequential and functional calls into preallocated outputs (addmm_out) is shown.")
