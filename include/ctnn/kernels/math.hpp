@@ -111,8 +111,9 @@ inline tanh_constants tanh_constants_from_memory() {
 
 /// The constants loaded once into registers, for several tanh in a row:
 /// the empty asm makes each a register value, so the compiler cannot fold
-/// the loads back into every use. A layer's weights keep the load ports
-/// busy (each FMA reads one), and 13 loads per vector would queue behind them.
+/// the loads back into every use (GCC 12 folded six tables and the offset
+/// of each tanh in a fused dense layer). A layer's weights keep the load
+/// ports busy, each FMA reading one, and loads per vector queue behind them.
 inline tanh_constants tanh_constants_in_registers() {
   tanh_constants c = tanh_constants_from_memory();
   for (int k = 0; k < 6; ++k) asm("" : "+v"(c.low[k]), "+v"(c.high[k]));
