@@ -10,14 +10,14 @@
 /// of the registers with its weight column. The layered path runs the same
 /// arithmetic one GEMM call per layer, with a call, a loop set-up and a
 /// store and reload in between; for a network like the 16-64-64-1 embedded
-/// MLP that overhead is a tenth of its time. The sums are taken in another order, so results agree with the
-/// layered path within float rounding, not bit for bit.
+/// MLP that overhead is a tenth of its time. The sums are taken in another
+/// order, so results agree with the layered path within float rounding, not
+/// bit for bit.
 #pragma once
 
 #include <cstddef>
 #include <utility>
 
-#include "ctnn/kernels/gemm_detail.hpp"
 #include "ctnn/kernels/simd.hpp"
 
 // The chain is one straight run of instructions, inlined where it is used,
@@ -106,13 +106,6 @@ inline constexpr bool inputs_in_registers = [] {
   return Layer::in % L == 0 && Layer::in / L + interleaved_sums<T, NV> * NV + 4 <= registers;
 }();
 
-// y[0] = act(x·w + b) for a one-output layer (w is one contiguous column).
-template <class Layer, class T>
-inline void dot_forward(const T* x, const T* w, const T* b, T* y) {
-  // The layered path's dot product: the same bits for the same inputs.
-  y[0] = Layer::activation::apply(gemm::dot(Layer::in, x, w) + b[0]);
-}
-
 template <class T, std::size_t Width>
 struct stage_buffer {
   alignas(64) T values[Width];
@@ -161,14 +154,12 @@ CTNN_CHAIN_INLINE inline void run_from(const vec<T> (&h)[NH], const T* const* we
 // Layers K, K+1, ... of the chain from the inputs x in memory.
 template <std::size_t K, class T, class First, class... Rest>
 CTNN_CHAIN_INLINE inline void run(const T* x, const T* const* weights, const T* const* biases, T* out) {
-  if constexpr (First::out == 1) {
-    static_assert(sizeof...(Rest) == 0, "a one-output layer ends the chain");
-    dot_forward<First>(x, weights[K], biases[K], out);
-  } else {
-    vec<T> y[First::out / lanes<T>];
-    layer_sums<First>([&]<std::size_t I>() CTNN_CHAIN_INLINE { return vec<T>(x[I]); }, weights[K], biases[K], y);
-    pass_on<K, T, Rest...>(y, weights, biases, out);
-  }
+  // A one-output layer is only ever the last (chain_width_fits), and takes
+  // its inputs from registers (run_from).
+  static_assert(First::out % lanes<T> == 0, "a chain layer read from memory has whole vectors of outputs");
+  vec<T> y[First::out / lanes<T>];
+  layer_sums<First>([&]<std::size_t I>() CTNN_CHAIN_INLINE { return vec<T>(x[I]); }, weights[K], biases[K], y);
+  pass_on<K, T, Rest...>(y, weights, biases, out);
 }
 
 }  // namespace detail::chain
