@@ -400,12 +400,14 @@ inline void on_product_columns(std::size_t n, F&& f) {
 
 /// A dense layer's forward sums its depth as two fixed halves
 /// (gemm_nn_depth_halves) when its weight holds at least this many values
-/// (256 KiB of float: a weight worth keeping on one core), the depth is at
+/// (128 KiB of float: a weight worth keeping on one core), the depth is at
 /// least this deep, and the product over the batch has at least this much
-/// work (m·n·k).
-inline constexpr std::size_t depth_halves_min_weight = std::size_t(1) << 16;
+/// work (m·n·k). The MLP's fc2 (256 × 128, 2.1·10⁶ over a batch of 64)
+/// qualifies: on two dies its step took 271.5-274.0 µs against 275.0-276.0
+/// with fc2's forward split by columns (medians of 40 alternations).
+inline constexpr std::size_t depth_halves_min_weight = std::size_t(1) << 15;
 inline constexpr std::size_t depth_halves_min_k = 256;
-inline constexpr double depth_halves_min_work = 4.0e6;
+inline constexpr double depth_halves_min_work = 2.0e6;
 
 /// A team splits the rows of Aᵀ·B (a weight's gradient) in blocks of this
 /// many, when the product is large enough to split at all.
