@@ -27,10 +27,10 @@ TEST_CASE("the Fashion-MNIST MLP as a type", "[plan]") {
   // Gradients live from first write to their own backward: fc3's and fc1's
   // gradient are never live together, so fc1 reuses fc3's slot.
   STATIC_REQUIRE(net::plan.grad_elems == 256 + 128 + 16);
-  // fc1 (784 × 256) sums its depth as two halves, the second into its
-  // scratch (256 per sample); fc2 and fc3 are too small to. The loss keeps
-  // its 10 probabilities (16).
-  STATIC_REQUIRE(net::plan.scratch_elems == 256 + 16);
+  // fc1 (784 × 256) and fc2 (256 × 128) sum their depth as two halves, the
+  // second into their scratch (256 and 128 per sample); fc3 is too small to.
+  // The loss keeps its 10 probabilities (16).
+  STATIC_REQUIRE(net::plan.scratch_elems == 256 + 128 + 16);
   // Inference: fc1's output and its scratch, live together; fc1's output
   // dies once fc2 has read it, and fc3 (the output) reuses it.
   STATIC_REQUIRE(net::plan.infer_elems == 256 + 256);
