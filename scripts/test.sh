@@ -67,10 +67,12 @@ stage() {
 }
 
 # The avx2 stage builds the model-sized tests with g++; without it, the gcc stage does.
+# Likewise kernels_avx2, the kernel tests with the AVX2 kernels in a build
+# for AVX-512: the avx2 stage runs them with the same compiler.
 gcc_heavy=ON
 if wanted avx2 && has_avx512; then gcc_heavy=OFF; fi
 
-wanted gcc && stage "g++ 12" build -DCTNN_HEAVY_TESTS=$gcc_heavy
+wanted gcc && stage "g++ 12" build -DCTNN_HEAVY_TESTS=$gcc_heavy -DCTNN_AVX2_KERNEL_TWIN=$gcc_heavy
 wanted clang && stage "clang 16" build-clang -DCMAKE_CXX_COMPILER=clang++-16 -DCTNN_ONNX_CONFORMANCE=ON
 if wanted avx2; then
   if has_avx512; then

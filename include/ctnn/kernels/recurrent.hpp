@@ -111,30 +111,6 @@ struct sample_strides {
 };
 
 namespace detail {
-/// Unaligned access to whole vectors, and to the first n lanes of a vector
-/// (the tail of a row), so that every element of a row, tail or not, goes
-/// through the same vector arithmetic: a row of 8 on a 16-lane machine is
-/// one masked vector, not eight scalar exponentials.
-template <class T>
-struct whole_vectors {
-  vec<T> get(const T* p) const { return vec<T>::load_unaligned(p); }
-  void put(T* p, vec<T> v) const { v.store_unaligned(p); }
-};
-template <class T>
-struct first_lanes {
-  std::size_t n;
-  vec<T> get(const T* p) const { return load_partial(p, n); }
-  void put(T* p, vec<T> v) const { store_partial(p, v, n); }
-};
-/// body(j, io) over j < n in steps of a vector; io loads and stores the
-/// lanes that exist.
-template <class T, extent S, class Body>
-inline void over_lanes(S size, Body&& body) {
-  constexpr std::size_t L = lanes<T>;
-  const std::size_t n = extent_value(size), nv = n / L * L;
-  for (std::size_t j = 0; j < nv; j += L) body(j, whole_vectors<T>{});
-  if (nv < n) body(nv, first_lanes<T>{n - nv});
-}
 template <class V>
 inline V sigmoid(V x) {
   if constexpr (std::is_same_v<V, vec<float>>) return kernels::sigmoid(x);  // no contractible a·b + c inside
@@ -185,7 +161,7 @@ inline void cell_forward(SH hidden, T* p, const T* q, const T* b_ih, const T* b_
         },
         p, c_prev, h, c);
   } else {
-    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+    over_lanes<T>(hidden, [&](std::size_t j, auto io) {
       using V = vec<T>;
       auto sum = [&](std::size_t k) {
         const std::size_t o = k * H + j;
@@ -213,13 +189,13 @@ inline void cell_backward(SH hidden, const T* gates, const T* h, const T* h_prev
                           const T* hn, const T* dh, T* dc, T* dg, T* dgh, T* dh_prev) {
   const std::size_t H = extent_value(hidden);
   if constexpr (std::is_same_v<Cell, tanh_cell>) {
-    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+    over_lanes<T>(hidden, [&](std::size_t j, auto io) {
       using V = vec<T>;
       const V y = io.get(h + j);
       io.put(dg + j, io.get(dh + j) * (V(T(1)) - y * y));
     });
   } else if constexpr (std::is_same_v<Cell, lstm_cell>) {
-    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+    over_lanes<T>(hidden, [&](std::size_t j, auto io) {
       using V = vec<T>;
       const V i = io.get(gates + j), f = io.get(gates + H + j), g = io.get(gates + 2 * H + j),
               o = io.get(gates + 3 * H + j);
@@ -233,7 +209,7 @@ inline void cell_backward(SH hidden, const T* gates, const T* h, const T* h_prev
       io.put(dc + j, dcell * f);
     });
   } else {
-    detail::over_lanes<T>(hidden, [&](std::size_t j, auto io) {
+    over_lanes<T>(hidden, [&](std::size_t j, auto io) {
       using V = vec<T>;
       const V r = io.get(gates + j), z = io.get(gates + H + j), n = io.get(gates + 2 * H + j);
       const V d = io.get(dh + j);

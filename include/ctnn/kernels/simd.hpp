@@ -260,6 +260,37 @@ inline vec<T> iota(T first) {
   return vec<T>::load_aligned(t);
 }
 
+// --- a row in vectors, its tail masked -----------------------------------------
+
+/// Unaligned access to whole vectors, and to the first n lanes of a vector
+/// (the tail of a row), so that every element of a row, tail or not, goes
+/// through the same vector arithmetic: a row of 8 on a 16-lane machine is
+/// one masked vector, not eight scalar exponentials. keep(v) zeros the
+/// lanes past the row, which a sum over the lanes must not add.
+template <class T>
+struct whole_vectors {
+  vec<T> get(const T* p) const { return vec<T>::load_unaligned(p); }
+  void put(T* p, vec<T> v) const { v.store_unaligned(p); }
+  vec<T> keep(vec<T> v) const { return v; }
+};
+template <class T>
+struct first_lanes {
+  std::size_t n;
+  vec<T> get(const T* p) const { return load_partial(p, n); }
+  void put(T* p, vec<T> v) const { store_partial(p, v, n); }
+  vec<T> keep(vec<T> v) const { return xsimd::select(iota<T>(T(0)) < vec<T>(T(n)), v, vec<T>(T(0))); }
+};
+
+/// body(j, io) over j < n in steps of a vector; io loads and stores the
+/// lanes that exist (whole_vectors, then first_lanes for a tail).
+template <class T, extent S, class Body>
+inline void over_lanes(S size, Body&& body) {
+  constexpr std::size_t L = lanes<T>;
+  const std::size_t n = extent_value(size), nv = n / L * L;
+  for (std::size_t j = 0; j < nv; j += L) body(j, whole_vectors<T>{});
+  if (nv < n) body(nv, first_lanes<T>{n - nv});
+}
+
 // --- map ---------------------------------------------------------------------------
 
 /// out[i] = f(in0[i], in1[i], ...) (Accumulate: out[i] += ...) for i < n; `f`

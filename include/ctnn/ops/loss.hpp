@@ -44,26 +44,15 @@ struct softmax_cross_entropy {
   template <class T>
   static T loss(const T* s, std::size_t n, std::size_t y, T* p) {
     using V = kernels::vec<T>;
-    constexpr std::size_t L = kernels::lanes<T>;
     const T m = *std::max_element(s, s + n);
     V sums(T(0));
-    for (std::size_t i = 0; i < n; i += L) {
-      if (n - i >= L) {
-        const V e = xsimd::exp(V::load_unaligned(s + i) - V(m));
-        e.store_unaligned(p + i);
-        sums += e;
-      } else {
-        const auto lanes_there = kernels::iota<T>(T(0)) < V(T(n - i));
-        const V e = xsimd::select(lanes_there, xsimd::exp(kernels::load_partial(s + i, n - i) - V(m)), V(T(0)));
-        kernels::store_partial(p + i, e, n - i);
-        sums += e;
-      }
-    }
+    kernels::over_lanes<T>(n, [&](std::size_t i, auto io) {
+      const V e = io.keep(xsimd::exp(io.get(s + i) - V(m)));
+      io.put(p + i, e);
+      sums += e;
+    });
     const T sum = xsimd::hadd(sums);
-    for (std::size_t i = 0; i < n; i += L) {
-      if (n - i >= L) (V::load_unaligned(p + i) / V(sum)).store_unaligned(p + i);
-      else kernels::store_partial(p + i, kernels::load_partial(p + i, n - i) / V(sum), n - i);
-    }
+    kernels::over_lanes<T>(n, [&](std::size_t i, auto io) { io.put(p + i, io.get(p + i) / V(sum)); });
     return m + std::log(sum) - s[y];  // log-sum-exp − s_y, finite for any logits
   }
   template <class T>
