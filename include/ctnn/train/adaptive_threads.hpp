@@ -15,12 +15,17 @@
 ///
 /// With a core held by another process a step of the team costs tens of
 /// one-thread steps, so probing it is what such a run pays for: one thread is
-/// measured first, a team's probe gives up at its first step 1.5 times as
-/// slow as one thread's median (unless an earlier step beat that median), and while the team keeps losing the interval between
-/// probes doubles (up to 32 times). A team wins only when its median step is
-/// at least 10% shorter than one thread's: a smaller gain is within what a
-/// shared core or two cores far apart make of the same step from one probe
-/// to the next, and a wrong team costs far more than a wrong single thread.
+/// measured first, a team's probe gives up at its first counted step 1.5
+/// times as slow as one thread's median (unless an earlier step beat that
+/// median), and while the team keeps losing the interval between probes
+/// doubles (up to 32 times). A team's first step after one thread's is not
+/// counted: it finds the parameters in the other core's cache and, the first
+/// time, starts the threads (the MLP's, on two dies: 673 µs against one
+/// thread's 330-360), and counted it had an idle machine's runs keep one
+/// thread in 6 of 7. A team wins only when its median step is at least 10%
+/// shorter than one thread's: a smaller gain is within what a shared core or
+/// two cores far apart make of the same step from one probe to the next, and
+/// a wrong team costs far more than a wrong single thread.
 /// Once chosen, a team is watched window by window (twice the probe's
 /// steps): a window whose mean step is longer than one thread's median
 /// (a core shared part of the time: fast steps between slow ones) sends it
@@ -110,6 +115,10 @@ class adaptive_threads {
     return 0.0;
   }
   void record(double seconds) {
+    if (warming_up_) {  // the team's first step: what one thread left in its cache moves
+      warming_up_ = false;
+      return;
+    }
     double& best = best_time_[probe_index_];
     best = probe_count_ == 0 ? seconds : std::min(best, seconds);
     samples_[probe_count_++] = seconds;
@@ -124,7 +133,10 @@ class adaptive_threads {
     std::nth_element(samples_.begin(), middle, samples_.begin() + std::ptrdiff_t(probe_count_));
     median_time_[probe_index_] = *middle;
     probe_count_ = 0;
-    if (!gave_up && ++probe_index_ < candidates_.size()) return;
+    if (!gave_up && ++probe_index_ < candidates_.size()) {
+      warming_up_ = true;
+      return;
+    }
     std::size_t win = 0;
     for (std::size_t c = 1; c < candidates_.size(); ++c)
       if (median_time_[c] <= team_margin * median_time_[0] && median_time_[c] <= median_time_[win]) win = c;
@@ -158,6 +170,7 @@ class adaptive_threads {
     probing_ = true;
     probe_index_ = 0;
     probe_count_ = 0;
+    warming_up_ = false;
   }
 
   static constexpr std::size_t max_backoff = 32;
@@ -168,6 +181,7 @@ class adaptive_threads {
   std::vector<double> samples_;  // the current candidate's probe steps
   int chosen_ = 1;
   bool probing_ = true;
+  bool warming_up_ = false;  // the next step is a team's first in its probe: not counted
   std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0, slow_run_ = 0, window_steps_ = 0;
   double window_time_ = 0.0;  // the steps of the current watch window, seconds
 };
