@@ -248,7 +248,7 @@ inline constexpr bool nt_use_dots(std::size_t rows) { return rows <= 2; }
 /// Rows [r0, r1) × columns [c0, c1) of C, one thread. With a static M the
 /// path is chosen at compile time (a layer instantiates one path only).
 template <bool ATrans, bool BTrans, bool Accumulate, class Info, class T, class Ep>
-CTNN_KERNEL_NOINLINE void block(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t k,
+CTNN_KERNEL_NOINLINE void block_of_rows(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t k,
                                 const T* A, std::size_t lda, const T* B, std::size_t ldb, T* C, std::size_t ldc,
                                 const Ep& ep) {
   constexpr std::size_t KC = config<T, ATrans>::KC;
@@ -277,6 +277,20 @@ CTNN_KERNEL_NOINLINE void block(std::size_t r0, std::size_t r1, std::size_t c0, 
       }
     }
     if constexpr (!stream_only) packed<ATrans, BTrans, Accumulate, Info>(r0, r1, c0, c1, k, A, lda, B, ldb, C, ldc, ep);
+  }
+}
+
+/// block_of_rows; an epilogue that sums what it sees (finite_watch) is
+/// copied, so that each thread sums into its own, and finished.
+template <bool ATrans, bool BTrans, bool Accumulate, class Info, class T, class Ep>
+inline void block(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t k, const T* A,
+                  std::size_t lda, const T* B, std::size_t ldb, T* C, std::size_t ldc, const Ep& ep) {
+  if constexpr (requires { ep.finish(); }) {
+    const Ep own = ep;
+    block_of_rows<ATrans, BTrans, Accumulate, Info>(r0, r1, c0, c1, k, A, lda, B, ldb, C, ldc, own);
+    own.finish();
+  } else {
+    block_of_rows<ATrans, BTrans, Accumulate, Info>(r0, r1, c0, c1, k, A, lda, B, ldb, C, ldc, ep);
   }
 }
 
@@ -367,10 +381,9 @@ inline void gemm_nt(SM m, SN n, SK k, const T* A, const T* B, T* C) {
 
 /// C[m,n] (= or +=) A[k,m]ᵀ · B[k,n]: the weight gradient of a dense layer
 /// (k is the batch).
-template <bool Accumulate = false, extent SM, extent SN, extent SK, class T>
-inline void gemm_tn(SM m, SN n, SK k, const T* A, const T* B, T* C) {
-  detail::gemm::gemm<true, false, Accumulate>(m, n, k, A, extent_value(m), B, extent_value(n), C, extent_value(n),
-                                              no_epilogue{});
+template <bool Accumulate = false, extent SM, extent SN, extent SK, class T, class Epilogue = no_epilogue>
+inline void gemm_tn(SM m, SN n, SK k, const T* A, const T* B, T* C, Epilogue ep = {}) {
+  detail::gemm::gemm<true, false, Accumulate>(m, n, k, A, extent_value(m), B, extent_value(n), C, extent_value(n), ep);
 }
 
 /// Thread t's columns [begin, end) of an A·B product of n columns split over
@@ -561,10 +574,37 @@ template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, 
 inline void gemm_nt(const T* A, const T* B, T* C) {
   gemm_nt<Accumulate>(fixed<M>{}, fixed<N>{}, fixed<K>{}, A, B, C);
 }
-template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T>
-inline void gemm_tn(const T* A, const T* B, T* C) {
-  gemm_tn<Accumulate>(fixed<M>{}, fixed<N>{}, fixed<K>{}, A, B, C);
+template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T, class Epilogue = no_epilogue>
+inline void gemm_tn(const T* A, const T* B, T* C, Epilogue ep = {}) {
+  gemm_tn<Accumulate>(fixed<M>{}, fixed<N>{}, fixed<K>{}, A, B, C, ep);
 }
+/// A batch's samples split over a step's team in blocks of this many
+/// (sample_share): the row tile of a packed A·B or A·Bᵀ.
+template <class T>
+inline constexpr std::size_t sample_block = detail::gemm::config<T, false>::MR;
+
+/// Rows [r0, r1) of gemm_nn<M, N, K>, gemm_nt<M, N, K> and gemm_tn<M, N, K>
+/// on the calling thread: a thread's share of a product too small to split
+/// by itself. Cut at multiples of the form's row tile (sample_block for A·B
+/// and A·Bᵀ, gradient_row_block for Aᵀ·B), the rows take the tiles they
+/// take in the whole product, whose every element is one chain of
+/// multiply-adds in the order of k: the same bits.
+template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T, class Epilogue = no_epilogue>
+inline void gemm_nn_rows(std::size_t r0, std::size_t r1, const T* A, const T* B, T* C, Epilogue ep = {}) {
+  using Info = detail::gemm::static_info<fixed<M>, fixed<N>, fixed<K>>;
+  detail::gemm::block<false, false, Accumulate, Info>(r0, r1, 0, N, K, A, K, B, N, C, N, ep);
+}
+template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T>
+inline void gemm_nt_rows(std::size_t r0, std::size_t r1, const T* A, const T* B, T* C) {
+  using Info = detail::gemm::static_info<fixed<M>, fixed<N>, fixed<K>>;
+  detail::gemm::block<false, true, Accumulate, Info>(r0, r1, 0, N, K, A, K, B, K, C, N, no_epilogue{});
+}
+template <std::size_t M, std::size_t N, std::size_t K, bool Accumulate = false, class T, class Epilogue = no_epilogue>
+inline void gemm_tn_rows(std::size_t r0, std::size_t r1, const T* A, const T* B, T* C, Epilogue ep = {}) {
+  using Info = detail::gemm::static_info<fixed<M>, fixed<N>, fixed<K>>;
+  detail::gemm::block<true, false, Accumulate, Info>(r0, r1, 0, N, K, A, M, B, N, C, N, ep);
+}
+
 template <std::size_t K, std::size_t N, bool Accumulate = false, class T>
 inline void column_sums(const T* A, T* out) {
   column_sums<Accumulate>(fixed<K>{}, fixed<N>{}, A, out);

@@ -247,7 +247,16 @@ inline void tile(std::size_t kc, const T* a, std::size_t lda, const T* b, std::s
       for (std::size_t v = 0; v < NV; ++v) c[r][v] = vec<T>(T(0));
   compute<MR, NV, KS, bool(F & a_trans), bool(F & mask_last), bool(F & pack_rows)>(
       c, kc, a, lda, b, ldb, n_valid - (NV - 1) * lanes<T>, pack);
-  store_tile<Accumulate, MR, NV>(c, C, ldc, col, n_valid, m_valid, ep, mode);
+  if constexpr (requires { ep.finish(); }) {
+    // An epilogue that sums what it sees (kernels::finite_watch) does so in
+    // a register of its own copy, handed on once per tile: one sum in
+    // memory for every store made each a chain of loads and stores.
+    Ep tile_ep = ep;
+    store_tile<Accumulate, MR, NV>(c, C, ldc, col, n_valid, m_valid, tile_ep, mode);
+    tile_ep.finish();
+  } else {
+    store_tile<Accumulate, MR, NV>(c, C, ldc, col, n_valid, m_valid, ep, mode);
+  }
 }
 
 /// Copies rows < `rows` (< MR) of an A block of kc columns, zero-padded to

@@ -22,6 +22,9 @@ namespace ctnn::kernels {
 struct parameter_stretch {
   std::size_t begin = 0, end = 0;
   std::size_t rows = 0, row_length = 0;
+  // Its gradient is written whole by one product that watches the values
+  // it stores (kernels/finite.hpp): the check before an update skips it.
+  bool watched = false;
 };
 
 /// The stretches of a flat buffer of `floats` elements, in order.
@@ -35,7 +38,19 @@ struct parameter_layout {
   /// lanes) or the buffer's end; together the threads' parts cover it once.
   template <class F>
   void for_parts(std::size_t t, std::size_t nt, std::size_t align, F&& f) const {
+    for_parts_of(t, nt, align, f, false);
+  }
+  /// for_parts over the stretches that are not watched.
+  template <class F>
+  void for_unwatched_parts(std::size_t t, std::size_t nt, std::size_t align, F&& f) const {
+    for_parts_of(t, nt, align, f, true);
+  }
+
+ private:
+  template <class F>
+  void for_parts_of(std::size_t t, std::size_t nt, std::size_t align, F& f, bool skip_watched) const {
     for (const parameter_stretch& s : stretches) {
+      if (skip_watched && s.watched) continue;
       if (s.rows == 0) {
         if (t == 0) f(s.begin, s.end);
         continue;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "ctnn/kernels/parameter_layout.hpp"
+#include "ctnn/kernels/team_slice.hpp"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -90,6 +91,33 @@ class step_team {
     detail::active_step_team = this;
   }
 
+  /// part(b0, b1) on every thread that has samples: its sample_share of a
+  /// batch, for work that reads and writes only its samples' rows of
+  /// per-sample buffers (and reads what came before the last barrier).
+  /// Right after another split_samples of the same batch and block it
+  /// waits for no barrier, each thread reading only rows it wrote itself;
+  /// a caller whose next work may write where another thread still reads
+  /// (a reused workspace slot) calls end_sample_run first.
+  template <class Part>
+  void split_samples(std::size_t batch, std::size_t block, Part&& part) {
+    const bool continues = last_ == last_call::samples && samples_batch_ == batch && samples_block_ == block;
+    if (!continues && last_ != last_call::none) shared_->barrier.wait(size_);
+    last_ = last_call::samples;
+    samples_batch_ = batch;
+    samples_block_ = block;
+    if (failed()) return;
+    const auto [b0, b1] = sample_share(batch, block, id_, size_);
+    if (b0 == b1) return;
+    detail::active_step_team = nullptr;
+    part(b0, b1);
+    detail::active_step_team = this;
+  }
+
+  /// The next split_samples waits for every thread, as split does.
+  void end_sample_run() {
+    if (last_ == last_call::samples) last_ = last_call::split;
+  }
+
   /// split, where part(t, nt) returns a bool: whether it holds on every
   /// thread's part, the same answer on every thread.
   template <class Part>
@@ -131,8 +159,9 @@ class step_team {
   }
 
  private:
-  enum class last_call { none, split, serial };
+  enum class last_call { none, split, samples, serial };
   unsigned id_, size_;
+  std::size_t samples_batch_ = 0, samples_block_ = 0;
   team_shared* shared_;
   unsigned votes_seen_ = 0;
   last_call last_ = last_call::none;
@@ -147,7 +176,7 @@ inline step_team* active_team() { return detail::active_step_team; }
 
 template <class F>
 void step_team::serial(F&& f) {
-  if (last_ == last_call::split) shared_->barrier.wait(size_);
+  if (last_ == last_call::split || last_ == last_call::samples) shared_->barrier.wait(size_);
   last_ = last_call::serial;
   if (id_ != 0 || failed()) return;
   detail::active_step_team = nullptr;
@@ -179,6 +208,24 @@ template <class F>
 void on_one_thread(F&& f) {
   if (step_team* team = active_team()) team->serial(f);
   else f();
+}
+
+/// f(b0, b1) over a batch of samples: on a step's team, each thread its
+/// sample_share (step_team::split_samples), or all of them on thread 0 when
+/// there are fewer blocks than threads; here f(0, batch).
+template <class F>
+void on_samples(std::size_t batch, std::size_t block, F&& f) {
+  if (step_team* team = active_team()) {
+    if ((batch + block - 1) / block >= team->size()) team->split_samples(batch, block, f);
+    else team->serial([&] { f(std::size_t(0), batch); });
+  } else {
+    f(std::size_t(0), batch);
+  }
+}
+
+/// Ends the active team's run of split_samples (step_team::end_sample_run).
+inline void end_sample_run() {
+  if (step_team* team = active_team()) team->end_sample_run();
 }
 
 /// The team size a pass would get: OpenMP's (omp_set_num_threads), or 1.

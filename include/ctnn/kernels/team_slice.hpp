@@ -7,6 +7,7 @@
 /// touched waits for the line to cross.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 
 namespace ctnn::kernels {
@@ -23,6 +24,16 @@ struct team_slice_range {
 /// Thread t's slice of `count` items shared by a team of nt threads.
 constexpr team_slice_range team_slice(std::size_t count, std::size_t t, std::size_t nt) {
   return {count * t / nt, count * (t + 1) / nt};
+}
+
+/// Thread t's samples of a batch shared by a team of nt threads, in whole
+/// blocks of `block` samples (the last block may be short): a product over
+/// the batch's rows cut at a multiple of its row tile takes, in each share,
+/// the tiles it takes whole, and so gives the same bits.
+constexpr team_slice_range sample_share(std::size_t batch, std::size_t block, std::size_t t, std::size_t nt) {
+  const std::size_t blocks = (batch + block - 1) / block;
+  const auto cut = [&](std::size_t u) { return u == nt ? batch : std::min(batch, blocks * u / nt * block); };
+  return {cut(t), cut(t + 1)};
 }
 
 }  // namespace ctnn::kernels

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernels/finite.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/ops/activation_functions.hpp"
 #include "ctnn/ops/affine_params.hpp"
@@ -88,11 +89,18 @@ struct dense_op {
     template <std::size_t B>
     static constexpr bool by_rows = (rows > 1 && B <= kernels::detail::gemm::stream_rows_max) || B * rows == 1;
     template <std::size_t B>
-    static constexpr team_use team_use_at =
-        !by_rows<B> && B * rows > kernels::detail::gemm::stream_rows_max &&
-                double(B * rows) * double(in_size) * double(Out) > kernels::detail::gemm::parallel_threshold
-            ? team_use::shares
-            : team_use::serial;
+    static constexpr bool over_rows = !by_rows<B> && B * rows > kernels::detail::gemm::stream_rows_max;
+    // A product too small to split by itself (kernels::splits_on_team)
+    // joins a step's team all the same: each thread takes its samples' rows
+    // of the forward and of the input gradient, and its blocks of the weight
+    // gradient's rows. The MLP's fc3 (64 × 128 × 10) ran on one thread while
+    // the other waited.
+    template <std::size_t B>
+    static constexpr bool joins_team = over_rows<B> && !kernels::splits_on_team(double(B * rows) * in_size * Out);
+    template <std::size_t B>
+    static constexpr team_use team_use_at = !over_rows<B>  ? team_use::serial
+                                            : joins_team<B> ? team_use::joins
+                                                            : team_use::shares;
 
     // Sequences of a batch of at most three take one row at a time: the
     // calls ctnn::streaming makes for one step, so both give the same bits.
@@ -108,6 +116,10 @@ struct dense_op {
       else if constexpr (by_rows<B>)
         for (std::size_t r = 0; r < B * rows; ++r)
           kernels::gemm_nn<1, Out, in_size>(a.in[0] + r * in_size, a.param[0], a.out + r * Out, ep);
+      else if constexpr (joins_team<B>)
+        kernels::on_samples(B, kernels::sample_block<T>, [&](std::size_t b0, std::size_t b1) {
+          kernels::gemm_nn_rows<B * rows, Out, in_size>(b0 * rows, b1 * rows, a.in[0], a.param[0], a.out, ep);
+        });
       else if constexpr (halves_depth<B>)
         kernels::gemm_nn_depth_halves<B * rows, Out, in_size>(a.in[0], a.param[0], a.out, a.scratch, ep);
       else
@@ -125,6 +137,10 @@ struct dense_op {
           kernels::column_sums<grad_mode::adds_to_param(Mode, 1)>(kernels::fixed<B * rows>{}, kernels::fixed<Out>{},
                                                                   pre, a.dparam[1], c0, c1);
       };
+      if constexpr (joins_team<B>) {
+        backward_on_samples<B, Mode>(a, bias_gradient);
+        return;
+      }
       // On a step's team each thread takes the columns whose outputs it wrote
       // in the forward, and sums them for the bias while they are in its cache.
       if constexpr (!act::is_identity_v<Act>) {
@@ -143,9 +159,56 @@ struct dense_op {
         kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) { bias_gradient(g, c0, c1); });
       }
       if constexpr (grad_mode::wants_param(Mode, 0))
-        kernels::gemm_tn<in_size, Out, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0]);
+        kernels::gemm_tn<in_size, Out, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0],
+                                                                                    weight_gradient_watch<Mode, T>());
       if constexpr (grad_mode::wants_input(Mode, 0))
         kernels::gemm_nt<B * rows, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
+    }
+
+    // The weight's gradient, written whole (not added to a tied layer's),
+    // is watched for values that are not finite as it is stored.
+    static constexpr bool watches_weight_gradient = true;
+    template <unsigned Mode, class T>
+    static auto weight_gradient_watch() {
+      if constexpr (grad_mode::adds_to_param(Mode, 0)) return kernels::no_epilogue{};
+      else return kernels::finite_watch<T>{};
+    }
+
+    // backward of a layer that joins the team: the activation's derivative
+    // over each thread's samples, then after one barrier each thread's
+    // blocks of the weight gradient's rows, its samples' input gradient,
+    // and on thread 0 the bias gradient; on one thread, the same calls in
+    // one piece. The derivative is taken row by row on every path.
+    template <std::size_t B, unsigned Mode, class T, class BiasGradient>
+    static void backward_on_samples(const backward_args<T>& a, const BiasGradient& bias_gradient) {
+      constexpr std::size_t M = B * rows, sample_block = kernels::sample_block<T>;
+      const T* g = a.dout;
+      if constexpr (!act::is_identity_v<Act>) {
+        const auto derivative = [](auto d, auto y) { return d * Act::derivative(y); };
+        kernels::on_samples(B, sample_block, [&](std::size_t b0, std::size_t b1) {
+          for (std::size_t r = b0 * rows; r < b1 * rows; ++r)
+            kernels::map(Out, a.temp + r * Out, derivative, a.dout + r * Out, a.out + r * Out);
+        });
+        g = a.temp;
+      }
+      const auto gradients = [&](std::size_t t, std::size_t nt) {
+        if constexpr (grad_mode::wants_param(Mode, 0)) {
+          constexpr std::size_t block = kernels::gradient_row_block<T>;
+          const auto [i0, i1] = kernels::sample_share(in_size, block, t, nt);
+          if (i0 < i1)
+            kernels::gemm_tn_rows<in_size, Out, M, grad_mode::adds_to_param(Mode, 0)>(i0, i1, a.in[0], g, a.dparam[0],
+                                                                                      weight_gradient_watch<Mode, T>());
+        }
+        if constexpr (grad_mode::wants_input(Mode, 0)) {
+          const auto [b0, b1] = kernels::sample_share(B, sample_block, t, nt);
+          if (b0 < b1)
+            kernels::gemm_nt_rows<M, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(b0 * rows, b1 * rows, g, a.param[0],
+                                                                                     a.din[0]);
+        }
+        if (t == 0) bias_gradient(g, 0, Out);
+      };
+      if (kernels::step_team* team = kernels::active_team()) team->split(gradients);
+      else gradients(0, 1);
     }
   };
 };

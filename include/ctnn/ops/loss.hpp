@@ -20,7 +20,9 @@
 #include <type_traits>
 
 #include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/step_team.hpp"
 #include "ctnn/ops/io.hpp"
 #include "ctnn/ops/loss_options.hpp"
 #include "ctnn/ops/node.hpp"
@@ -196,18 +198,28 @@ struct label_loss_op {
     static constexpr std::size_t steps = Steps == 0 ? 1 : Steps;
     static constexpr std::size_t scratch_size = Rule::keeps_scratch ? steps * n : 0;
     static constexpr double flops = 4.0 * steps * n;
+    // Sample by sample: on a step's team each thread takes its samples,
+    // those whose scores it computed.
     template <std::size_t B>
-    static constexpr team_use team_use_at = team_use::serial;
+    static constexpr team_use team_use_at = team_use::joins;
 
     template <std::size_t B, class T>
     static void forward(const forward_args<T>& a) {
-      detail::label_loss_forward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.out, R, steps);
+      kernels::on_samples(B, kernels::sample_block<T>, [&](std::size_t b0, std::size_t b1) {
+        const std::size_t row = b0 * steps;
+        detail::label_loss_forward<Rule>(b1 - b0, n, a.in[0] + row * n, a.in[1] + row,
+                                         a.scratch + (Rule::keeps_scratch ? row * n : 0), a.out + b0, R, steps);
+      });
     }
     template <std::size_t B, unsigned Mode, class T>
     static void backward(const backward_args<T>& a) {
       if constexpr (grad_mode::wants_input(Mode, 0))
-        detail::label_loss_backward<Rule>(B, n, a.in[0], a.in[1], a.scratch, a.dout, a.din[0],
-                                          grad_mode::adds_to_input(Mode, 0), R, steps);
+        kernels::on_samples(B, kernels::sample_block<T>, [&](std::size_t b0, std::size_t b1) {
+          const std::size_t row = b0 * steps;
+          detail::label_loss_backward<Rule>(b1 - b0, n, a.in[0] + row * n, a.in[1] + row,
+                                            a.scratch + (Rule::keeps_scratch ? row * n : 0), a.dout + b0,
+                                            a.din[0] + row * n, grad_mode::adds_to_input(Mode, 0), R, steps);
+        });
     }
   };
 };

@@ -140,6 +140,7 @@ enum class team_use {
   opens_own,  // its kernels may open a region of their own: the pass is not run as one region
   serial,     // its work is serial: one thread of the team runs it
   shares,     // every kernel it calls takes its part of the team, or runs on one thread of it
+  joins,      // as shares when the pass runs as one region, but too small to be the reason for one
 };
 
 /// How Spec's op runs on a team at batch B: its `team_use_at<B>`, or
@@ -164,6 +165,9 @@ struct spec_defaults {
   // At batch B (forward and backward alike).
   template <std::size_t B>
   static constexpr team_use team_use_at = team_use::opens_own;
+  // Its backward writes its first parameter's gradient through
+  // kernels::finite_watch, unless it adds to it (a tied parameter).
+  static constexpr bool watches_weight_gradient = false;
 };
 
 namespace detail {

@@ -180,7 +180,8 @@ class model {
       a.seed = (noise_seed_ + I) * 0x9e3779b97f4a7c15ull;
       using spec = typename Graph::template node_at<I>::spec;
       // Only a training pass of a one-region graph runs on a team.
-      if constexpr (!Training || !pass_is_one_region || team_use_of<spec, Bn> == team_use::shares)
+      if constexpr (!Training || !pass_is_one_region || team_use_of<spec, Bn> == team_use::shares ||
+                    team_use_of<spec, Bn> == team_use::joins)
         spec::template forward<Bn>(a);
       else
         kernels::on_one_thread([&] { spec::template forward<Bn>(a); });
@@ -207,7 +208,12 @@ class model {
       a.scratch = scratch() + B * G.scratch_offset[I];
       a.temp = temp();
       using spec = typename Graph::template node_at<I>::spec;
-      if constexpr (!pass_is_one_region || team_use_of<spec, B> == team_use::shares)
+      // Only the first node's backward reads nothing but values and the
+      // seeds, and writes no slot another thread may still read: a later
+      // node's split over the samples waits for the team.
+      if constexpr (pass_is_one_region && I != first_backward_node<G>) kernels::end_sample_run();
+      if constexpr (!pass_is_one_region || team_use_of<spec, B> == team_use::shares ||
+                    team_use_of<spec, B> == team_use::joins)
         spec::template backward<B, mode>(a);
       else
         kernels::on_one_thread([&] { spec::template backward<B, mode>(a); });
@@ -224,11 +230,23 @@ class model {
     }
     return loss;
   }
+  // Each thread of a step's team seeds its samples, as the loss's
+  // backward then reads them.
   void seed_loss_gradients() {
-    for (std::size_t r : Graph::loss_ids)
-      if (P.needs_grad[r])
-        for (std::size_t b = 0; b < B; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
+    kernels::on_samples(B, kernels::sample_block<T>, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t r : Graph::loss_ids)
+        if (P.needs_grad[r])
+          for (std::size_t b = b0; b < b1; ++b) grad_ws()[B * P.grad_offset[r] + b] = loss_seed(r);
+    });
   }
+
+  // The node whose backward runs first under plan G.
+  template <const auto& G>
+  static constexpr std::size_t first_backward_node = [] {
+    for (std::size_t i = node_count; i-- > 0;)
+      if (G.needs_grad[i] && G.nodes[i].role != node_role::input && G.nodes[i].role != node_role::label) return i;
+    return none;
+  }();
 
   // How node I's op runs on a team at batch B; leaves run nothing.
   template <std::size_t I>
@@ -455,10 +473,24 @@ class model {
     }
   }
 
+  // Whether node I's backward watches its weight's gradient (finite_watch).
+  template <std::size_t I>
+  static constexpr bool node_watches_weight_gradient() {
+    if constexpr (P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label) return false;
+    else if constexpr (requires { Graph::template node_at<I>::spec::watches_weight_gradient; })
+      return Graph::template node_at<I>::spec::watches_weight_gradient;
+    else return false;
+  }
+  static constexpr std::array<bool, node_count> watches_weight_gradient =
+      []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<bool, node_count>{node_watches_weight_gradient<I>()...};
+      }(std::make_index_sequence<node_count>{});
+
   /// The flat parameter buffer as a step's team sweeps it (the gradient
   /// check and the update): one stretch per trainable tensor, in order; a
-  /// weight whose gradient Aᵀ·G splits by rows on a team, by those rows
-  /// (kernels/parameter_layout.hpp).
+  /// weight by the blocks of rows its gradient Aᵀ·G splits into on a team
+  /// (a dense layer's, in a pass that is one region), when it has two blocks
+  /// at least (kernels/parameter_layout.hpp).
   static constexpr auto parameter_stretches = [] {
     std::array<kernels::parameter_stretch, node_count * max_params> s{};
     std::size_t n = 0;
@@ -468,12 +500,16 @@ class model {
         if (!d.trainable) continue;
         const std::size_t at = P.param_offset[i][j], size = d.shape.size();
         const std::size_t rows = d.shape.rank >= 2 ? d.shape.dims[0] : 0;
-        const bool by_rows = rows >= 2 * kernels::gradient_row_block<T> && kernels::splits_on_team(double(size) * B);
-        s[n++] = {at, at + align_up(size), by_rows ? rows : 0, by_rows ? size / rows : 0};
+        const bool by_rows = rows >= 2 * kernels::gradient_row_block<T>;
+        const bool watched = j == 0 && watches_weight_gradient[i] && !grad_mode::adds_to_param(P.grad_mask[i], 0);
+        s[n++] = {at, at + align_up(size), by_rows ? rows : 0, by_rows ? size / rows : 0, watched};
       }
     // In buffer order, each tensor once (a tied one's uses share its offset):
     // sorted, not searched, so a graph of hundreds of layers stays cheap to compile.
     std::sort(s.begin(), s.begin() + n, [](const auto& a, const auto& b) { return a.begin < b.begin; });
+    // A tied tensor's gradient is the sum of its uses': no product writes it whole.
+    for (std::size_t k = 0; k + 1 < n; ++k)
+      if (s[k].begin == s[k + 1].begin) s[k].watched = s[k + 1].watched = false;
     const std::size_t unique =
         std::size_t(std::unique(s.begin(), s.begin() + n, [](const auto& a, const auto& b) { return a.begin == b.begin; }) -
                     s.begin());
@@ -505,12 +541,14 @@ class model {
       bind_feeds<true, B, none>(values(), feeds...);
       T loss = 0;
       kernels::run_on_team(kernels::team_threads(), [&] {
+        kernels::reset_gradient_watch<T>();
         run_nodes<true, B, none>(values(), scratch());
-        kernels::on_one_thread([&] {
-          loss = training_loss();
-          seed_loss_gradients();
-        });
+        // The forward's last splits over the samples go on into the seeds
+        // and the loss's backward with no barrier; the loss is summed on
+        // thread 0 once every thread's samples are done.
+        seed_loss_gradients();
         run_backward<Graph::plan>();
+        kernels::on_one_thread([&] { loss = training_loss(); });
         next(std::as_const(loss));
       }, &team_parameter_layout);
       last_backward_ = 0;

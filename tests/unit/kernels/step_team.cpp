@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <numeric>
 #include <stdexcept>
@@ -157,4 +158,54 @@ TEST_CASE("parameter_layout: every element in one thread's part, weights by thei
         CHECK(owner[784 + first_row * 16] == int(nt) - 1);
       }
     }
+}
+
+// Shares of a batch in whole blocks of samples: in order, every sample once.
+static_assert(ctnn::kernels::sample_share(64, 8, 0, 2).begin == 0 && ctnn::kernels::sample_share(64, 8, 0, 2).end == 32);
+static_assert(ctnn::kernels::sample_share(64, 6, 0, 2).end == 30 && ctnn::kernels::sample_share(64, 6, 1, 2).end == 64);
+static_assert(ctnn::kernels::sample_share(20, 8, 1, 3).begin == 8 && ctnn::kernels::sample_share(20, 8, 2, 3).begin == 16 &&
+              ctnn::kernels::sample_share(20, 8, 2, 3).end == 20);
+static_assert(ctnn::kernels::sample_share(20, 8, 2, 5).begin == 8 && ctnn::kernels::sample_share(20, 8, 2, 5).end == 8,
+              "more threads than blocks: some have none");
+
+TEST_CASE("split_samples: a run over the same samples reads each thread's own rows, then the team meets",
+          "[kernels][threads]") {
+  constexpr std::size_t batch = 37, block = 4;
+  for (int threads : {1, 2, 3}) {
+    INFO(threads << " threads");
+    std::vector<long> first(batch, -1), second(batch, -1), third(batch, -1);
+    std::vector<int> owner(batch, -1);
+    run_on_team(threads, [&] {
+      const auto samples = [&](auto&& f) { ctnn::kernels::on_samples(batch, block, f); };
+      samples([&](std::size_t b0, std::size_t b1) {
+        for (std::size_t b = b0; b < b1; ++b) {
+          first[b] = long(b) + 1;
+          owner[b] = omp_get_thread_num();
+        }
+      });
+      // No barrier: the rows read are the ones this thread just wrote.
+      samples([&](std::size_t b0, std::size_t b1) {
+        for (std::size_t b = b0; b < b1; ++b) second[b] = first[b] * 10;
+      });
+      // After end_sample_run the team meets: any row may be read.
+      ctnn::kernels::end_sample_run();
+      samples([&](std::size_t b0, std::size_t b1) {
+        for (std::size_t b = b0; b < b1; ++b) third[b] = second[batch - 1 - b];
+      });
+    });
+    for (std::size_t b = 0; b < batch; ++b) {
+      CHECK(second[b] == long(b + 1) * 10);
+      CHECK(third[b] == long(batch - b) * 10);
+      const auto [s0, s1] = ctnn::kernels::sample_share(batch, block, std::size_t(owner[b]), std::size_t(threads));
+      CHECK((s0 <= b && b < s1));
+    }
+  }
+  // Fewer blocks than threads: thread 0 takes the whole batch.
+  std::vector<int> owner(6, -1);
+  run_on_team(2, [&] {
+    ctnn::kernels::on_samples(6, 8, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b) owner[b] = omp_get_thread_num();
+    });
+  });
+  CHECK(std::count(owner.begin(), owner.end(), 0) == 6);
 }
