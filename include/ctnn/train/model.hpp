@@ -501,7 +501,10 @@ class model {
         const std::size_t at = P.param_offset[i][j], size = d.shape.size();
         const std::size_t rows = d.shape.rank >= 2 ? d.shape.dims[0] : 0;
         const bool by_rows = rows >= 2 * kernels::gradient_row_block<T>;
-        const bool watched = j == 0 && watches_weight_gradient[i] && !grad_mode::adds_to_param(P.grad_mask[i], 0);
+        // Watched only where the step's backward writes it: a layer no loss
+        // depends on leaves its gradient as it was, and the check must read it.
+        const bool watched = j == 0 && watches_weight_gradient[i] && P.needs_grad[i] &&
+                             !grad_mode::adds_to_param(P.grad_mask[i], 0);
         s[n++] = {at, at + align_up(size), by_rows ? rows : 0, by_rows ? size / rows : 0, watched};
       }
     // In buffer order, each tensor once (a tied one's uses share its offset):
