@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include "ctnn/kernels/parameter_layout.hpp"
 #include "ctnn/kernels/simd.hpp"
 #include "ctnn/kernels/step_team.hpp"
 #include "ctnn/kernels/team_slice.hpp"
@@ -88,6 +89,17 @@ bool watched_gradients_finite() {
   return !std::isnan(xsimd::hadd(vec<T>::load_aligned(detail::watched_sums<T>)));
 }
 
+/// Whether thread t's parts (of a team of nt) of a parameter buffer laid
+/// out as `layout` are finite: the watched stretches by the calling
+/// thread's watch, the others read.
+template <class T>
+bool parts_finite(const T* p, const parameter_layout& layout, std::size_t t, std::size_t nt) {
+  bool finite = watched_gradients_finite<T>();
+  layout.for_unwatched_parts(t, nt, lanes<T>,
+                             [&](std::size_t b, std::size_t e) { finite = finite && all_finite(p + b, e - b); });
+  return finite;
+}
+
 /// all_finite, on the OpenMP team for buffers of at least team_pass_min
 /// values: each thread checks the part that the optimizer's update then
 /// gives it (the parameter layout of a step's team, or its team_slice), so
@@ -101,12 +113,7 @@ bool all_finite_on_team(const T* p, std::size_t n) {
     // The parameter buffer: its watched stretches were checked as the
     // team's threads wrote them (each has its own watch).
     if (const parameter_layout* layout = team->layout_of(n))
-      return team->split_all([&](std::size_t t, std::size_t nt) {
-        bool finite = watched_gradients_finite<T>();
-        layout->for_unwatched_parts(t, nt, L,
-                                    [&](std::size_t b, std::size_t e) { finite = finite && all_finite(p + b, e - b); });
-        return finite;
-      });
+      return team->split_all([&](std::size_t t, std::size_t nt) { return parts_finite(p, *layout, t, nt); });
     const std::size_t vectors = n / L;
     return team->split_all([&](std::size_t t, std::size_t nt) {
       const auto [begin, end] = team_slice(vectors, t, nt);

@@ -71,7 +71,7 @@ class trainer {
     bool finite = false;
     const T loss = model_.forward_backward_then(
         [&](const T& l) {
-          const bool ok = kernels::all_finite_on_team(g, Graph::param_buffer_size) && std::isfinite(l);
+          const bool ok = model_.gradients_finite_in_pass() && std::isfinite(l);
           if (ok && update_in_pass) optimizer_.template update<Graph::param_buffer_size>(w, g, state_.data());
           if (kernels::leads_team()) finite = ok;
         },
