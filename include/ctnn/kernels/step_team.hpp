@@ -83,7 +83,7 @@ class step_team {
   /// wrote is read inside the part, not before the call.
   template <class Part>
   void split(Part&& part) {
-    if (last_ != last_call::none) shared_->barrier.wait(size_);
+    if (last_ != last_call::none && last_ != last_call::unordered) shared_->barrier.wait(size_);
     last_ = last_call::split;
     if (failed()) return;
     detail::active_step_team = nullptr;  // kernels inside a part do not split again
@@ -116,6 +116,14 @@ class step_team {
   /// The next split_samples waits for every thread, as split does.
   void end_sample_run() {
     if (last_ == last_call::samples) last_ = last_call::split;
+  }
+
+  /// The next split starts without waiting for the last one: for parts
+  /// that read nothing the last split wrote and write nothing it read (a
+  /// dense layer's input-gradient product after its weight-gradient
+  /// product). Serial work and split_samples still wait.
+  void unordered_after_split() {
+    if (last_ == last_call::split) last_ = last_call::unordered;
   }
 
   /// split, where part(t, nt) returns a bool: whether it holds on every
@@ -159,7 +167,7 @@ class step_team {
   }
 
  private:
-  enum class last_call { none, split, samples, serial };
+  enum class last_call { none, split, samples, serial, unordered };
   unsigned id_, size_;
   std::size_t samples_batch_ = 0, samples_block_ = 0;
   team_shared* shared_;
@@ -176,7 +184,8 @@ inline step_team* active_team() { return detail::active_step_team; }
 
 template <class F>
 void step_team::serial(F&& f) {
-  if (last_ == last_call::split || last_ == last_call::samples) shared_->barrier.wait(size_);
+  if (last_ == last_call::split || last_ == last_call::samples || last_ == last_call::unordered)
+    shared_->barrier.wait(size_);
   last_ = last_call::serial;
   if (id_ != 0 || failed()) return;
   detail::active_step_team = nullptr;
@@ -226,6 +235,12 @@ void on_samples(std::size_t batch, std::size_t block, F&& f) {
 /// Ends the active team's run of split_samples (step_team::end_sample_run).
 inline void end_sample_run() {
   if (step_team* team = active_team()) team->end_sample_run();
+}
+
+/// The active team's next split does not wait for its last one
+/// (step_team::unordered_after_split).
+inline void unordered_after_split() {
+  if (step_team* team = active_team()) team->unordered_after_split();
 }
 
 /// The team size a pass would get: OpenMP's (omp_set_num_threads), or 1.

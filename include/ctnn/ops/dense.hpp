@@ -161,8 +161,13 @@ struct dense_op {
       if constexpr (grad_mode::wants_param(Mode, 0))
         kernels::gemm_tn<in_size, Out, B * rows, grad_mode::adds_to_param(Mode, 0)>(a.in[0], g, a.dparam[0],
                                                                                     weight_gradient_watch<Mode, T>());
-      if constexpr (grad_mode::wants_input(Mode, 0))
+      if constexpr (grad_mode::wants_input(Mode, 0)) {
+        // The input gradient reads g and the weight, which the weight's
+        // gradient only read, and writes a slot it never touches: the team
+        // need not meet between the two products.
+        if constexpr (grad_mode::wants_param(Mode, 0)) kernels::unordered_after_split();
         kernels::gemm_nt<B * rows, in_size, Out, grad_mode::adds_to_input(Mode, 0)>(g, a.param[0], a.din[0]);
+      }
     }
 
     // The weight's gradient, written whole (not added to a tied layer's),

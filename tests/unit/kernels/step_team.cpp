@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "ctnn/kernels/gemm.hpp"
@@ -58,6 +60,39 @@ TEST_CASE("run_on_team: splits and serial work see each other's results", "[kern
     CHECK(second_sum == 97 * 96 / 2 + 97 * first_sum);
     CHECK(active_team() == nullptr);
   }
+}
+
+TEST_CASE("unordered_after_split: the next split starts at once, serial work still waits for both",
+          "[kernels][threads]") {
+  // Thread 0's part of the first split waits (up to 10 s) for thread 1 to
+  // enter the second: with a barrier between the splits it never would.
+  std::atomic<bool> second_entered{false};
+  bool seen = false;
+  std::vector<long> first(2, 0), second(2, 0);
+  long sum = 0;
+  run_on_team(2, [&] {
+    step_team* team = active_team();
+    REQUIRE(team != nullptr);
+    team->split([&](std::size_t t, std::size_t) {
+      if (t == 0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!second_entered.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        seen = second_entered.load();
+      }
+      first[t] = long(t) + 1;
+    });
+    ctnn::kernels::unordered_after_split();
+    team->split([&](std::size_t t, std::size_t) {
+      if (t == 1) second_entered.store(true);
+      second[t] = long(t) + 10;
+    });
+    on_one_thread([&] { sum = first[0] + first[1] + second[0] + second[1]; });  // after the barrier
+  });
+  CHECK(seen);
+  CHECK(sum == 1 + 2 + 10 + 11);
+  // Outside a team it does nothing.
+  ctnn::kernels::unordered_after_split();
+  CHECK(active_team() == nullptr);
 }
 
 TEST_CASE("step_team::split_all: every thread gets the same answer, call after call", "[kernels][threads]") {
