@@ -73,6 +73,7 @@ struct dense_op {
         BiasInit::value, in_size, Out);
     static constexpr double flops = 2.0 * rows * in_size * Out;
     static constexpr std::size_t temp_size = act::is_identity_v<Act> ? 0 : rows * Out;
+    static constexpr std::size_t team_temp_size = temp_size;
     // A deep product over many rows sums its depth as two fixed halves
     // (kernels::gemm_nn_depth_halves), the second into this scratch: on two
     // threads each then reads only its half of the weight's rows.
@@ -141,20 +142,37 @@ struct dense_op {
         backward_on_samples<B, Mode>(a, bias_gradient);
         return;
       }
-      // On a step's team each thread takes the columns whose outputs it wrote
-      // in the forward, and sums them for the bias while they are in its cache.
       if constexpr (!act::is_identity_v<Act>) {
         const auto derivative = [](auto d, auto y) { return d * Act::derivative(y); };
-        kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) {
-          if (c0 == 0 && c1 == Out) {
-            kernels::map<B * rows * Out>(a.temp, derivative, a.dout, a.out);
-          } else {
-            for (std::size_t r = 0; r < B * rows; ++r)
-              kernels::map(c1 - c0, a.temp + r * Out + c0, derivative, a.dout + r * Out + c0, a.out + r * Out + c0);
-          }
-          bias_gradient(a.temp, c0, c1);
-        });
-        g = a.temp;
+        kernels::step_team* const team = kernels::active_team();
+        if (T* const own = team ? a.team_temp_of(team->id(), team->size()) : nullptr) {
+          // Each thread of a step's team takes the whole derivative into
+          // its own copy, where both products read it (the bias: its
+          // columns of the forward). Nothing it reads was written by them,
+          // so they need not wait for the team. The MLP's 2-thread step:
+          // 254.4 -> 239.5 and 256.5 -> 242.3 µs against one shared copy,
+          // each thread writing its columns and reading the other's.
+          team->split([&](std::size_t t, std::size_t nt) {
+            kernels::map<B * rows * Out>(own, derivative, a.dout, a.out);
+            const auto [c0, c1] = kernels::product_columns<T>(Out, t, nt);
+            if (c0 < c1) bias_gradient(own, c0, c1);
+          });
+          kernels::unordered_after_split();
+          g = own;
+        } else {
+          // Otherwise each thread takes the columns whose outputs it wrote
+          // in the forward, and sums them for the bias while they are in its cache.
+          kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) {
+            if (c0 == 0 && c1 == Out) {
+              kernels::map<B * rows * Out>(a.temp, derivative, a.dout, a.out);
+            } else {
+              for (std::size_t r = 0; r < B * rows; ++r)
+                kernels::map(c1 - c0, a.temp + r * Out + c0, derivative, a.dout + r * Out + c0, a.out + r * Out + c0);
+            }
+            bias_gradient(a.temp, c0, c1);
+          });
+          g = a.temp;
+        }
       } else if constexpr (HasBias && grad_mode::wants_param(Mode, 1)) {
         kernels::on_product_columns<T>(Out, [&](std::size_t c0, std::size_t c1) { bias_gradient(g, c0, c1); });
       }

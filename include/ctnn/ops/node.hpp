@@ -61,6 +61,19 @@ struct backward_args {
   std::array<T*, 4> dparam{};
   const T* scratch = nullptr;
   T* temp = nullptr;  // temp_size floats per sample, valid during this call only
+  // On a step's team, a copy of team_temp_size floats per sample for each
+  // thread, `team_temp_stride` apart, valid during this call only: work
+  // every thread needs whole (a dense layer's pre-activation gradient, read
+  // by both its products) is computed by each into its own copy, so no
+  // thread writes lines another one read (on cores on two dies each such
+  // line costs about 7 ns to take back).
+  T* team_temp = nullptr;
+  std::size_t team_temp_stride = 0, team_temp_copies = 0;
+  /// Thread t's copy on a team of nt, or null when there are fewer copies
+  /// than threads (the team grew after the model was built).
+  T* team_temp_of(std::size_t t, std::size_t nt) const {
+    return nt <= team_temp_copies ? team_temp + t * team_temp_stride : nullptr;
+  }
 };
 
 /// Bit layout of the compile-time mask passed to backward: for input k, bit k
@@ -155,6 +168,7 @@ inline constexpr team_use team_use_of = [] {
 struct spec_defaults {
   static constexpr std::size_t scratch_size = 0;  // per sample, kept from forward to backward
   static constexpr std::size_t temp_size = 0;     // per sample, backward only
+  static constexpr std::size_t team_temp_size = 0;  // per sample and thread of a team, backward only
   static constexpr std::array<param_decl, 0> params{};
   static constexpr double flops = 0;
   static constexpr node_role role = node_role::compute;

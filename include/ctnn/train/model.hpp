@@ -135,6 +135,8 @@ class model {
   std::size_t last_backward_ = none;  // 0: backward(); K + 1: backward_from<K>; none: neither yet
   bool watched_alone_ = false;        // in forward_backward_then's one-region pass, on this thread alone
   aligned_buffer<T> zero_grad_;       // what input_grad returns for an input the last pass did not reach
+  aligned_buffer<T> team_temp_;       // team_temp_copies copies of B · team_temp_elems (backward_args::team_temp)
+  std::size_t team_temp_copies_ = 0;
 
   template <std::size_t I, std::size_t J>
   T* param_ptr() {
@@ -208,6 +210,11 @@ class model {
       }(std::make_index_sequence<G.nodes[I].param_count>{});
       a.scratch = scratch() + B * G.scratch_offset[I];
       a.temp = temp();
+      if constexpr (team_temp_elems > 0) {
+        a.team_temp = team_temp_.data();
+        a.team_temp_stride = B * team_temp_elems;
+        a.team_temp_copies = team_temp_copies_;
+      }
       using spec = typename Graph::template node_at<I>::spec;
       // Only the first node's backward reads nothing but values and the
       // seeds, and writes no slot another thread may still read: a later
@@ -283,6 +290,30 @@ class model {
     return n;
   }();
   static constexpr std::size_t training_elems = B * (P.value_elems + P.scratch_elems + grad_elems + P.temp_elems);
+
+  template <std::size_t I>
+  static constexpr std::size_t node_team_temp() {
+    if constexpr (P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label) return 0;
+    else if constexpr (!pass_is_one_region || node_team_use<I>() != team_use::shares) return 0;
+    else if constexpr (requires { Graph::template node_at<I>::spec::team_temp_size; })
+      return Graph::template node_at<I>::spec::team_temp_size;
+    else return 0;
+  }
+ public:
+  /// Per sample, the largest team_temp_size of the ops that share a step's
+  /// team (only they are given one), rounded up to whole cache lines.
+  static constexpr std::size_t team_temp_elems = []<std::size_t... I>(std::index_sequence<I...>) {
+    return align_up(std::max({std::size_t(0), node_team_temp<I>()...}));
+  }(std::make_index_sequence<node_count>{});
+  // Copies for at most this many threads: a larger team takes the ops'
+  // shared path, so a many-core machine does not hold one per core.
+  static constexpr std::size_t team_temp_copies_max = 16;
+
+ private:
+  static std::size_t team_temp_copies_for_now() {
+    if constexpr (team_temp_elems == 0) return 0;
+    else return std::min(team_temp_copies_max, std::size_t(std::max(1, kernels::team_threads())));
+  }
 
   // Where each input's gradient is after the loss plan (0) or backward_from<K> (K + 1); none: not computed.
   static constexpr auto input_grad_offsets = [] {
@@ -371,7 +402,9 @@ class model {
         train_(training_elems),
         infer_(Graph::template inference_workspace<B>),
         infer1_(Graph::template inference_workspace<1>),
-        zero_grad_(largest_input_gradient()) {}
+        zero_grad_(largest_input_gradient()),
+        team_temp_(B * team_temp_elems * team_temp_copies_for_now()),
+        team_temp_copies_(team_temp_copies_for_now()) {}
 
   /// Sets every parameter and state tensor to its declared initial values
   /// (ctnn/train/initialize.hpp); the same seed gives the same values.

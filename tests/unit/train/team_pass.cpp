@@ -72,11 +72,14 @@ struct trained {
   std::size_t updates = 0;  // the optimizer's own count (Adam's t), if it keeps one
 };
 
+// built_with: the team size when the trainer is built (the model keeps a
+// copy of its ops' team temp per thread of it), if not `threads`.
 template <std::size_t N = 32, class Optimizer>
-trained train(int threads, const Optimizer& opt, const ctnn::training_options& options = {}) {
+trained train(int threads, const Optimizer& opt, const ctnn::training_options& options = {}, int built_with = 0) {
   const int saved = omp_get_max_threads();
-  omp_set_num_threads(threads);
+  omp_set_num_threads(built_with > 0 ? built_with : threads);
   ctnn::trainer<net, ctnn::batch<N>, Optimizer> t(opt, 5, options);
+  omp_set_num_threads(threads);
   trained r;
   for (unsigned s = 0; s < 4; ++s) {
     const batch<N> b(s);
@@ -106,6 +109,18 @@ TEST_CASE("one-region step: the same bits on 1, 2 and 3 threads", "[train][threa
     CHECK(same_bits(one.state, two.state));
     CHECK(same_bits(one.params, three.params));
     CHECK(std::memcmp(&one.loss, &two.loss, sizeof(float)) == 0);
+  }
+  SECTION("a team larger than when the model was built: the ops' shared temp, the same bits") {
+    // Each thread takes a dense layer's whole derivative into its own copy
+    // of the team temp (fc1's 128 outputs per sample, the largest); a third
+    // thread finds no copy and the layer splits one shared temp by columns.
+    static_assert(ctnn::model<net, 32>::team_temp_elems == 128);
+    static_assert(ctnn::dense_op<"fc2", 64, true, ctnn::act::tanh>::spec<ctnn::shape<128>>::team_temp_size == 64);
+    const ctnn::optim::sgd opt{.lr = 0.05, .momentum = 0.9};
+    const trained one = train(1, opt), three_of_two = train(3, opt, {}, 2), two_of_one = train(2, opt, {}, 1);
+    CHECK(same_bits(one.params, three_of_two.params));
+    CHECK(same_bits(one.params, two_of_one.params));
+    CHECK(same_bits(one.state, three_of_two.state));
   }
   SECTION("Adam: the update inside the region, its step count once per step") {
     static_assert(ctnn::optim::update_shares_team<ctnn::optim::adam>);
