@@ -157,7 +157,7 @@ struct dense_op {
             const auto [c0, c1] = kernels::product_columns<T>(Out, t, nt);
             if (c0 < c1) bias_gradient(own, c0, c1);
           });
-          kernels::unordered_after_split();
+          team->unordered_after_split();
           g = own;
         } else {
           // Otherwise each thread takes the columns whose outputs it wrote

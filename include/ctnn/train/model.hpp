@@ -135,8 +135,8 @@ class model {
   std::size_t last_backward_ = none;  // 0: backward(); K + 1: backward_from<K>; none: neither yet
   bool watched_alone_ = false;        // in forward_backward_then's one-region pass, on this thread alone
   aligned_buffer<T> zero_grad_;       // what input_grad returns for an input the last pass did not reach
-  aligned_buffer<T> team_temp_;       // team_temp_copies copies of B · team_temp_elems (backward_args::team_temp)
   std::size_t team_temp_copies_ = 0;
+  aligned_buffer<T> team_temp_;  // team_temp_copies_ copies of B · team_temp_elems (backward_args::team_temp)
 
   template <std::size_t I, std::size_t J>
   T* param_ptr() {
@@ -293,8 +293,7 @@ class model {
 
   template <std::size_t I>
   static constexpr std::size_t node_team_temp() {
-    if constexpr (P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label) return 0;
-    else if constexpr (!pass_is_one_region || node_team_use<I>() != team_use::shares) return 0;
+    if constexpr (!pass_is_one_region || node_team_use<I>() != team_use::shares) return 0;  // leaves are serial
     else if constexpr (requires { Graph::template node_at<I>::spec::team_temp_size; })
       return Graph::template node_at<I>::spec::team_temp_size;
     else return 0;
@@ -403,8 +402,8 @@ class model {
         infer_(Graph::template inference_workspace<B>),
         infer1_(Graph::template inference_workspace<1>),
         zero_grad_(largest_input_gradient()),
-        team_temp_(B * team_temp_elems * team_temp_copies_for_now()),
-        team_temp_copies_(team_temp_copies_for_now()) {}
+        team_temp_copies_(team_temp_copies_for_now()),
+        team_temp_(B * team_temp_elems * team_temp_copies_) {}
 
   /// Sets every parameter and state tensor to its declared initial values
   /// (ctnn/train/initialize.hpp); the same seed gives the same values.
