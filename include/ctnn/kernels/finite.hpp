@@ -122,7 +122,7 @@ bool all_finite_on_team(const T* p, std::size_t n) {
     });
   }
 #if defined(_OPENMP)
-  if (n >= team_pass_min && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+  if (n >= team_pass_min && omp_get_max_threads() > 1 && !in_parallel_region()) {
     const std::size_t vectors = n / L;
     bool finite = true;
 #pragma omp parallel reduction(&& : finite)

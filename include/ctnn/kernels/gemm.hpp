@@ -315,7 +315,7 @@ inline void gemm(SM sm, SN sn, SK sk, const T* A, std::size_t lda, const T* B, s
     step_team* const team = active_team();
     const std::size_t threads = team ? team->size() : std::size_t(omp_get_max_threads());
     if (threads > 1 && m > stream_rows_max && double(m) * double(n) * double(k) > parallel_threshold &&
-        (team || !omp_in_parallel())) {
+        (team || !in_parallel_region())) {
       const std::size_t row_blocks = (m + cfg::MR - 1) / cfg::MR;
       const std::size_t col_panels = (n + cfg::NB - 1) / cfg::NB;
       // Rows share B panels: each thread then reads and packs all of B. A·B
@@ -483,7 +483,7 @@ inline void gemm_nn_depth_halves(const T* A, const T* B, T* C, T* partial, const
     return;
   }
 #if defined(_OPENMP)
-  if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
+  if (omp_get_max_threads() > 1 && !in_parallel_region()) {
 #pragma omp parallel num_threads(2)
     {
       if (omp_get_num_threads() == 1) {  // the runtime may give fewer threads than asked for

@@ -12,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "ctnn/kernels/parallel_region.hpp"
 #include "ctnn/kernels/simd.hpp"
 
 namespace ctnn::kernels {
@@ -27,7 +28,7 @@ inline void for_each_sample(SB batch, double multiply_adds_per_sample, F&& f) {
   const std::size_t n = extent_value(batch);
 #if defined(_OPENMP)
   if constexpr (!is_static_extent_v<SB> || extent_value(SB{}) > 1) {
-    if (n > 1 && omp_get_max_threads() > 1 && !omp_in_parallel() &&
+    if (n > 1 && omp_get_max_threads() > 1 && !in_parallel_region() &&
         double(n) * multiply_adds_per_sample > parallel_samples_threshold) {
 #pragma omp parallel for schedule(static)
       for (std::ptrdiff_t b = 0; b < std::ptrdiff_t(n); ++b) f(std::size_t(b));
@@ -44,17 +45,13 @@ inline void for_each_sample(double multiply_adds_per_sample, F&& f) {
 }
 
 /// Which of `batch` per-sample buffers the calling thread may use for the
-/// sample it is running inside for_each_sample: its number in the team. A
+/// sample it is running inside for_each_sample: its number in the region (an
+/// OpenMP team's or a step's team, parallel_region.hpp). A
 /// thread runs one sample at a time, and only the first `batch` threads of a
 /// team get samples; outside a team (or nested in one) the loop is serial.
 template <extent SB>
 inline std::size_t sample_slot(SB batch) {
-#if defined(_OPENMP)
-  return std::size_t(omp_get_thread_num()) % extent_value(batch);
-#else
-  (void)batch;
-  return 0;
-#endif
+  return region_thread_num() % extent_value(batch);
 }
 template <std::size_t B>
 inline std::size_t sample_slot() {
@@ -67,7 +64,7 @@ inline std::size_t sample_slot() {
 template <class F>
 inline void both_halves(double multiply_adds, F&& f) {
 #if defined(_OPENMP)
-  if (omp_get_max_threads() > 1 && !omp_in_parallel() && multiply_adds > parallel_samples_threshold) {
+  if (omp_get_max_threads() > 1 && !in_parallel_region() && multiply_adds > parallel_samples_threshold) {
 #pragma omp parallel for schedule(static) num_threads(2)
     for (int h = 0; h < 2; ++h) f(std::size_t(h));
     return;

@@ -1,9 +1,10 @@
 /// @file step_team.hpp
-/// One OpenMP region for a whole pass instead of one per parallel product.
+/// One parallel region for a whole pass instead of one per parallel product.
 ///
-/// Opening a region costs 2.9 µs on two cores on different dies, a barrier
-/// inside one 1.35 µs (GOMP's), and a barrier that one spinning cache line
-/// carries 0.5 µs. A training step of the MLP opened seven. Inside
+/// Opening an OpenMP region costs 2.9 µs on two cores on different dies, a
+/// barrier inside one 1.35 µs (GOMP's), and a barrier that one spinning
+/// cache line carries 0.5 µs. A training step of the MLP opened seven. A
+/// pass's team runs on threads kept between passes (team_pool.hpp). Inside
 /// run_on_team, every thread runs the same sequence of calls; a kernel that
 /// splits its work takes its part (step_team::split), anything else runs on thread 0
 /// while the others go on to the next split (on_one_thread). A barrier
@@ -16,7 +17,9 @@
 #include <exception>
 #include <thread>
 
+#include "ctnn/kernels/parallel_region.hpp"
 #include "ctnn/kernels/parameter_layout.hpp"
+#include "ctnn/kernels/team_pool.hpp"
 #include "ctnn/kernels/team_slice.hpp"
 
 #if defined(_OPENMP)
@@ -253,34 +256,32 @@ inline int team_threads() {
 }
 
 /// body() on `threads` threads, each with its step_team active; on one
-/// thread (or without OpenMP), body() here with no team. An exception from
-/// serial work is rethrown here, after the region. `parameters`: how the
-/// team's passes over the flat parameter buffer split (step_team::layout_of).
+/// thread (or without OpenMP, or inside another parallel region, or while
+/// another thread's pass holds the team's threads), body() here with no
+/// team. An exception from serial work is rethrown here, after the pass.
+/// `parameters`: how the team's passes over the flat parameter buffer split
+/// (step_team::layout_of).
 template <class Body>
 void run_on_team(int threads, Body&& body, const parameter_layout* parameters) {
 #if defined(_OPENMP)
-  if (threads > 1 && !omp_in_parallel() && !active_team()) {
+  if (threads > 1 && !in_parallel_region()) {
     team_shared shared;
     shared.parameters = parameters;
     std::exception_ptr error;
-#pragma omp parallel num_threads(threads)
-    {
-      step_team team(unsigned(omp_get_thread_num()), unsigned(omp_get_num_threads()), shared);
-      if (team.size() == 1) {
-        try {
-          body();
-        } catch (...) {
-          error = std::current_exception();
-        }
-      } else {
-        detail::active_step_team = &team;
-        body();
-        detail::active_step_team = nullptr;
-        if (team.id() == 0) error = team.error_;
-      }
+    const unsigned size = unsigned(threads);
+    auto job = [&](unsigned id) {
+      step_team team(id, size, shared);
+      detail::this_team_thread = {true, id};
+      detail::active_step_team = &team;
+      body();
+      detail::active_step_team = nullptr;
+      detail::this_team_thread = {};
+      if (id == 0) error = team.error_;
+    };
+    if (team_pool::shared().run(size, job)) {
+      if (error) std::rethrow_exception(error);
+      return;
     }
-    if (error) std::rethrow_exception(error);
-    return;
   }
 #endif
   (void)threads;

@@ -1,9 +1,9 @@
-// A pass as one OpenMP region (kernels/step_team.hpp): every thread runs the
+// A pass as one parallel region (kernels/step_team.hpp): every thread runs the
 // same calls, splits take their parts, serial work runs once on thread 0, and
-// each reads what the calls before it wrote, on any team size.
+// each reads what the calls before it wrote, on any team size. The team's
+// threads are kept between passes (kernels/team_pool.hpp) and rest between
+// them.
 #include <catch2/catch.hpp>
-
-#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,14 +13,24 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/parallel_region.hpp"
+#include "ctnn/kernels/parallel_samples.hpp"
 #include "ctnn/kernels/parameter_layout.hpp"
 #include "ctnn/kernels/step_team.hpp"
+#include "ctnn/kernels/team_pool.hpp"
 
 namespace {
 
 using ctnn::kernels::active_team;
+using ctnn::kernels::in_parallel_region;
 using ctnn::kernels::on_one_thread;
+using ctnn::kernels::region_thread_num;
 using ctnn::kernels::run_on_team;
 using ctnn::kernels::step_team;
 
@@ -43,12 +53,16 @@ TEST_CASE("run_on_team: splits and serial work see each other's results", "[kern
     std::vector<long> values(97, -1);
     long first_sum = 0, second_sum = 0;
     int serial_runs = 0, team_size = 0;
+    bool serial_has_no_team = false;
     run_on_team(threads, [&] {
+      if (step_team* team = active_team()) team->split([&](std::size_t t, std::size_t nt) { if (t == 0) team_size = int(nt); });
+      else team_size = 1;
       fill(values, 0);
       on_one_thread([&] {  // after a split: waits for every part
         ++serial_runs;
         first_sum = std::accumulate(values.begin(), values.end(), 0L);
-        team_size = active_team() ? -1 : omp_get_num_threads();  // no team inside serial work
+        // No team inside serial work, and no region of its own either.
+        serial_has_no_team = active_team() == nullptr && in_parallel_region() == (threads > 1);
       });
       on_one_thread([&] { ++serial_runs; });  // serial after serial: no barrier needed, still once
       fill(values, first_sum);                // after serial work: reads first_sum as thread 0 wrote it
@@ -56,6 +70,7 @@ TEST_CASE("run_on_team: splits and serial work see each other's results", "[kern
     });
     CHECK(serial_runs == 2);
     CHECK(team_size == threads);
+    CHECK(serial_has_no_team);
     CHECK(first_sum == 97 * 96 / 2);
     CHECK(second_sum == 97 * 96 / 2 + 97 * first_sum);
     CHECK(active_team() == nullptr);
@@ -156,7 +171,7 @@ TEST_CASE("on_product_columns: each thread the columns its forward product wrote
   std::vector<int> owner(n, -1);
   run_on_team(2, [&] {
     ctnn::kernels::on_product_columns<float>(n, [&](std::size_t c0, std::size_t c1) {
-      for (std::size_t c = c0; c < c1; ++c) owner[c] = omp_get_thread_num();
+      for (std::size_t c = c0; c < c1; ++c) owner[c] = int(region_thread_num());
     });
   });
   for (std::size_t c = 0; c < n; ++c) CHECK(owner[c] == (c < a1 ? 0 : 1));
@@ -215,7 +230,7 @@ TEST_CASE("split_samples: a run over the same samples reads each thread's own ro
       samples([&](std::size_t b0, std::size_t b1) {
         for (std::size_t b = b0; b < b1; ++b) {
           first[b] = long(b) + 1;
-          owner[b] = omp_get_thread_num();
+          owner[b] = int(region_thread_num());
         }
       });
       // No barrier: the rows read are the ones this thread just wrote.
@@ -239,8 +254,108 @@ TEST_CASE("split_samples: a run over the same samples reads each thread's own ro
   std::vector<int> owner(6, -1);
   run_on_team(2, [&] {
     ctnn::kernels::on_samples(6, 8, [&](std::size_t b0, std::size_t b1) {
-      for (std::size_t b = b0; b < b1; ++b) owner[b] = omp_get_thread_num();
+      for (std::size_t b = b0; b < b1; ++b) owner[b] = int(region_thread_num());
     });
   });
   CHECK(std::count(owner.begin(), owner.end(), 0) == 6);
+}
+
+TEST_CASE("team_pool: each number once, 0 on the caller, the same threads from run to run", "[kernels][threads]") {
+  ctnn::kernels::team_pool pool;
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::thread::id> first(3), second(3);
+  std::vector<std::atomic<int>> runs(3);
+  auto record = [&](std::vector<std::thread::id>& into) {
+    return [&](unsigned t) {
+      into[t] = std::this_thread::get_id();
+      ++runs[t];
+    };
+  };
+  auto job1 = record(first);
+  REQUIRE(pool.run(3, job1));
+  auto job2 = record(second);
+  REQUIRE(pool.run(3, job2));
+  for (const auto& r : runs) CHECK(r.load() == 2);
+  CHECK(first[0] == caller);
+  CHECK(first[1] != caller);
+  CHECK(first[2] != caller);
+  CHECK(first[1] != first[2]);
+  CHECK(second == first);
+  // A smaller team leaves the third thread out.
+  auto job3 = [&](unsigned t) { ++runs[t]; };
+  REQUIRE(pool.run(2, job3));
+  CHECK(runs[1].load() == 3);
+  CHECK(runs[2].load() == 2);
+}
+
+TEST_CASE("team_pool: a caller that finds it running runs alone, and a team inside a team is serial",
+          "[kernels][threads]") {
+  ctnn::kernels::team_pool pool;
+  bool nested_refused = false;
+  auto job = [&](unsigned t) {
+    if (t != 0) return;
+    auto inner = [](unsigned) {};
+    nested_refused = !pool.run(2, inner);
+  };
+  REQUIRE(pool.run(2, job));
+  CHECK(nested_refused);
+
+  // On a step's team, a kernel that would open a region of its own runs on
+  // its thread: for_each_sample does every sample there, in order.
+  std::vector<std::vector<std::size_t>> seen(2);
+  std::vector<std::size_t> numbers(2, 99);
+  run_on_team(2, [&] {
+    active_team()->split([&](std::size_t t, std::size_t) {
+      numbers[t] = region_thread_num();
+      ctnn::kernels::for_each_sample(ctnn::kernels::fixed<8>{}, 1e9, [&](std::size_t b) { seen[t].push_back(b); });
+    });
+  });
+  CHECK(numbers == std::vector<std::size_t>{0, 1});
+  const std::vector<std::size_t> all{0, 1, 2, 3, 4, 5, 6, 7};
+  CHECK(seen[0] == all);
+  CHECK(seen[1] == all);
+  CHECK_FALSE(in_parallel_region());
+}
+
+TEST_CASE("team_pool: its threads rest between runs", "[kernels][threads]") {
+  // A worker spins about a millisecond after a run, then sleeps: over the
+  // 200 ms that follow, its thread uses almost no CPU time. A worker that
+  // kept spinning would use all of it. (The thread's own clock: OpenMP's
+  // threads may spin that long after a region of an earlier test.)
+  ctnn::kernels::team_pool pool;
+  clockid_t worker_clock{};
+  auto job = [&](unsigned t) {
+    if (t == 1) pthread_getcpuclockid(pthread_self(), &worker_clock);
+  };
+  for (int i = 0; i < 100; ++i) REQUIRE(pool.run(2, job));
+  const auto cpu_ms = [&] {
+    timespec now{};
+    clock_gettime(worker_clock, &now);
+    return 1e3 * double(now.tv_sec) + 1e-6 * double(now.tv_nsec);
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double start = cpu_ms();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(cpu_ms() - start < 20);
+}
+
+TEST_CASE("team_pool: a child process runs its passes on threads of its own", "[kernels][threads]") {
+  // The parent's workers do not exist in a child made by fork(): a pass
+  // there that waited for them would never end.
+  int outside = 0;
+  run_on_team(2, [&] { on_one_thread([&] { ++outside; }); });  // the workers start in the parent
+  REQUIRE(outside == 1);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(20);  // a hung child ends with SIGALRM
+    std::vector<long> values(64, -1);
+    const long offset = 3;
+    run_on_team(2, [&] { fill(values, offset); });
+    _exit(values[63] == 66 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }

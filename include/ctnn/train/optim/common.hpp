@@ -173,7 +173,7 @@ inline void parallel_fused_pass(Body body) {
   }
 #if defined(_OPENMP)
   if constexpr (N >= parallel_pass_min) {
-    if (omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    if (omp_get_max_threads() > 1 && !kernels::in_parallel_region()) {
 #pragma omp parallel
       {
         const std::size_t t = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
