@@ -45,10 +45,10 @@ inline void for_each_sample(double multiply_adds_per_sample, F&& f) {
 }
 
 /// Which of `batch` per-sample buffers the calling thread may use for the
-/// sample it is running inside for_each_sample: its number in the region (an
-/// OpenMP team's or a step's team, parallel_region.hpp). A
-/// thread runs one sample at a time, and only the first `batch` threads of a
-/// team get samples; outside a team (or nested in one) the loop is serial.
+/// sample it is running inside for_each_sample: its number in its region
+/// (OpenMP's or a step's team, parallel_region.hpp). A thread runs one
+/// sample at a time, and only the first `batch` threads of a team get
+/// samples; outside a team (or nested in one) the loop is serial.
 template <extent SB>
 inline std::size_t sample_slot(SB batch) {
   return region_thread_num() % extent_value(batch);

@@ -268,8 +268,7 @@ void run_on_team(int threads, Body&& body, const parameter_layout* parameters) {
     team_shared shared;
     shared.parameters = parameters;
     std::exception_ptr error;
-    const unsigned size = unsigned(threads);
-    auto job = [&](unsigned id) {
+    auto job = [&](unsigned id, unsigned size) {
       step_team team(id, size, shared);
       detail::this_team_thread = {true, id};
       detail::active_step_team = &team;
@@ -278,7 +277,7 @@ void run_on_team(int threads, Body&& body, const parameter_layout* parameters) {
       detail::this_team_thread = {};
       if (id == 0) error = team.error_;
     };
-    if (team_pool::shared().run(size, job)) {
+    if (team_pool::shared().run(unsigned(threads), job)) {
       if (error) std::rethrow_exception(error);
       return;
     }

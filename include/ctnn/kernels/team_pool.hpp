@@ -51,16 +51,23 @@ class team_pool {
     for (auto& w : workers_) w->thread.join();
   }
 
-  /// job(t) for every t in [0, n): t = 0 on the calling thread, the others
-  /// on the pool's threads (started the first time they are needed). False,
-  /// with nothing run, when another thread is running the pool. job must not
-  /// throw.
+  /// job(t, n) for every t in [0, n): t = 0 on the calling thread, the
+  /// others on the pool's threads (started the first time they are needed;
+  /// n is lowered to the threads there are when the system starts no more).
+  /// False, with nothing run, when another thread is running the pool or
+  /// the team would be the caller alone. job must not throw.
   template <class Job>
   bool run(unsigned n, Job& job) {
     std::unique_lock lock(busy_, std::try_to_lock);
     if (!lock) return false;
-    while (workers_.size() + 1 < n) start_worker();
-    call_ = [](void* j, unsigned t) noexcept { (*static_cast<Job*>(j))(t); };
+    try {
+      while (workers_.size() + 1 < n) start_worker();
+    } catch (...) {  // no thread (std::system_error) or no memory for one
+      n = unsigned(workers_.size()) + 1;
+      if (n == 1) return false;
+    }
+    size_ = n;
+    call_ = [](void* j, unsigned t, unsigned nt) noexcept { (*static_cast<Job*>(j))(t, nt); };
     job_ = &job;
     remaining_.store(n - 1, std::memory_order_relaxed);
     for (unsigned t = 1; t < n; ++t) {
@@ -68,7 +75,7 @@ class team_pool {
       w.go.fetch_add(1, std::memory_order_release);  // publishes call_ and job_
       w.go.notify_one();
     }
-    call_(job_, 0);
+    call_(job_, 0, n);
     for (unsigned spins = 0; remaining_.load(std::memory_order_acquire) != 0; ++spins) {
       if (spins < wait_spins) pause();
       else std::this_thread::yield();  // a worker without a core of its own must get one
@@ -122,15 +129,16 @@ class team_pool {
       }
       seen = now;
       if (stopping_.load(std::memory_order_acquire)) return;
-      call_(job_, id);
+      call_(job_, id, size_);
       remaining_.fetch_sub(1, std::memory_order_release);
     }
   }
 
   std::mutex busy_;
   std::vector<std::unique_ptr<worker>> workers_;
-  void (*call_)(void*, unsigned) noexcept = nullptr;
+  void (*call_)(void*, unsigned, unsigned) noexcept = nullptr;
   void* job_ = nullptr;
+  unsigned size_ = 0;
   std::atomic<bool> stopping_{false};
   alignas(64) std::atomic<unsigned> remaining_{0};
 };

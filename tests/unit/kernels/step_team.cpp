@@ -266,7 +266,7 @@ TEST_CASE("team_pool: each number once, 0 on the caller, the same threads from r
   std::vector<std::thread::id> first(3), second(3);
   std::vector<std::atomic<int>> runs(3);
   auto record = [&](std::vector<std::thread::id>& into) {
-    return [&](unsigned t) {
+    return [&into, &runs](unsigned t, unsigned) {
       into[t] = std::this_thread::get_id();
       ++runs[t];
     };
@@ -282,7 +282,9 @@ TEST_CASE("team_pool: each number once, 0 on the caller, the same threads from r
   CHECK(first[1] != first[2]);
   CHECK(second == first);
   // A smaller team leaves the third thread out.
-  auto job3 = [&](unsigned t) { ++runs[t]; };
+  auto job3 = [&](unsigned t, unsigned nt) {
+    if (nt == 2) ++runs[t];
+  };
   REQUIRE(pool.run(2, job3));
   CHECK(runs[1].load() == 3);
   CHECK(runs[2].load() == 2);
@@ -292,9 +294,9 @@ TEST_CASE("team_pool: a caller that finds it running runs alone, and a team insi
           "[kernels][threads]") {
   ctnn::kernels::team_pool pool;
   bool nested_refused = false;
-  auto job = [&](unsigned t) {
+  auto job = [&](unsigned t, unsigned) {
     if (t != 0) return;
-    auto inner = [](unsigned) {};
+    auto inner = [](unsigned, unsigned) {};
     nested_refused = !pool.run(2, inner);
   };
   REQUIRE(pool.run(2, job));
@@ -324,7 +326,7 @@ TEST_CASE("team_pool: its threads rest between runs", "[kernels][threads]") {
   // threads may spin that long after a region of an earlier test.)
   ctnn::kernels::team_pool pool;
   clockid_t worker_clock{};
-  auto job = [&](unsigned t) {
+  auto job = [&](unsigned t, unsigned) {
     if (t == 1) pthread_getcpuclockid(pthread_self(), &worker_clock);
   };
   for (int i = 0; i < 100; ++i) REQUIRE(pool.run(2, job));
