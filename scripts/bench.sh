@@ -27,8 +27,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: load average before the run: $load"
 # OpenBLAS (under LibTorch and in the GEMM comparison) runs single-threaded:
 # with LibTorch's own intra-op threads on top, its pool would oversubscribe
-# the cores. (LibTorch's intra-op threads and ctnn's are the same OpenMP
-# runtime, libgomp, so the two never run teams side by side.)
+# the cores. (LibTorch's intra-op threads and ctnn's OpenMP regions are the
+# same runtime, libgomp; a ctnn training step's team runs on ctnn's own
+# threads, which sleep 1.3 ms after a step, so neither spins long beside the
+# other's work.)
 OPENBLAS_NUM_THREADS=1 build-bench/bench/ctnn_bench \
   --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
   --benchmark_enable_random_interleaving=true \
