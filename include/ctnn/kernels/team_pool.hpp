@@ -101,6 +101,7 @@ class team_pool {
   }
 
   void start_worker() {
+    workers_.reserve(workers_.size() + 1);  // the push_back below cannot throw with a thread running
     auto w = std::make_unique<worker>();
     const unsigned id = unsigned(workers_.size()) + 1;
     worker* self = w.get();
