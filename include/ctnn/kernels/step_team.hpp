@@ -40,20 +40,10 @@ class team_barrier {
       generation_.store(g + 1, std::memory_order_release);
       return;
     }
-    for (unsigned spins = 0; generation_.load(std::memory_order_acquire) == g; ++spins) {
-      if (spins < spin_limit) pause();
-      else std::this_thread::yield();
-    }
+    wait_spinning([&] { return generation_.load(std::memory_order_acquire) != g; });
   }
 
  private:
-  // A few thousand pauses (tens of microseconds) before yielding.
-  static constexpr unsigned spin_limit = 1u << 12;
-  static void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
   alignas(64) std::atomic<unsigned> arrived_{0};
   alignas(64) std::atomic<unsigned> generation_{0};
 };

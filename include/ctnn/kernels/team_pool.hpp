@@ -26,6 +26,24 @@
 
 namespace ctnn::kernels {
 
+/// The spin-wait hint (PAUSE), where there is one.
+inline void cpu_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/// Waits until done(): a few thousand pauses (tens of microseconds), then
+/// yielding, so that a thread it waits for that has no core of its own (one
+/// taken by another process) gets one.
+template <class Done>
+inline void wait_spinning(Done&& done) {
+  for (unsigned spins = 0; !done(); ++spins) {
+    if (spins < (1u << 12)) cpu_pause();
+    else std::this_thread::yield();
+  }
+}
+
 class team_pool {
  public:
   /// The pool of the process.
@@ -76,29 +94,18 @@ class team_pool {
       w.go.notify_one();
     }
     call_(job_, 0, n);
-    for (unsigned spins = 0; remaining_.load(std::memory_order_acquire) != 0; ++spins) {
-      if (spins < wait_spins) pause();
-      else std::this_thread::yield();  // a worker without a core of its own must get one
-    }
+    wait_spinning([&] { return remaining_.load(std::memory_order_acquire) == 0; });
     return true;
   }
 
  private:
-  // Pauses a worker spins between runs before it sleeps, and the caller
-  // while it waits for the workers before it yields.
+  // Pauses a worker spins between runs before it sleeps.
   static constexpr unsigned idle_spins = 1u << 16;
-  static constexpr unsigned wait_spins = 1u << 12;
 
   struct worker {
     alignas(64) std::atomic<unsigned> go{0};
     std::thread thread;
   };
-
-  static void pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
 
   void start_worker() {
     workers_.reserve(workers_.size() + 1);  // the push_back below cannot throw with a thread running
@@ -123,7 +130,7 @@ class team_pool {
       for (unsigned spins = 0; now == seen; now = w.go.load(std::memory_order_acquire)) {
         if (spins < idle_spins) {
           ++spins;
-          pause();
+          cpu_pause();
         } else {
           w.go.wait(seen, std::memory_order_acquire);
         }
