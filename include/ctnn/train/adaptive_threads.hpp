@@ -30,6 +30,10 @@
 /// steps): a window whose mean step is longer than one thread's median
 /// (a core shared part of the time: fast steps between slow ones) sends it
 /// back to measuring.
+///
+/// Steps are timed with `Clock` (std::chrono::steady_clock in
+/// `adaptive_threads`); a test gives a clock of its own to make the step
+/// times exact.
 #pragma once
 
 #include <algorithm>
@@ -43,13 +47,14 @@
 
 namespace ctnn {
 
-class adaptive_threads {
+template <class Clock>
+class basic_adaptive_threads {
  public:
   /// Candidates 1 and `max_threads` (≥ 1), in that order; `probe_steps`
   /// timed steps per candidate, their median counting (the faster, of two); a new measurement
   /// after `interval` steps with the chosen size (longer while one thread
   /// keeps winning).
-  explicit adaptive_threads(int max_threads, std::size_t probe_steps = 6, std::size_t interval = 1000)
+  explicit basic_adaptive_threads(int max_threads, std::size_t probe_steps = 6, std::size_t interval = 1000)
       : probe_steps_(probe_steps), interval_(interval) {
     if (max_threads < 1) throw std::invalid_argument("ctnn::adaptive_threads: max_threads must be at least 1");
     if (probe_steps < 1) throw std::invalid_argument("ctnn::adaptive_threads: probe_steps must be at least 1");
@@ -62,8 +67,8 @@ class adaptive_threads {
   }
 
   /// Always `threads`: no measuring.
-  static adaptive_threads fixed(int threads) {
-    adaptive_threads a(1);
+  static basic_adaptive_threads fixed(int threads) {
+    basic_adaptive_threads a(1);
     if (threads < 1) throw std::invalid_argument("ctnn::adaptive_threads: threads must be at least 1");
     a.candidates_ = {threads};
     a.chosen_ = threads;
@@ -87,11 +92,11 @@ class adaptive_threads {
     // Timed until f returns (or throws): a probe's time is recorded, a chosen
     // size's time watched for a slowdown.
     struct timed_step {
-      adaptive_threads& self;
+      basic_adaptive_threads& self;
       bool probe;
-      std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+      typename Clock::time_point t0 = Clock::now();
       ~timed_step() {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
         probe ? self.record(s) : self.watch(s);
       }
     } timer{*this, probe};
@@ -185,5 +190,8 @@ class adaptive_threads {
   std::size_t probe_index_ = 0, probe_count_ = 0, since_probe_ = 0, slow_run_ = 0, window_steps_ = 0;
   double window_time_ = 0.0;  // the steps of the current watch window, seconds
 };
+
+/// The team-size chooser on the steady clock.
+using adaptive_threads = basic_adaptive_threads<std::chrono::steady_clock>;
 
 }  // namespace ctnn

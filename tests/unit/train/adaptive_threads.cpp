@@ -6,12 +6,26 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <utility>
 
 #include <omp.h>
 
 #include <ctnn/train/adaptive_threads.hpp>
 
 namespace {
+
+// A clock that moves only when a fake step says it took its time: the step
+// times the tuner sees are exact, whatever else runs on the machine.
+struct step_clock {
+  using duration = std::chrono::microseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<step_clock>;
+  static inline time_point current{};
+  static time_point now() { return current; }
+  static void take(int us) { current += duration(us); }
+};
+using tuner_on_step_clock = ctnn::basic_adaptive_threads<step_clock>;
 
 // Keeps the thread busy for `us` microseconds, as a step's arithmetic would.
 void spin_for(int us) {
@@ -20,9 +34,8 @@ void spin_for(int us) {
   }
 }
 
-// A step that takes `fast` or `slow` microseconds depending on the team size:
-// milliseconds, so that a test process preempted for a time slice (a few
-// ms, when other tests share the cores) does not swap which one is slower.
+// A step that takes `fast` or `slow` microseconds depending on the team size
+// (on the step clock).
 struct fake_step {
   int fast_threads;
   int slow_us = 12000;
@@ -30,8 +43,7 @@ struct fake_step {
   int calls = 0;
   int operator()() {
     ++calls;
-    const auto us = omp_get_max_threads() == fast_threads ? fast_us : slow_us;
-    spin_for(us);
+    step_clock::take(omp_get_max_threads() == fast_threads ? fast_us : slow_us);
     return omp_get_max_threads();
   }
 };
@@ -41,7 +53,7 @@ struct fake_step {
 TEST_CASE("adaptive_threads keeps the team size whose steps are faster", "[train][threads]") {
   const int saved = omp_get_max_threads();
   for (const int fast : {1, 2}) {
-    ctnn::adaptive_threads tuner(2, /*probe_steps=*/3, /*interval=*/10);
+    tuner_on_step_clock tuner(2, /*probe_steps=*/3, /*interval=*/10);
     fake_step step{fast};
     // 3 probes with 1 thread, then the team's first step (not counted) and 3
     // with 2; or only 1 when that one is 6× slower than one thread's best.
@@ -60,7 +72,7 @@ TEST_CASE("adaptive_threads keeps the team size whose steps are faster", "[train
 
 TEST_CASE("adaptive_threads measures again after its interval", "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 2, 5);
+  tuner_on_step_clock tuner(2, 2, 5);
   fake_step step{2, 6000};
   for (int i = 0; i < 5; ++i) tuner.run(step);
   REQUIRE(tuner.threads() == 2);
@@ -80,7 +92,7 @@ TEST_CASE("adaptive_threads measures again after its interval", "[train][threads
 
 TEST_CASE("adaptive_threads measures again at once when steps become much slower", "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 2, 1000);
+  tuner_on_step_clock tuner(2, 2, 1000);
   fake_step step{2};
   for (int i = 0; i < 5; ++i) tuner.run(step);
   REQUIRE(tuner.threads() == 2);
@@ -97,7 +109,7 @@ TEST_CASE("adaptive_threads measures again at once when steps become much slower
 TEST_CASE("adaptive_threads probes a losing team less and less often, and one thread's slowdown not at all",
           "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 2, 4);
+  tuner_on_step_clock tuner(2, 2, 4);
   fake_step step{1};  // the team's steps take 6× longer: a core is held
   for (int i = 0; i < 4; ++i) tuner.run(step);  // 2 probes with 1 thread, the team's first step, 1 with it
   REQUIRE(tuner.settled());
@@ -137,14 +149,14 @@ struct shared_core_step {
   int operator()() {
     const int us = omp_get_max_threads() == 1 ? 10000 : (calls % 2 == 1 ? 5000 : 40000);
     ++calls;
-    spin_for(us);
+    step_clock::take(us);
     return omp_get_max_threads();
   }
 };
 
 TEST_CASE("adaptive_threads goes by the median step, not the luckiest", "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 4, 1000);
+  tuner_on_step_clock tuner(2, 4, 1000);
   shared_core_step step;
   for (int i = 0; i < 9; ++i) tuner.run(step);  // 4 probes with 1 thread, the team's first step, 4 with 2
   REQUIRE(tuner.settled());
@@ -156,12 +168,17 @@ TEST_CASE("adaptive_threads goes by the median step, not the luckiest", "[train]
 
 TEST_CASE("adaptive_threads keeps one thread unless the team is clearly faster", "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 3, 1000);
-  fake_step step{2, 10000, 9500};  // the team's steps 5% shorter: within a probe's noise
-  for (int i = 0; i < 7; ++i) tuner.run(step);
-  REQUIRE(tuner.settled());
-  CHECK(tuner.median_time(2) < tuner.median_time(1));
-  CHECK(tuner.threads() == 1);
+  // The team's steps 5% shorter: within a probe's noise, one thread stays;
+  // 11% shorter: the team wins.
+  for (const auto& [team_us, team_wins] : {std::pair{9500, false}, std::pair{8900, true}}) {
+    tuner_on_step_clock tuner(2, 3, 1000);
+    fake_step step{2, 10000, team_us};
+    for (int i = 0; i < 7; ++i) tuner.run(step);
+    REQUIRE(tuner.settled());
+    CHECK(tuner.median_time(2) == Approx(team_us * 1e-6));
+    CHECK(tuner.median_time(1) == Approx(0.01));
+    CHECK(tuner.threads() == (team_wins ? 2 : 1));
+  }
   omp_set_num_threads(saved);
 }
 
@@ -173,7 +190,7 @@ struct spell_step {
   int operator()() {
     const int us = omp_get_max_threads() == 1 ? 10000 : (calls < 6 || calls % 2 == 0 ? 5000 : 40000);
     ++calls;
-    spin_for(us);
+    step_clock::take(us);
     return omp_get_max_threads();
   }
 };
@@ -181,7 +198,7 @@ struct spell_step {
 TEST_CASE("adaptive_threads gives a team up when its steps take longer than one thread's on average",
           "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 3, 1000);
+  tuner_on_step_clock tuner(2, 3, 1000);
   spell_step step;
   for (int i = 0; i < 7; ++i) tuner.run(step);  // 3 probes with 1 thread, the team's first step, 3 with 2
   REQUIRE(tuner.settled());
@@ -200,14 +217,14 @@ struct cold_team_step {
   int team_calls = 0;
   int operator()() {
     const int us = omp_get_max_threads() == 1 ? 10000 : (team_calls++ == 0 ? 40000 : 5000);
-    spin_for(us);
+    step_clock::take(us);
     return omp_get_max_threads();
   }
 };
 
 TEST_CASE("adaptive_threads does not count a team's first step in a probe", "[train][threads]") {
   const int saved = omp_get_max_threads();
-  ctnn::adaptive_threads tuner(2, 3, 6);
+  tuner_on_step_clock tuner(2, 3, 6);
   cold_team_step step;
   for (int i = 0; i < 6; ++i) tuner.run(step);  // 3 probes with 1 thread, the team's first step, 2 with it
   CHECK_FALSE(tuner.settled());  // that slow step did not end the probe
@@ -232,4 +249,24 @@ TEST_CASE("adaptive_threads with one thread never probes", "[train][threads]") {
   CHECK(tuner.run(step) == 1);
   CHECK(tuner.settled());
   CHECK_THROWS_AS(ctnn::adaptive_threads(0), std::invalid_argument);
+}
+
+// The same choice on the steady clock, with steps that spin: milliseconds
+// and a 6× difference, so that a test process preempted for a time slice
+// (a few ms, when other tests share the cores) does not swap them.
+TEST_CASE("adaptive_threads times real steps on the steady clock", "[train][threads]") {
+  const int saved = omp_get_max_threads();
+  for (const int fast : {1, 2}) {
+    ctnn::adaptive_threads tuner(2, 3, 10);
+    const auto step = [&] {
+      spin_for(omp_get_max_threads() == fast ? 2000 : 12000);
+      return omp_get_max_threads();
+    };
+    for (int i = 0; i < 7 && !tuner.settled(); ++i) tuner.run(step);
+    REQUIRE(tuner.settled());
+    CHECK(tuner.threads() == fast);
+    CHECK(tuner.median_time(fast) >= 0.002);
+    CHECK(tuner.median_time(fast) < 0.012);
+  }
+  omp_set_num_threads(saved);
 }
