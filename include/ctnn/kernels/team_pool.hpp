@@ -6,12 +6,15 @@
 /// the caller goes on); waking a thread that waits on one cache line and
 /// waiting for it on another costs 0.1-0.5 µs. Between runs a worker spins
 /// 2¹⁶ pauses (1.3 ms on Zen 5), then sleeps (std::atomic::wait), so that a
-/// program that stops stepping leaves no core busy. One caller at a time: a
-/// pass that finds the pool running runs on its own thread.
+/// program that stops stepping leaves no core busy; with OMP_WAIT_POLICY=
+/// passive it sleeps at once, as OpenMP's threads then do. One caller at a
+/// time: a pass that finds the pool running runs on its own thread.
 #pragma once
 
 #include <atomic>
+#include <cctype>
 #include <cstddef>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -44,6 +47,19 @@ inline void wait_spinning(Done&& done) {
   }
 }
 
+/// Pauses a worker spins after a run before it sleeps, given the value of
+/// OMP_WAIT_POLICY (or null): none for PASSIVE (any case, as OpenMP reads
+/// it), 2¹⁶ otherwise: ACTIVE asks for spinning, but a worker that never
+/// slept would keep a core busy after the last step.
+inline unsigned idle_spins_for(const char* wait_policy) {
+  constexpr unsigned spinning = 1u << 16;
+  if (wait_policy == nullptr) return spinning;
+  const char* passive = "passive";
+  for (; *wait_policy != '\0' && *passive != '\0'; ++wait_policy, ++passive)
+    if (std::tolower(static_cast<unsigned char>(*wait_policy)) != *passive) return spinning;
+  return *wait_policy == '\0' && *passive == '\0' ? 0 : spinning;
+}
+
 class team_pool {
  public:
   /// The pool of the process.
@@ -57,7 +73,9 @@ class team_pool {
     return pool;
   }
 
-  team_pool() = default;
+  /// Workers that spin `idle_spins` pauses after a run before they sleep.
+  explicit team_pool(unsigned idle_spins = idle_spins_for(std::getenv("OMP_WAIT_POLICY")))
+      : idle_spins_(idle_spins) {}
   team_pool(const team_pool&) = delete;
   team_pool& operator=(const team_pool&) = delete;
   ~team_pool() {
@@ -99,9 +117,6 @@ class team_pool {
   }
 
  private:
-  // Pauses a worker spins between runs before it sleeps.
-  static constexpr unsigned idle_spins = 1u << 16;
-
   struct worker {
     alignas(64) std::atomic<unsigned> go{0};
     std::thread thread;
@@ -128,7 +143,7 @@ class team_pool {
     for (;;) {
       unsigned now = w.go.load(std::memory_order_acquire);
       for (unsigned spins = 0; now == seen; now = w.go.load(std::memory_order_acquire)) {
-        if (spins < idle_spins) {
+        if (spins < idle_spins_) {
           ++spins;
           cpu_pause();
         } else {
@@ -142,6 +157,7 @@ class team_pool {
     }
   }
 
+  const unsigned idle_spins_;  // pauses a worker spins between runs before it sleeps
   std::mutex busy_;
   std::vector<std::unique_ptr<worker>> workers_;
   void (*call_)(void*, unsigned, unsigned) noexcept = nullptr;

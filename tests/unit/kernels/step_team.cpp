@@ -341,6 +341,44 @@ TEST_CASE("team_pool: its threads rest between runs", "[kernels][threads]") {
   CHECK(cpu_ms() - start < 20);
 }
 
+TEST_CASE("team_pool: with OMP_WAIT_POLICY=passive its threads sleep at once", "[kernels][threads]") {
+  using ctnn::kernels::idle_spins_for;
+  CHECK(idle_spins_for(nullptr) == 1u << 16);
+  CHECK(idle_spins_for("active") == 1u << 16);
+  CHECK(idle_spins_for("passive") == 0);
+  CHECK(idle_spins_for("PASSIVE") == 0);
+  CHECK(idle_spins_for("Passive") == 0);
+  CHECK(idle_spins_for("pass") == 1u << 16);
+  CHECK(idle_spins_for("passively") == 1u << 16);
+  CHECK(idle_spins_for("") == 1u << 16);
+
+  // Right after its runs, a worker that spun its 2^16 pauses (a millisecond
+  // or more) would use that much CPU time; one that sleeps at once, the
+  // few microseconds of going to sleep.
+  ctnn::kernels::team_pool pool(idle_spins_for("passive"));
+  clockid_t worker_clock{};
+  auto job = [&](unsigned t, unsigned) {
+    if (t == 1) pthread_getcpuclockid(pthread_self(), &worker_clock);
+  };
+  REQUIRE(pool.run(2, job));
+  const auto cpu_ms = [&] {
+    timespec now{};
+    clock_gettime(worker_clock, &now);
+    return 1e3 * double(now.tv_sec) + 1e-6 * double(now.tv_nsec);
+  };
+  // The median of 21 rounds: a round in which the host took the core from
+  // the worker's virtual CPU counts that time as the worker's.
+  std::vector<double> used;
+  for (int i = 0; i < 21; ++i) {
+    REQUIRE(pool.run(2, job));
+    const double start = cpu_ms();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    used.push_back(cpu_ms() - start);
+  }
+  std::nth_element(used.begin(), used.begin() + 10, used.end());
+  CHECK(used[10] < 0.3);
+}
+
 TEST_CASE("team_pool: a child process runs its passes on threads of its own", "[kernels][threads]") {
   // The parent's workers do not exist in a child made by fork(): a pass
   // there that waited for them would never end.
