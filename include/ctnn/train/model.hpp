@@ -506,11 +506,11 @@ class model {
     }
   }
 
-  // Whether node I's backward watches its weight's gradient (finite_watch).
+  // Whether node I's backward watches its weight's gradient (finite_watch);
+  // a leaf's spec says no (spec_defaults), and so does a spec that is silent.
   template <std::size_t I>
   static constexpr bool node_watches_weight_gradient() {
-    if constexpr (P.nodes[I].role == node_role::input || P.nodes[I].role == node_role::label) return false;
-    else if constexpr (requires { Graph::template node_at<I>::spec::watches_weight_gradient; })
+    if constexpr (requires { Graph::template node_at<I>::spec::watches_weight_gradient; })
       return Graph::template node_at<I>::spec::watches_weight_gradient;
     else return false;
   }
