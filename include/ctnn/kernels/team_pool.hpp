@@ -11,12 +11,14 @@
 /// time: a pass that finds the pool running runs on its own thread.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -52,12 +54,10 @@ inline void wait_spinning(Done&& done) {
 /// it), 2¹⁶ otherwise: ACTIVE asks for spinning, but a worker that never
 /// slept would keep a core busy after the last step.
 inline unsigned idle_spins_for(const char* wait_policy) {
-  constexpr unsigned spinning = 1u << 16;
-  if (wait_policy == nullptr) return spinning;
-  const char* passive = "passive";
-  for (; *wait_policy != '\0' && *passive != '\0'; ++wait_policy, ++passive)
-    if (std::tolower(static_cast<unsigned char>(*wait_policy)) != *passive) return spinning;
-  return *wait_policy == '\0' && *passive == '\0' ? 0 : spinning;
+  const auto same_letter = [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; };
+  const bool passive = wait_policy != nullptr &&
+                       std::ranges::equal(std::string_view(wait_policy), std::string_view("passive"), same_letter);
+  return passive ? 0 : 1u << 16;
 }
 
 class team_pool {

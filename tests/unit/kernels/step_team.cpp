@@ -319,26 +319,35 @@ TEST_CASE("team_pool: a caller that finds it running runs alone, and a team insi
   CHECK_FALSE(in_parallel_region());
 }
 
+// The CPU time, in ms, of the thread that runs a pool's thread number 1:
+// run(pool) makes a pass that records that thread's clock.
+struct worker_cpu_time {
+  clockid_t clock{};
+  bool run(ctnn::kernels::team_pool& pool) {
+    auto job = [this](unsigned t, unsigned) {
+      if (t == 1) pthread_getcpuclockid(pthread_self(), &clock);
+    };
+    return pool.run(2, job);
+  }
+  double ms() const {
+    timespec now{};
+    clock_gettime(clock, &now);
+    return 1e3 * double(now.tv_sec) + 1e-6 * double(now.tv_nsec);
+  }
+};
+
 TEST_CASE("team_pool: its threads rest between runs", "[kernels][threads]") {
   // A worker spins about a millisecond after a run, then sleeps: over the
   // 200 ms that follow, its thread uses almost no CPU time. A worker that
   // kept spinning would use all of it. (The thread's own clock: OpenMP's
   // threads may spin that long after a region of an earlier test.)
   ctnn::kernels::team_pool pool;
-  clockid_t worker_clock{};
-  auto job = [&](unsigned t, unsigned) {
-    if (t == 1) pthread_getcpuclockid(pthread_self(), &worker_clock);
-  };
-  for (int i = 0; i < 100; ++i) REQUIRE(pool.run(2, job));
-  const auto cpu_ms = [&] {
-    timespec now{};
-    clock_gettime(worker_clock, &now);
-    return 1e3 * double(now.tv_sec) + 1e-6 * double(now.tv_nsec);
-  };
+  worker_cpu_time worker;
+  for (int i = 0; i < 100; ++i) REQUIRE(worker.run(pool));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const double start = cpu_ms();
+  const double start = worker.ms();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  CHECK(cpu_ms() - start < 20);
+  CHECK(worker.ms() - start < 20);
 }
 
 TEST_CASE("team_pool: with OMP_WAIT_POLICY=passive its threads sleep at once", "[kernels][threads]") {
@@ -356,24 +365,16 @@ TEST_CASE("team_pool: with OMP_WAIT_POLICY=passive its threads sleep at once", "
   // or more) would use that much CPU time; one that sleeps at once, the
   // few microseconds of going to sleep.
   ctnn::kernels::team_pool pool(idle_spins_for("passive"));
-  clockid_t worker_clock{};
-  auto job = [&](unsigned t, unsigned) {
-    if (t == 1) pthread_getcpuclockid(pthread_self(), &worker_clock);
-  };
-  REQUIRE(pool.run(2, job));
-  const auto cpu_ms = [&] {
-    timespec now{};
-    clock_gettime(worker_clock, &now);
-    return 1e3 * double(now.tv_sec) + 1e-6 * double(now.tv_nsec);
-  };
+  worker_cpu_time worker;
+  REQUIRE(worker.run(pool));
   // The median of 21 rounds: a round in which the host took the core from
   // the worker's virtual CPU counts that time as the worker's.
   std::vector<double> used;
   for (int i = 0; i < 21; ++i) {
-    REQUIRE(pool.run(2, job));
-    const double start = cpu_ms();
+    REQUIRE(worker.run(pool));
+    const double start = worker.ms();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    used.push_back(cpu_ms() - start);
+    used.push_back(worker.ms() - start);
   }
   std::nth_element(used.begin(), used.begin() + 10, used.end());
   CHECK(used[10] < 0.3);
