@@ -1,6 +1,6 @@
 # cmake -P script behind ctnn_add_compile_fail_test().
-# Inputs (-D): CXX, SOURCE, REGEX, and '|'-separated INCLUDE_DIRECTORIES,
-# COMPILE_DEFINITIONS, COMPILE_OPTIONS, IMPLICIT_INCLUDE_DIRECTORIES (skipped).
+# Inputs (-D): CXX, SOURCE, REGEX, and the flags of syntax_check_args.cmake
+# (the precompiled header PCH optional).
 # Passes only if compiling SOURCE with CTNN_SHOULD_FAIL defined is rejected
 # AND the diagnostics match every pattern in REGEX (so an unrelated error
 # does not count) AND the compiler reports exactly one error.

@@ -1,9 +1,8 @@
 # cmake -P script behind the docs.code_blocks.* tests: every ```cpp block of
 # a Markdown file must compile (g++ or clang -fsyntax-only, with ctnn's
 # include dirs, definitions and options).
-# Inputs (-D): CXX, MARKDOWN, CONTEXT_DIR, WORK_DIR, and '|'-separated
-# INCLUDE_DIRECTORIES, COMPILE_DEFINITIONS, COMPILE_OPTIONS,
-# IMPLICIT_INCLUDE_DIRECTORIES (skipped, as in check_compile_fail.cmake).
+# Inputs (-D): CXX, MARKDOWN, CONTEXT_DIR, WORK_DIR, and the flags of
+# syntax_check_args.cmake (the precompiled header PCH optional).
 #
 # A block is compiled
 #   - as is when it has an #include and an int main(): a whole program;

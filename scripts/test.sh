@@ -14,7 +14,7 @@
 # `bash scripts/test.sh clang sanitize` runs only those stages.
 #
 # What runs where, so that the three stages stay well under an hour on two
-# cores (each full build of the tests is about 17 minutes of it):
+# cores (a full build of the tests takes 14 to 18 minutes of them):
 # - every test runs with both compilers, and on an AVX-512 machine under
 #   both instruction sets (g++ with AVX-512, clang with AVX2); the kernels'
 #   own tests run under both with g++ as well (kernels_avx2);
