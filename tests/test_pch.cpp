@@ -1,1 +1,2 @@
-// The object that carries the tests' precompiled header (tests/CMakeLists.txt).
+// The object that carries a precompiled header: the tests' and the compile-fail
+// twins' (tests/CMakeLists.txt).
