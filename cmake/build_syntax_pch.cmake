@@ -5,12 +5,8 @@
 # syntax_check_args.cmake (without PCH).
 
 cmake_minimum_required(VERSION 3.25) # policies for -P mode
-foreach(var IN ITEMS CXX HEADER OUTPUT)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "build_syntax_pch: ${var} not set")
-  endif()
-endforeach()
 include("${CMAKE_CURRENT_LIST_DIR}/syntax_check_args.cmake")
+ctnn_require_inputs(build_syntax_pch CXX HEADER OUTPUT)
 
 execute_process(COMMAND "${CXX}" ${args} -x c++-header "${HEADER}" -o "${OUTPUT}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)

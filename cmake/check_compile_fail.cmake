@@ -7,13 +7,9 @@
 
 cmake_minimum_required(VERSION 3.25) # policies for -P mode
 
-foreach(var IN ITEMS CXX SOURCE REGEX)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "check_compile_fail: ${var} not set")
-  endif()
-endforeach()
-
 include("${CMAKE_CURRENT_LIST_DIR}/syntax_check_args.cmake")
+ctnn_require_inputs(check_compile_fail CXX SOURCE REGEX)
+
 list(APPEND args -fsyntax-only -DCTNN_SHOULD_FAIL)
 
 execute_process(

@@ -17,13 +17,9 @@
 cmake_minimum_required(VERSION 3.25) # policies for -P mode
 include("${CMAKE_CURRENT_LIST_DIR}/doc_blocks.cmake")
 
-foreach(var IN ITEMS CXX MARKDOWN CONTEXT_DIR WORK_DIR)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "check_doc_blocks: ${var} not set")
-  endif()
-endforeach()
-
 include("${CMAKE_CURRENT_LIST_DIR}/syntax_check_args.cmake")
+ctnn_require_inputs(check_doc_blocks CXX MARKDOWN CONTEXT_DIR WORK_DIR)
+
 list(APPEND args -fsyntax-only)
 list(JOIN args " " shown)
 

@@ -4,6 +4,16 @@
 # COMPILE_OPTIONS and IMPLICIT_INCLUDE_DIRECTORIES; optional CXX_ID and PCH
 # (a precompiled <ctnn/ctnn.hpp> of build_syntax_pch.cmake).
 # Sets `args`: -std=c++20, the flags, and those that load PCH when given.
+# Defines ctnn_require_inputs(<script> <var>...), which stops the script
+# when one of its own -D inputs is missing.
+
+function(ctnn_require_inputs script)
+  foreach(var IN LISTS ARGN)
+    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+      message(FATAL_ERROR "${script}: ${var} not set")
+    endif()
+  endforeach()
+endfunction()
 
 set(args -std=c++20 -fdiagnostics-color=never)
 # The compiler's own dirs (/usr/include) must not reappear as -I: that
